@@ -1,0 +1,162 @@
+#include "options.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace loadgen {
+
+const char* protocol_name(protocol_kind p) noexcept {
+    switch (p) {
+        case protocol_kind::notifier: return "notifier";
+        case protocol_kind::ws: return "ws";
+        case protocol_kind::socketio: return "socketio";
+    }
+    return "?";
+}
+
+void print_help(const char* argv0) {
+    const options d;
+    std::printf(
+        "usage: %s [options]\n"
+        "\n"
+        "Fan-out load generator: N WebSocket clients receive what M HTTP publishers\n"
+        "POST; reports delivery rate, loss, ordering and end-to-end latency.\n"
+        "Prints a human summary on stderr and one JSON line on stdout.\n"
+        "\n"
+        "Target:\n"
+        "  --url URL                WebSocket URL (default %s)\n"
+        "  --publish-url URL        publish endpoint (default http://<host:port of --url>/publish)\n"
+        "  --protocol P             notifier | ws | socketio (default %s)\n"
+        "                           notifier: notifierd frames with \"seq\", first frame is welcome\n"
+        "                           ws:       every text message is a notification\n"
+        "                           socketio: Engine.IO 4 / Socket.IO 5 at\n"
+        "                                     /socket.io/?EIO=4&transport=websocket on the host:port of --url\n"
+        "\n"
+        "Fan-out mode:\n"
+        "  --clients N              receiving WebSocket clients (default %d)\n"
+        "  --publishers M           keep-alive HTTP connections posting, one request in flight each (default %d)\n"
+        "  --rate R                 target deliveries/s in total, publish rate = R / clients;\n"
+        "                           0 = publish as fast as the server accepts (default %g)\n"
+        "  --duration S             seconds of publishing after every client is connected (default %g)\n"
+        "  --drain S                max seconds to wait for outstanding deliveries afterwards (default %g)\n"
+        "  --stalled K              extra clients that connect and then never read (default %d)\n"
+        "  --stalled-rcvbuf BYTES   SO_RCVBUF of the stalled clients (default %d)\n"
+        "  --expect-status CODE     publish answer counted as accepted (default %d)\n"
+        "\n"
+        "Idle mode (no publishing):\n"
+        "  --idle N                 open N connections and report server RSS per connection (default %d = off)\n"
+        "  --settle S               seconds to wait before the second RSS sample (default %g)\n"
+        "\n"
+        "Both modes:\n"
+        "  --server-pid PID         server process to sample (RSS, CPU time); required with --idle (default none)\n"
+        "  --connect-concurrency N  WebSocket handshakes in flight (default %d)\n"
+        "  --connect-timeout S      per-connection handshake timeout (default %g)\n"
+        "  --quiet                  no progress lines on stderr, only the summary (default off)\n"
+        "  --help                   this text\n"
+        "\n"
+        "Exit status: 0 done, 1 could not connect, 2 bad arguments.\n",
+        argv0, d.url.c_str(), protocol_name(d.protocol), d.clients, d.publishers, d.rate,
+        d.duration_s, d.drain_s, d.stalled, d.stalled_rcvbuf, d.expect_status, d.idle,
+        d.settle_s, d.connect_concurrency, d.connect_timeout_s);
+}
+
+namespace {
+
+bool to_int(std::string_view name, const char* v, int lo, int hi, int& out) {
+    errno = 0;
+    char* end = nullptr;
+    long x = std::strtol(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || x < lo || x > hi) {
+        std::fprintf(stderr, "notifier-loadgen: %.*s: expected an integer in [%d, %d], got '%s'\n",
+                     int(name.size()), name.data(), lo, hi, v);
+        return false;
+    }
+    out = int(x);
+    return true;
+}
+
+bool to_double(std::string_view name, const char* v, double lo, double hi, double& out) {
+    errno = 0;
+    char* end = nullptr;
+    double x = std::strtod(v, &end);
+    if (errno != 0 || end == v || *end != '\0' || !std::isfinite(x) || x < lo || x > hi) {
+        std::fprintf(stderr, "notifier-loadgen: %.*s: expected a number in [%g, %g], got '%s'\n",
+                     int(name.size()), name.data(), lo, hi, v);
+        return false;
+    }
+    out = x;
+    return true;
+}
+
+}  // namespace
+
+parse_outcome parse_options(int argc, char** argv, options& o) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--help" || arg == "-h") return parse_outcome::help;
+        if (arg == "--quiet") {
+            o.quiet = true;
+            continue;
+        }
+        if (arg.substr(0, 2) != "--") {
+            std::fprintf(stderr, "notifier-loadgen: unexpected argument '%s' (see --help)\n", argv[i]);
+            return parse_outcome::error;
+        }
+        // Accept both "--name value" and "--name=value".
+        std::string_view name = arg;
+        const char* value = nullptr;
+        if (auto eq = arg.find('='); eq != std::string_view::npos) {
+            name = arg.substr(0, eq);
+            value = argv[i] + eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            std::fprintf(stderr, "notifier-loadgen: %s needs a value\n", argv[i]);
+            return parse_outcome::error;
+        }
+
+        bool ok = true;
+        if (name == "--url") o.url = value;
+        else if (name == "--publish-url") o.publish_url = value;
+        else if (name == "--protocol") {
+            std::string_view v = value;
+            if (v == "notifier") o.protocol = protocol_kind::notifier;
+            else if (v == "ws") o.protocol = protocol_kind::ws;
+            else if (v == "socketio") o.protocol = protocol_kind::socketio;
+            else {
+                std::fprintf(stderr, "notifier-loadgen: --protocol: expected notifier, ws or socketio, got '%s'\n", value);
+                ok = false;
+            }
+        }
+        else if (name == "--clients") ok = to_int(name, value, 1, 1'000'000, o.clients);
+        else if (name == "--publishers") ok = to_int(name, value, 1, 1024, o.publishers);
+        else if (name == "--rate") ok = to_double(name, value, 0, 1e12, o.rate);
+        else if (name == "--duration") ok = to_double(name, value, 0.001, 1e7, o.duration_s);
+        else if (name == "--drain") ok = to_double(name, value, 0, 1e7, o.drain_s);
+        else if (name == "--stalled") ok = to_int(name, value, 0, 1'000'000, o.stalled);
+        else if (name == "--stalled-rcvbuf") ok = to_int(name, value, 1, 1 << 30, o.stalled_rcvbuf);
+        else if (name == "--idle") ok = to_int(name, value, 0, 10'000'000, o.idle);
+        else if (name == "--settle") ok = to_double(name, value, 0, 1e7, o.settle_s);
+        else if (name == "--server-pid") ok = to_int(name, value, 1, 1 << 30, o.server_pid);
+        else if (name == "--connect-concurrency") ok = to_int(name, value, 1, 1'000'000, o.connect_concurrency);
+        else if (name == "--connect-timeout") ok = to_double(name, value, 0.001, 1e6, o.connect_timeout_s);
+        else if (name == "--expect-status") ok = to_int(name, value, 100, 599, o.expect_status);
+        else {
+            std::fprintf(stderr, "notifier-loadgen: unknown option '%.*s' (see --help)\n",
+                         int(name.size()), name.data());
+            ok = false;
+        }
+        if (!ok) return parse_outcome::error;
+    }
+    if (o.idle > 0 && o.server_pid == 0) {
+        std::fprintf(stderr, "notifier-loadgen: --idle needs --server-pid\n");
+        return parse_outcome::error;
+    }
+    return parse_outcome::run;
+}
+
+}  // namespace loadgen

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+
+namespace loadgen {
+
+enum class protocol_kind { notifier, ws, socketio };
+
+const char* protocol_name(protocol_kind p) noexcept;
+
+// Command line settings; defaults here are the ones printed by --help.
+struct options {
+    std::string url = "ws://127.0.0.1:8080/ws";
+    std::string publish_url;  // empty: http://<host:port of url>/publish
+    protocol_kind protocol = protocol_kind::notifier;
+    int clients = 100;
+    int publishers = 4;
+    double rate = 0;  // deliveries per second in total; 0 = unpaced
+    double duration_s = 10;
+    double drain_s = 2;
+    int stalled = 0;
+    int stalled_rcvbuf = 4096;
+    int idle = 0;
+    double settle_s = 2;
+    int server_pid = 0;
+    int connect_concurrency = 200;
+    double connect_timeout_s = 10;
+    int expect_status = 202;
+    bool quiet = false;
+};
+
+enum class parse_outcome { run, help, error };
+
+// Parses argv into opts. On error a message has been written to stderr.
+parse_outcome parse_options(int argc, char** argv, options& opts);
+
+void print_help(const char* argv0);
+
+}  // namespace loadgen

@@ -1,0 +1,191 @@
+#include "publisher.hpp"
+
+#include "clock.hpp"
+#include "options.hpp"
+#include "url.hpp"
+
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace loadgen {
+
+publisher::publisher(const options& opts, const url& target, publish_log& log)
+    : opts_(opts), target_(target), log_(log) {
+    conns_.reserve(std::size_t(opts.publishers));
+    for (int i = 0; i < opts.publishers; ++i) conns_.emplace_back(i, target, opts.expect_status);
+}
+
+publisher::~publisher() { join(); }
+
+bool publisher::connect(std::string& err) {
+    for (auto& c : conns_)
+        if (!c.connect(err)) return false;
+    return true;
+}
+
+void publisher::start(std::uint64_t end_ns, std::uint64_t give_up_ns) {
+    end_ns_ = end_ns;
+    give_up_ns_ = give_up_ns;
+    thread_ = std::thread([this] { run(); });
+}
+
+void publisher::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+std::string publisher::first_error() const {
+    std::lock_guard lock(error_mutex_);
+    return first_error_;
+}
+
+void publisher::note_error(const std::string& what, bool failed_publish) {
+    if (failed_publish) errors_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(error_mutex_);
+    if (first_error_.empty()) first_error_ = what;
+}
+
+bool publisher::reconnect(publish_connection& c) {
+    std::string err;
+    if (c.connect(err)) return true;
+    note_error("reconnect: " + err, false);
+    return false;
+}
+
+void publisher::run() {
+    const int epfd = epoll_create1(EPOLL_CLOEXEC);
+    const double per_s = opts_.rate > 0 ? opts_.rate / double(opts_.clients) : 0.0;
+    int tfd = -1;
+    const std::uint64_t start_ns = now_ns();
+
+    auto watch = [&](publish_connection& c, bool add) {
+        epoll_event ev{};
+        ev.events = EPOLLIN | (c.wants_write() ? EPOLLOUT : 0u);
+        ev.data.u64 = std::uint64_t(c.id());
+        epoll_ctl(epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c.fd(), &ev);
+    };
+    for (auto& c : conns_) watch(c, true);
+
+    // Token bucket: tokens accrue at per_s and each publish spends one. The
+    // timer only wakes the loop up; the bucket keeps the average exact and
+    // its small depth keeps a slow server from causing bursts later.
+    double tokens = 1.0;
+    const double depth = std::max(1.0, per_s * 0.002);
+    std::uint64_t refill_ns = start_ns;
+    if (per_s > 0) {
+        tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        auto period = std::max<std::uint64_t>(std::uint64_t(1e9 / per_s), 100'000);
+        itimerspec its{};
+        its.it_interval.tv_sec = time_t(period / 1'000'000'000ull);
+        its.it_interval.tv_nsec = long(period % 1'000'000'000ull);
+        its.it_value = its.it_interval;
+        timerfd_settime(tfd, 0, &its, nullptr);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = ~std::uint64_t(0);
+        epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
+    }
+
+    std::vector<int> idle;
+    for (auto& c : conns_) idle.push_back(c.id());
+    std::vector<bool> dead(conns_.size(), false);
+    std::size_t alive = conns_.size();
+    std::uint64_t next_n = 1;
+    epoll_event events[64];
+
+    auto lose = [&](publish_connection& c, const char* what) {
+        if (c.in_flight()) note_error(std::string("publish connection ") + what);
+        if (reconnect(c)) {
+            watch(c, true);
+            idle.push_back(c.id());
+        } else if (!dead[std::size_t(c.id())]) {
+            dead[std::size_t(c.id())] = true;
+            --alive;
+        }
+    };
+
+    for (;;) {
+        const std::uint64_t now = now_ns();
+        const bool publishing = now < end_ns_ && !stop_.load(std::memory_order_relaxed) && alive > 0;
+        if (publishing) {
+            if (per_s > 0) {
+                tokens = std::min(depth, tokens + double(now - refill_ns) * per_s / 1e9);
+                refill_ns = now;
+            }
+            while (!idle.empty() && (per_s == 0 || tokens >= 1.0)) {
+                auto& c = conns_[std::size_t(idle.back())];
+                idle.pop_back();
+                const std::uint64_t n = next_n++;
+                sent_.fetch_add(1, std::memory_order_relaxed);
+                if (!c.send(n, log_)) {
+                    lose(c, "write failed");
+                    continue;
+                }
+                if (c.wants_write()) watch(c, false);
+                if (per_s > 0) tokens -= 1.0;
+                last_send_ns_.store(now, std::memory_order_relaxed);
+            }
+        } else {
+            std::size_t busy = 0;
+            for (auto& c : conns_) busy += c.in_flight() ? 1 : 0;
+            if (busy == 0) break;
+            if (now >= give_up_ns_) {
+                for (auto& c : conns_)
+                    if (c.in_flight()) note_error("no answer before the drain ended");
+                break;
+            }
+        }
+
+        // Acks and the pacing timer wake the loop; the timeout only bounds
+        // how late the end of the window and stop requests are noticed.
+        const std::uint64_t wake = publishing ? end_ns_ : give_up_ns_;
+        const int timeout_ms =
+            wake > now ? int(std::min<std::uint64_t>((wake - now) / 1'000'000 + 1, 100)) : 0;
+
+        int n = epoll_wait(epfd, events, 64, timeout_ms);
+        for (int i = 0; i < n; ++i) {
+            if (events[i].data.u64 == ~std::uint64_t(0)) {
+                std::uint64_t expirations;
+                [[maybe_unused]] auto r = read(tfd, &expirations, sizeof expirations);
+                continue;
+            }
+            auto& c = conns_[events[i].data.u64];
+            if (c.fd() < 0) continue;
+            if (events[i].events & EPOLLOUT) {
+                if (!c.flush()) {
+                    lose(c, "write failed");
+                    continue;
+                }
+                if (!c.wants_write()) watch(c, false);
+            }
+            if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
+            switch (c.on_readable()) {
+                case publish_connection::outcome::pending:
+                    break;
+                case publish_connection::outcome::accepted:
+                    accepted_.fetch_add(1, std::memory_order_relaxed);
+                    if (c.must_reconnect()) lose(c, "closed by the server");
+                    else idle.push_back(c.id());
+                    break;
+                case publish_connection::outcome::rejected:
+                    note_error("HTTP " + std::to_string(c.last_status()) + " " + c.last_body());
+                    if (c.must_reconnect()) lose(c, "closed by the server");
+                    else idle.push_back(c.id());
+                    break;
+                case publish_connection::outcome::broken:
+                    lose(c, "closed by the server with a request in flight");
+                    break;
+            }
+        }
+    }
+    for (auto& c : conns_) c.close_socket();
+    if (tfd >= 0) close(tfd);
+    close(epfd);
+    finished_.store(true, std::memory_order_release);
+}
+
+}  // namespace loadgen

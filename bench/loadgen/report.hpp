@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace loadgen {
+
+// Everything a run measured. Negative numbers mean "not measured" and are
+// printed as JSON null.
+struct report {
+    std::string mode = "fanout";  // "fanout" or "idle"
+    std::string protocol;
+    int clients = 0;
+    int publishers = 0;
+    double rate_target = 0;
+    double duration_s = 0;
+    double publish_window_s = 0;  // first to last publish actually sent
+    double drain_s = 0;           // end of publishing to last check of the drain
+
+    std::uint64_t sent = 0;
+    std::uint64_t published = 0;  // answered with the expected status
+    std::uint64_t publish_errors = 0;
+    std::string first_publish_error;
+
+    std::uint64_t expected = 0;   // published * clients
+    std::uint64_t delivered = 0;  // notifications received, duplicates included
+    double deliveries_per_s = 0;
+    std::uint64_t lost = 0;
+    std::uint64_t duplicates = 0;
+    std::uint64_t out_of_order = 0;
+    std::uint64_t seq_errors = 0;
+    std::uint64_t unparsed = 0;
+    std::uint64_t resyncs = 0;
+
+    std::uint64_t latency_samples = 0;
+    std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+
+    int clients_closed = 0;
+    int clients_failed = 0;
+    std::string first_client_failure;
+    std::map<int, int> client_close_codes;
+
+    int stalled = 0;
+    int stalled_closed = 0;
+    int stalled_close_frames = 0;
+    std::uint64_t stalled_messages = 0;
+    std::map<int, int> stalled_close_codes;
+
+    long server_rss_kib = -1;  // peak of the samples
+    double server_cpu_s = -1;
+    double loadgen_cpu_s = -1;
+
+    int idle_connections = 0;
+    long idle_rss_before_kib = -1;
+    long idle_rss_after_kib = -1;
+    double idle_rss_per_conn_bytes = -1;
+};
+
+void print_json(const report& r);     // one line on stdout
+void print_summary(const report& r);  // human-readable, on stderr
+
+}  // namespace loadgen

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace loadgen {
+
+// A parsed and resolved ws:// or http:// URL. Resolution happens once up
+// front so connecting thousands of sockets never touches the resolver.
+struct url {
+    std::string scheme;       // "ws" or "http"
+    std::string host;         // without brackets
+    std::uint16_t port = 0;
+    std::string target;       // path and query, at least "/"
+    std::string host_header;  // value for the Host header
+    sockaddr_storage addr{};
+    socklen_t addr_len = 0;
+
+    bool is_loopback_v4() const noexcept;
+};
+
+// Returns nullopt and sets err for a malformed URL, a scheme other than the
+// expected one, or a host that does not resolve.
+std::optional<url> parse_url(const std::string& text, const char* expected_scheme, std::string& err);
+
+}  // namespace loadgen

@@ -1,0 +1,134 @@
+#pragma once
+
+#include "options.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace loadgen {
+
+class latency_histogram;
+class publish_log;
+struct url;
+struct scanned_fields;
+
+// State shared by all clients of the receive loop; passed to every event so
+// the per-client object stays small.
+struct receive_context {
+    int epfd = -1;
+    protocol_kind protocol = protocol_kind::notifier;
+    int publishers = 1;
+    std::vector<char> buffer;  // the one receive buffer, reused by every read
+    std::uint64_t now_ns = 0;  // taken once per read, after recv() returned
+    latency_histogram* histogram = nullptr;
+    const publish_log* log = nullptr;
+};
+
+// What one client saw. "messages" counts notifications (including
+// duplicates); "unique" counts distinct publish indexes.
+struct client_stats {
+    std::uint64_t messages = 0;
+    std::uint64_t unique = 0;
+    std::uint64_t duplicates = 0;
+    std::uint64_t out_of_order = 0;
+    std::uint64_t seq_errors = 0;
+    std::uint64_t unparsed = 0;  // deliveries without "t"/"n" (not ours)
+    std::uint64_t resyncs = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t last_rx_ns = 0;
+};
+
+// One WebSocket client connection: TCP connect, HTTP upgrade, the protocol's
+// opening exchange, then frame parsing straight out of the shared receive
+// buffer. Only the tail of a partial frame (and fragmented messages) is
+// copied into the client.
+class ws_client {
+public:
+    enum class state : std::uint8_t {
+        pending,      // not started yet
+        connecting,   // TCP connect in progress
+        handshaking,  // upgrade request sent, waiting for 101
+        opening,      // waiting for welcome / Engine.IO open / Socket.IO connect
+        ready,        // receiving notifications
+        closed,       // server closed (close frame, Socket.IO disconnect, EOF, reset)
+        failed,       // could not get to ready, or broke the protocol
+    };
+
+    // id is the epoll user data the receive loop registers this client with.
+    ws_client(int id, bool stalled, int publishers);
+    static const char* state_name(state s) noexcept;
+    ws_client(ws_client&&) noexcept = default;
+    ws_client& operator=(ws_client&&) noexcept = default;
+    ~ws_client();
+
+    // Starts a connection attempt; false (and error()) on immediate failure.
+    bool start(const url& target, const std::string& path, receive_context& ctx, int rcvbuf,
+               unsigned source_v4);
+    void on_event(std::uint32_t events, receive_context& ctx);
+
+    // Sends a close frame (best effort) and closes the socket.
+    void shutdown();
+    // Closes the socket and forgets any partial state (used before a retry).
+    void reset();
+    // Gives up on this connection (handshake timeout); state becomes failed.
+    void abort(std::string why) { fail(std::move(why)); }
+
+    state current_state() const noexcept { return state_; }
+    bool stalled() const noexcept { return stalled_; }
+    int fd() const noexcept { return fd_; }
+    int attempts() const noexcept { return attempts_; }
+    std::uint64_t started_ns() const noexcept { return started_ns_; }
+    const std::string& error() const noexcept { return error_; }
+    const client_stats& stats() const noexcept { return stats_; }
+    // Close code from the server: the close frame's code, 1005 for a close
+    // frame without one, 1006 for EOF/reset without a close frame, 4100 for
+    // a Socket.IO/Engine.IO disconnect packet; 0 while open.
+    int close_code() const noexcept { return close_code_; }
+    bool saw_close_frame() const noexcept { return saw_close_frame_; }
+
+private:
+    void on_readable(receive_context& ctx);
+    void on_writable(receive_context& ctx);
+    std::size_t parse_handshake(const char* p, std::size_t len, receive_context& ctx);
+    std::size_t parse_frames(char* p, std::size_t len, receive_context& ctx);
+    void on_frame(bool fin, int opcode, const char* p, std::size_t n, receive_context& ctx);
+    void on_message(const char* p, std::size_t n, receive_context& ctx);
+    void on_notifier_message(const char* p, std::size_t n, receive_context& ctx);
+    void on_socketio_message(const char* p, std::size_t n, receive_context& ctx);
+    void record_delivery(const scanned_fields& f, receive_context& ctx);
+    void send_frame(int opcode, const char* p, std::size_t n, receive_context& ctx);
+    void queue_bytes(const char* p, std::size_t n, receive_context& ctx);
+    void become_ready() noexcept { state_ = state::ready; }
+    void fail(std::string why);
+    void server_closed(int code);
+    void close_fd() noexcept;
+
+    int fd_ = -1;
+    int id_ = 0;
+    state state_ = state::pending;
+    bool stalled_ = false;
+    bool want_write_ = false;
+    bool saw_close_frame_ = false;
+    bool seq_known_ = false;
+    std::uint8_t frag_opcode_ = 0;  // nonzero while a fragmented message is open
+    int publishers_ = 1;
+    int attempts_ = 0;
+    int close_code_ = 0;
+    std::uint64_t started_ns_ = 0;
+    std::uint64_t last_seq_ = 0;
+    std::uint64_t max_n_ = 0;
+    client_stats stats_;
+    std::string leftover_;  // unparsed tail of the last read
+    std::string fragment_;  // payload of an unfinished fragmented message
+    std::string out_;       // bytes the socket did not take yet
+    std::string accept_;    // expected Sec-WebSocket-Accept during the handshake
+    std::string error_;
+    // Allocated on the first notification: idle connections stay small.
+    std::unique_ptr<std::uint64_t[]> seen_;       // ring bitmap of recent n
+    std::unique_ptr<std::uint64_t[]> last_n_of_;  // last n per publisher connection
+};
+
+}  // namespace loadgen

@@ -1,0 +1,62 @@
+#pragma once
+// The hub: owns the listener, the WebSocket sessions and the broker.
+
+#include <notifier/notification.hpp>
+#include <notifier/options.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+namespace notifier {
+
+class broker;
+
+/// Counters for tests, health checks and metrics. Approximate when read from
+/// another thread while the hub runs.
+struct hub_stats {
+    std::uint64_t sessions = 0;          ///< open WebSocket sessions
+    std::uint64_t published = 0;         ///< publications dispatched
+    std::uint64_t slow_consumers = 0;    ///< sessions closed with 4008
+    std::uint64_t last_seq = 0;
+};
+
+/// Owns one event loop (one thread), the sessions and the broker.
+/// All public members are thread-safe.
+class hub {
+public:
+    /// A hub with the in-memory broker.
+    explicit hub(options opts = {});
+    /// A hub publishing through `b` (e.g. a Redis broker for several nodes).
+    hub(options opts, std::unique_ptr<broker> b);
+    ~hub();
+    hub(const hub&) = delete;
+    hub& operator=(const hub&) = delete;
+
+    /// Binds the listening socket; throws std::system_error on failure.
+    /// start() and run() call it when needed.
+    void listen();
+    /// Binds (if not yet) and runs the event loop on a new thread.
+    void start();
+    /// Binds and runs the event loop on the calling thread until stop().
+    void run();
+    /// Graceful stop: stops accepting, closes every session with 1001 and
+    /// returns once the loop has ended (or at once when called on the loop).
+    void stop();
+
+    /// The bound port (useful with listen_port 0); 0 before binding.
+    std::uint16_t port() const noexcept;
+    const options& config() const noexcept;
+    hub_stats stats() const;
+
+    /// Queues already validated notifications for publishing as one batch with
+    /// consecutive seqs. Never blocks on I/O. Used by notifier; prefer that.
+    std::error_code submit(std::vector<notification>&& batch);
+
+    struct impl;
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace notifier

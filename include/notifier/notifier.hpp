@@ -1,0 +1,52 @@
+#pragma once
+// The front door: notify(collection, action[, id][, data]).
+// Including this header gives the whole public API.
+
+#include <notifier/errors.hpp>
+#include <notifier/hub.hpp>
+#include <notifier/notification.hpp>
+#include <notifier/options.hpp>
+#include <notifier/publication.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <system_error>
+
+namespace notifier {
+
+/// Validates notifications and hands them to a hub (or to a sink). Cheap to
+/// copy; callable from any thread; never blocks on a socket.
+class notifier {
+public:
+    /// Replaces the default "publish through the hub" (called on the caller's
+    /// thread with each validated notification, in order).
+    using sink = std::function<void(notification&&)>;
+
+    explicit notifier(hub& h) : hub_(&h) {}
+    notifier(hub& h, sink s) : hub_(&h), sink_(std::move(s)) {}
+    explicit notifier(sink s) : sink_(std::move(s)) {}
+
+    /// Publishes one change. `data_json` is one serialized JSON value.
+    /// Returns an errc on invalid input, errc::overloaded when the hub's inbox
+    /// is full, errc::stopped after hub::stop().
+    std::error_code notify(std::string_view collection, std::string_view action,
+                           std::optional<std::string_view> id = std::nullopt,
+                           std::optional<std::string_view> data_json = std::nullopt) const;
+    /// Same with an integer id (sent as a string).
+    std::error_code notify(std::string_view collection, std::string_view action, std::int64_t id,
+                           std::optional<std::string_view> data_json = std::nullopt) const;
+    std::error_code notify(notification n) const;
+
+    /// Publishes already validated notifications as one batch (consecutive seqs).
+    std::error_code notify_batch(std::vector<notification>&& batch) const;
+
+private:
+    hub* hub_ = nullptr;
+    sink sink_;
+};
+
+}  // namespace notifier
+
+#include <notifier/transaction.hpp>

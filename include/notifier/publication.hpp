@@ -1,0 +1,35 @@
+#pragma once
+// A notification after the broker numbered it, serialized once and shared.
+
+#include <notifier/notification.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace notifier {
+
+/// Immutable once made: every recipient (and the history) shares one instance,
+/// so the JSON is encoded exactly once however many clients receive it.
+struct publication {
+    std::uint64_t seq = 0;
+    std::string collection;
+    std::string id;  ///< empty when the notification has no id
+    /// The complete server-to-client WebSocket text frame (RFC 6455 section 5.2):
+    /// server frames are unmasked, so the bytes are identical for every recipient.
+    std::string frame;
+    std::size_t header_size = 0;  ///< bytes of frame before the JSON
+
+    /// The notification's JSON text, e.g. `{"seq":1,"collection":"forums",…}`.
+    std::string_view json() const noexcept {
+        return std::string_view(frame).substr(header_size);
+    }
+};
+
+using publication_ptr = std::shared_ptr<const publication>;
+
+/// Serializes `n` with `seq` into a shared publication. `n` must be valid.
+publication_ptr make_publication(std::uint64_t seq, const notification& n);
+
+}  // namespace notifier

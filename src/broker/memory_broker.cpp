@@ -1,0 +1,71 @@
+#include <notifier/broker/memory_broker.hpp>
+#include <notifier/errors.hpp>
+
+#include "core/history.hpp"
+
+#include <random>
+
+namespace notifier {
+
+namespace {
+
+std::string random_epoch() {
+    std::random_device rd;
+    std::uniform_int_distribution<unsigned> hex(0, 15);
+    std::string s(16, '0');
+    for (auto& c : s) c = "0123456789abcdef"[hex(rd)];
+    return s;
+}
+
+}  // namespace
+
+struct memory_broker::impl {
+    explicit impl(std::size_t n) : history(n) {}
+    core::history history;
+    std::string epoch = random_epoch();
+    broker_handler* handler = nullptr;
+    std::vector<publication_ptr> scratch;
+};
+
+memory_broker::memory_broker(std::size_t history_size) : impl_(std::make_unique<impl>(history_size)) {}
+memory_broker::~memory_broker() = default;
+
+void memory_broker::start(broker_handler& handler) { impl_->handler = &handler; }
+void memory_broker::stop() { impl_->handler = nullptr; }
+
+void memory_broker::publish(std::vector<notification> batch, publish_handler done) {
+    if (!impl_->handler) {
+        if (done) done(errc::stopped, 0);
+        return;
+    }
+    const std::uint64_t first = impl_->history.last_seq() + 1;
+    auto& pubs = impl_->scratch;
+    pubs.clear();
+    pubs.reserve(batch.size());
+    for (auto& n : batch) {
+        auto pub = make_publication(impl_->history.last_seq() + 1, n);
+        impl_->history.push(pub);
+        pubs.push_back(std::move(pub));
+    }
+    // Hand out a moved copy: the handler may publish again re-entrantly.
+    auto out = std::move(pubs);
+    impl_->handler->on_publications(out);
+    if (done) done({}, first);
+}
+
+void memory_broker::read(std::string_view epoch, std::uint64_t after, std::size_t max_count,
+                         read_handler done) {
+    history_page page;
+    page.epoch = impl_->epoch;
+    page.last_seq = impl_->history.last_seq();
+    if (epoch != impl_->epoch)
+        page.result = history_page::status::unknown_epoch;
+    else
+        page.result = impl_->history.read(after, max_count, page.pubs);
+    done(std::move(page));
+}
+
+std::string memory_broker::epoch() const { return impl_->epoch; }
+std::uint64_t memory_broker::last_seq() const { return impl_->history.last_seq(); }
+
+}  // namespace notifier

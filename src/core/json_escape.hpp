@@ -1,0 +1,12 @@
+#pragma once
+// Appending JSON string literals without a JSON library in the hot path.
+
+#include <string>
+#include <string_view>
+
+namespace notifier::core {
+
+/// Appends `"s"` with RFC 8259 escaping; `s` must be valid UTF-8.
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace notifier::core

@@ -1,0 +1,46 @@
+#pragma once
+// A session's outbound queue: shared frames waiting to be gather-written.
+// Pure (no sockets): the session asks for buffers and reports bytes written.
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace notifier::core {
+
+class write_queue {
+public:
+    /// `owner` keeps `bytes` alive (e.g. a shared publication) until written.
+    void push(std::shared_ptr<const void> owner, std::string_view bytes);
+
+    /// Fills `out` with views of the unwritten bytes, the first one starting
+    /// after any partially written part; returns how many were filled.
+    std::size_t gather(std::span<std::string_view> out) const noexcept;
+
+    /// Marks `n` bytes as written, releasing fully written frames.
+    void consume(std::size_t n) noexcept;
+
+    /// Drops every frame not yet started; a partially written frame stays,
+    /// since the peer must receive it whole before anything else.
+    void drop_unstarted() noexcept;
+
+    bool empty() const noexcept { return head_ == items_.size(); }
+    std::size_t bytes() const noexcept { return bytes_; }
+    std::size_t frames() const noexcept { return items_.size() - head_; }
+    /// Frees the storage of an empty queue (idle sessions keep none).
+    void shrink() noexcept;
+
+private:
+    struct item {
+        std::shared_ptr<const void> owner;
+        std::string_view bytes;
+    };
+    std::vector<item> items_;
+    std::size_t head_ = 0;    // first unwritten item
+    std::size_t offset_ = 0;  // bytes of items_[head_] already written
+    std::size_t bytes_ = 0;   // unwritten bytes in total
+};
+
+}  // namespace notifier::core

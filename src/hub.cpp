@@ -1,0 +1,245 @@
+#include <notifier/broker/memory_broker.hpp>
+#include <notifier/errors.hpp>
+#include <notifier/hub.hpp>
+
+#include "core/topic.hpp"
+#include "hub_impl.hpp"
+#include "net/http_session.hpp"
+#include "net/listener.hpp"
+#include "net/websocket_session.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+
+#include <cstdio>
+#include <csignal>
+
+namespace notifier {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+hub::impl::impl(options o, std::unique_ptr<broker> b)
+    : opts(std::move(o)), brk(std::move(b)), read_buffer(256 * 1024) {
+    ioc.emplace(1);  // one thread runs the loop: no locks on the hot path
+    if (!brk) brk = std::make_unique<memory_broker>(opts.history_size);
+}
+
+hub::impl::~impl() {
+    // I/O objects must go before the io_context that owns their services.
+    ping_timer_.reset();
+    stop_timer_.reset();
+    signals_.reset();
+    listener_.reset();
+    sessions_.clear();
+    dirty_.clear();
+    ioc.reset();
+    brk.reset();
+}
+
+void hub::impl::listen() {
+    if (listener_) return;
+    const auto addr = asio::ip::make_address(opts.listen_host);
+    listener_ = std::make_shared<net::listener>(*this, asio::ip::tcp::endpoint(addr, opts.listen_port));
+    port = listener_->port();
+    brk->start(*this);
+    epoch = brk->epoch();
+    last_dispatched = brk->last_seq();
+    n_last_seq = last_dispatched;
+    listener_->run();
+    schedule_ping();
+    if (opts.handle_signals) {
+        signals_ = std::make_unique<asio::signal_set>(*ioc, SIGINT, SIGTERM);
+        signals_->async_wait([self = shared_from_this()](const error_code& ec, int) {
+            if (!ec) self->begin_stop();
+        });
+    }
+}
+
+void hub::impl::schedule_ping() {
+    if (opts.ping_interval.count() <= 0) return;
+    if (!ping_timer_) ping_timer_ = std::make_unique<asio::steady_timer>(*ioc);
+    ping_timer_->expires_after(opts.ping_interval);
+    ping_timer_->async_wait([this](const error_code& ec) {
+        if (ec || stopping_) return;
+        // Copy first: a session may leave the map while being pinged.
+        std::vector<std::shared_ptr<net::websocket_session>> all;
+        all.reserve(sessions_.size());
+        for (auto& [_, s] : sessions_) all.push_back(s);
+        for (auto& s : all) s->ping_tick();
+        schedule_ping();
+    });
+}
+
+std::error_code hub::impl::submit(std::vector<notification>&& batch) {
+    if (batch.empty()) return {};
+    bool post_drain = false;
+    {
+        std::lock_guard lock(inbox_mutex_);
+        if (closed_.load(std::memory_order_relaxed)) return errc::stopped;
+        if (inbox_.size() + batch.size() > opts.max_pending_notifications) return errc::overloaded;
+        if (inbox_.empty()) {
+            inbox_ = std::move(batch);
+        } else {
+            inbox_.insert(inbox_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+        }
+        // Wake the loop only on the empty → non-empty edge: a burst of
+        // notify() calls costs one wake-up.
+        if (!drain_posted_) post_drain = drain_posted_ = true;
+    }
+    if (post_drain) asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
+    return {};
+}
+
+void hub::impl::drain_inbox() {
+    std::vector<notification> batch;
+    {
+        std::lock_guard lock(inbox_mutex_);
+        batch.swap(inbox_);
+        drain_posted_ = false;
+    }
+    if (batch.empty() || stopping_) return;
+    brk->publish(std::move(batch), [](std::error_code ec, std::uint64_t) {
+        if (ec) std::fprintf(stderr, "notifier: publish failed: %s\n", ec.message().c_str());
+    });
+}
+
+void hub::impl::on_publications(std::span<const publication_ptr> pubs) {
+    for (const auto& pub : pubs) {
+        last_dispatched = pub->seq;
+        index.match(pub->collection, pub->id, [&pub](net::websocket_session* s) { s->deliver(pub); });
+    }
+    n_published.fetch_add(pubs.size(), std::memory_order_relaxed);
+    n_last_seq.store(last_dispatched, std::memory_order_relaxed);
+}
+
+void hub::impl::on_reset(std::string_view new_epoch, std::uint64_t seq) {
+    epoch = new_epoch;
+    last_dispatched = seq;
+    n_last_seq.store(seq, std::memory_order_relaxed);
+    std::vector<std::shared_ptr<net::websocket_session>> all;
+    for (auto& [_, s] : sessions_) all.push_back(s);
+    for (auto& s : all) s->resync(epoch, seq);
+}
+
+void hub::impl::add_session(std::shared_ptr<net::websocket_session> s) {
+    for (const auto& t : s->topics()) {
+        auto p = core::parse_topic(t);
+        index.add(p->collection, p->id, s.get());
+    }
+    sessions_.emplace(s.get(), std::move(s));
+    n_sessions.store(sessions_.size(), std::memory_order_relaxed);
+}
+
+void hub::impl::remove_session(net::websocket_session* s) {
+    for (const auto& t : s->topics()) {
+        auto p = core::parse_topic(t);
+        index.remove(p->collection, p->id, s);
+    }
+    if (s->dirty) {
+        std::erase(dirty_, s);
+        s->dirty = false;
+    }
+    sessions_.erase(s);
+    n_sessions.store(sessions_.size(), std::memory_order_relaxed);
+    if (stopping_ && sessions_.empty()) finish_stop();
+}
+
+void hub::impl::mark_dirty(net::websocket_session* s) {
+    if (s->dirty) return;
+    s->dirty = true;
+    dirty_.push_back(s);
+    if (!flush_posted_) {
+        flush_posted_ = true;
+        // Runs after the handlers already due in this turn, so everything
+        // they publish leaves in one write per session.
+        asio::post(*ioc, [self = shared_from_this()] { self->flush_dirty(); });
+    }
+}
+
+void hub::impl::flush_dirty() {
+    flush_posted_ = false;
+    auto list = std::move(dirty_);
+    dirty_.clear();
+    for (auto* s : list) s->dirty = false;
+    for (auto* s : list) {
+        // A session may leave the hub while an earlier one flushes.
+        auto it = sessions_.find(s);
+        if (it == sessions_.end()) continue;
+        auto keep = it->second;
+        keep->flush();
+    }
+}
+
+void hub::impl::begin_stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    {
+        std::lock_guard lock(inbox_mutex_);
+        closed_ = true;
+    }
+    if (listener_) listener_->close();
+    if (ping_timer_) ping_timer_->cancel();
+    if (signals_) signals_->cancel();
+    for (auto* h : std::vector<net::http_session*>(http_sessions_.begin(), http_sessions_.end())) h->close();
+    if (sessions_.empty()) return finish_stop();
+    std::vector<std::shared_ptr<net::websocket_session>> all;
+    for (auto& [_, s] : sessions_) all.push_back(s);
+    for (auto& s : all) s->close(close_code::going_away, "server shutdown");
+    stop_timer_ = std::make_unique<asio::steady_timer>(*ioc, opts.close_timeout);
+    stop_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
+        if (ec) return;
+        std::vector<std::shared_ptr<net::websocket_session>> left;
+        for (auto& [_, s] : self->sessions_) left.push_back(s);
+        for (auto& s : left) s->terminate();
+        self->finish_stop();
+    });
+}
+
+void hub::impl::finish_stop() {
+    if (stop_timer_) stop_timer_->cancel();
+    brk->stop();
+    ioc->stop();
+}
+
+// --- hub ---
+
+hub::hub(options opts) : impl_(std::make_shared<impl>(std::move(opts), nullptr)) {}
+hub::hub(options opts, std::unique_ptr<broker> b) : impl_(std::make_shared<impl>(std::move(opts), std::move(b))) {}
+
+hub::~hub() {
+    stop();
+    if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void hub::listen() { impl_->listen(); }
+
+void hub::start() {
+    impl_->listen();
+    impl_->thread = std::thread([i = impl_] { i->ioc->run(); });
+}
+
+void hub::run() {
+    impl_->listen();
+    impl_->ioc->run();
+}
+
+void hub::stop() {
+    if (impl_->thread.joinable() && impl_->thread.get_id() == std::this_thread::get_id()) {
+        impl_->begin_stop();
+        return;
+    }
+    if (!impl_->ioc->stopped()) asio::post(*impl_->ioc, [i = impl_] { i->begin_stop(); });
+    if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::uint16_t hub::port() const noexcept { return impl_->port.load(); }
+const options& hub::config() const noexcept { return impl_->opts; }
+
+hub_stats hub::stats() const {
+    return {impl_->n_sessions.load(), impl_->n_published.load(), impl_->n_slow.load(), impl_->n_last_seq.load()};
+}
+
+std::error_code hub::submit(std::vector<notification>&& batch) { return impl_->submit(std::move(batch)); }
+
+}  // namespace notifier

@@ -1,0 +1,94 @@
+#pragma once
+// The hub's state, shared by the listener and the sessions. Private header:
+// it pulls in Asio, which the public headers keep out.
+
+#include <notifier/broker/broker.hpp>
+#include <notifier/hub.hpp>
+#include <notifier/options.hpp>
+
+#include "core/subscription_index.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace notifier {
+
+namespace net {
+class listener;
+class http_session;
+class websocket_session;
+}  // namespace net
+
+struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl> {
+    impl(options o, std::unique_ptr<broker> b);
+    ~impl() override;
+
+    // --- lifecycle (loop thread unless noted) ---
+    void listen();            // any thread, before the loop runs
+    void begin_stop();        // graceful stop
+    void finish_stop();
+    bool stopping() const noexcept { return stopping_; }
+
+    // --- notify() front door (any thread) ---
+    std::error_code submit(std::vector<notification>&& batch);
+    void drain_inbox();
+
+    // --- broker_handler ---
+    void on_publications(std::span<const publication_ptr> pubs) override;
+    void on_reset(std::string_view epoch, std::uint64_t seq) override;
+
+    // --- sessions ---
+    void add_session(std::shared_ptr<net::websocket_session> s);
+    void remove_session(net::websocket_session* s);
+    void add_http(net::http_session* s) { http_sessions_.insert(s); }
+    void remove_http(net::http_session* s) { http_sessions_.erase(s); }
+    /// Coalesces writes: a session marked dirty is flushed once at the end
+    /// of this loop turn, however many publications it got.
+    void mark_dirty(net::websocket_session* s);
+    void flush_dirty();
+    void schedule_ping();
+
+    options opts;
+    std::optional<boost::asio::io_context> ioc;
+    std::unique_ptr<broker> brk;
+    core::subscription_index<net::websocket_session*> index;
+    std::uint64_t last_dispatched = 0;  // newest seq fanned out on this node
+    std::string epoch;                  // of last_dispatched
+    /// One receive buffer for every session: the loop reads one socket at a
+    /// time and parses in place, so idle connections need none of their own.
+    std::vector<char> read_buffer;
+    std::atomic<std::uint16_t> port{0};
+    std::thread thread;
+    bool loop_running = false;
+
+    std::atomic<std::uint64_t> n_sessions{0}, n_published{0}, n_slow{0}, n_last_seq{0};
+
+private:
+    std::shared_ptr<net::listener> listener_;
+    std::unique_ptr<boost::asio::steady_timer> ping_timer_;
+    std::unique_ptr<boost::asio::steady_timer> stop_timer_;
+    std::unique_ptr<boost::asio::signal_set> signals_;
+    std::unordered_map<net::websocket_session*, std::shared_ptr<net::websocket_session>> sessions_;
+    std::unordered_set<net::http_session*> http_sessions_;
+    std::vector<net::websocket_session*> dirty_;
+    bool flush_posted_ = false;
+    bool stopping_ = false;
+
+    std::mutex inbox_mutex_;
+    std::vector<notification> inbox_;
+    bool drain_posted_ = false;
+    std::atomic<bool> closed_{false};  // submit() refuses after stop
+};
+
+}  // namespace notifier

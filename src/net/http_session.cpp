@@ -1,0 +1,347 @@
+#include "net/http_session.hpp"
+
+#include "core/json_escape.hpp"
+#include "core/publish_request.hpp"
+#include "core/topic.hpp"
+#include "hub_impl.hpp"
+#include "net/static_files.hpp"
+#include "net/websocket_session.hpp"
+
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/file_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/url/parse.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <charconv>
+
+namespace notifier::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace urls = boost::urls;
+
+namespace {
+
+std::string json_error(std::string_view code, std::string_view message) {
+    std::string s = "{\"error\":";
+    core::append_json_string(s, code);
+    s += ",\"message\":";
+    core::append_json_string(s, message);
+    s += "}";
+    return s;
+}
+
+// RFC 6455 section 4.2.2: base64(SHA-1(key + GUID)).
+std::string websocket_accept(std::string_view key) {
+    static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    std::string in(key);
+    in += guid;
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), digest);
+    unsigned char out[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+    const int n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
+    return std::string(reinterpret_cast<char*>(out), static_cast<std::size_t>(n));
+}
+
+// A valid key is base64 of 16 bytes: 22 characters and "==".
+bool is_valid_key(std::string_view k) {
+    if (k.size() != 24 || k.substr(22) != "==") return false;
+    for (std::size_t i = 0; i < 22; ++i) {
+        const char c = k[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'))
+            return false;
+    }
+    return true;
+}
+
+bool is_json_content_type(std::string_view v) {
+    const auto semi = v.find(';');
+    auto media = v.substr(0, semi);
+    while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+    while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+    return beast::iequals(media, "application/json");
+}
+
+}  // namespace
+
+http_session::http_session(hub::impl& hub, asio::ip::tcp::socket socket)
+    : hub_(hub), stream_(std::move(socket)) {
+    hub_.add_http(this);
+}
+
+http_session::~http_session() { hub_.remove_http(this); }
+
+void http_session::run() { do_read(); }
+
+void http_session::close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    stream_.close();
+}
+
+void http_session::do_read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(hub_.opts.max_header_bytes));
+    parser_->body_limit(hub_.opts.max_publish_bytes);
+    stream_.expires_after(hub_.opts.handshake_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+        return close();
+    }
+    if (ec == http::error::body_limit) {
+        keep_alive_ = false;
+        return send_error(413, "payload_too_large",
+                          "body above " + std::to_string(hub_.opts.max_publish_bytes) + " bytes", true);
+    }
+    if (ec == http::error::header_limit) {
+        return send_error(431, "header_too_large",
+                          "request header above " + std::to_string(hub_.opts.max_header_bytes) + " bytes", true);
+    }
+    if (ec) {
+        if (ec.category() == http::make_error_code(http::error::bad_target).category() || ec == http::error::partial_message)
+            return send_error(400, "bad_request", "malformed HTTP request: " + ec.message(), true);
+        return close();
+    }
+    handle(parser_->release());
+}
+
+void http_session::handle(request&& req) {
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    auto parsed = urls::parse_origin_form(req.target());
+    if (!parsed) return send_error(400, "bad_request", "malformed request target");
+    const std::string path = parsed->path();
+    const std::string_view query = parsed->encoded_query();
+    const auto method = req.method();
+
+    if (path == "/ws") {
+        if (beast::websocket::is_upgrade(req)) return upgrade(std::move(req), query);
+        if (method != http::verb::get) {
+            response res{http::status::method_not_allowed, version_};
+            res.set(http::field::allow, "GET");
+            res.set(http::field::content_type, "application/json");
+            res.body() = json_error("method_not_allowed", "use GET with a WebSocket upgrade");
+            return send(std::move(res));
+        }
+        response res{http::status::upgrade_required, version_};
+        res.set(http::field::upgrade, "websocket");
+        res.set(http::field::connection, "Upgrade");
+        res.set(http::field::content_type, "application/json");
+        res.body() = json_error("upgrade_required", "this endpoint speaks WebSocket only");
+        return send(std::move(res));
+    }
+    if (path == "/publish") {
+        if (method != http::verb::post) {
+            response res{http::status::method_not_allowed, version_};
+            res.set(http::field::allow, "POST");
+            res.set(http::field::content_type, "application/json");
+            res.body() = json_error("method_not_allowed", "use POST");
+            return send(std::move(res));
+        }
+        return publish(std::move(req));
+    }
+    if (path == "/healthz") {
+        if (method != http::verb::get && method != http::verb::head) {
+            response res{http::status::method_not_allowed, version_};
+            res.set(http::field::allow, "GET, HEAD");
+            res.set(http::field::content_type, "application/json");
+            res.body() = json_error("method_not_allowed", "use GET");
+            return send(std::move(res));
+        }
+        response res{http::status::ok, version_};
+        res.set(http::field::content_type, "application/json");
+        res.set(http::field::cache_control, "no-store");
+        res.body() = hub_.stopping() ? R"({"status":"stopping"})" : R"({"status":"ok"})";
+        if (hub_.stopping()) res.result(http::status::service_unavailable);
+        return send(std::move(res));
+    }
+    if (method != http::verb::get && method != http::verb::head) {
+        response res{http::status::method_not_allowed, version_};
+        res.set(http::field::allow, "GET, HEAD");
+        res.set(http::field::content_type, "application/json");
+        res.body() = json_error("method_not_allowed", "static files are read-only");
+        return send(std::move(res));
+    }
+    serve_static(req, path);
+}
+
+void http_session::upgrade(request&& req, std::string_view query) {
+    if (req.method() != http::verb::get) return send_error(400, "invalid_handshake", "WebSocket upgrade needs GET");
+    if (req[http::field::sec_websocket_version] != "13") {
+        response res{http::status::upgrade_required, version_};
+        res.set(http::field::sec_websocket_version, "13");
+        res.set(http::field::content_type, "application/json");
+        res.body() = json_error("unsupported_version", "only WebSocket version 13 is supported");
+        return send(std::move(res));
+    }
+    const auto key = req[http::field::sec_websocket_key];
+    if (!is_valid_key(key)) return send_error(400, "invalid_handshake", "missing or malformed Sec-WebSocket-Key");
+
+    std::vector<std::string> topics;
+    bool implicit_all = true;
+    resume_request resume;
+    bool has_since = false;
+    (void)query;
+    auto target = urls::parse_origin_form(req.target());
+    if (!target) return send_error(400, "invalid_query", "malformed query string");
+    for (auto p : target->params()) {
+        if (p.key == "collections") {
+            implicit_all = false;
+            std::string_view v = p.value;
+            std::size_t i = 0;
+            while (true) {
+                const auto j = v.find(',', i);
+                const auto entry = v.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+                if (!core::parse_topic(entry))
+                    return send_error(400, "invalid_name",
+                                      "invalid subscription \"" + std::string(entry.substr(0, 300)) +
+                                          "\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128} or collection/id");
+                topics.emplace_back(entry);
+                if (j == std::string_view::npos) break;
+                i = j + 1;
+            }
+            if (topics.size() > hub_.opts.max_subscriptions)
+                return send_error(400, "too_many_subscriptions",
+                                  "at most " + std::to_string(hub_.opts.max_subscriptions) + " subscriptions");
+        } else if (p.key == "since") {
+            const std::string_view v = p.value;
+            std::uint64_t n = 0;
+            auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (v.empty() || r.ec != std::errc{} || r.ptr != v.data() + v.size())
+                return send_error(400, "invalid_query", "since must be a non-negative integer");
+            resume.since = n;
+            has_since = true;
+        } else if (p.key == "epoch") {
+            resume.epoch = p.value;
+        }
+        // Other parameters (cache busters, tokens for other layers) are ignored.
+    }
+    if (implicit_all) topics.emplace_back("*");
+    resume.requested = has_since;
+
+    std::string res = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Accept: " + websocket_accept(key) + "\r\n\r\n";
+    const auto data = buffer_.data();
+    std::string leftover(static_cast<const char*>(data.data()), data.size());
+    buffer_.consume(buffer_.size());
+    upgraded_ = true;
+    stream_.expires_never();
+    auto session = std::make_shared<websocket_session>(hub_, stream_.release_socket(), std::move(topics),
+                                                       implicit_all, std::move(resume));
+    hub_.add_session(session);
+    session->start(std::move(res), std::move(leftover));
+}
+
+void http_session::publish(request&& req) {
+    if (!is_json_content_type(req[http::field::content_type]))
+        return send_error(415, "unsupported_media_type", "Content-Type must be application/json");
+    auto parsed = core::parse_publish_request(req.body());
+    if (auto* err = std::get_if<core::publish_error>(&parsed)) return send_error(400, err->code, err->message);
+    if (hub_.stopping()) return send_error(503, "unavailable", "the server is shutting down");
+    auto batch = std::move(std::get<std::vector<notification>>(parsed));
+    const std::size_t count = batch.size();
+    hub_.brk->publish(std::move(batch), [self = shared_from_this(), count](std::error_code ec, std::uint64_t first) {
+        if (ec) return self->send_error(503, "unavailable", "cannot publish: " + ec.message());
+        response res{http::status::accepted, self->version_};
+        res.set(http::field::content_type, "application/json");
+        std::string body = "{\"seqs\":[";
+        for (std::size_t i = 0; i < count; ++i) {
+            if (i) body.push_back(',');
+            body += std::to_string(first + i);
+        }
+        body += "]}";
+        res.body() = std::move(body);
+        self->send(std::move(res));
+    });
+}
+
+void http_session::serve_static(const request& req, std::string_view path) {
+    const bool head = req.method() == http::verb::head;
+    if (hub_.opts.static_dir.empty()) {
+        if (path != "/" && path != "/index.html") return send_error(404, "not_found", "no such path");
+        response res{http::status::ok, version_};
+        res.set(http::field::content_type, "text/html; charset=utf-8");
+        res.body() = builtin_index_html();
+        res.prepare_payload();
+        if (head) res.body().clear();
+        return send(std::move(res));
+    }
+    auto file = resolve_static(hub_.opts.static_dir, path);
+    if (!file) return send_error(404, "not_found", "no such path");
+    beast::error_code ec;
+    http::file_body::value_type body;
+    body.open(file->c_str(), beast::file_mode::scan, ec);
+    if (ec) return send_error(404, "not_found", "no such path");
+    const auto size = body.size();
+    if (head) {
+        auto res = std::make_shared<http::response<http::empty_body>>(http::status::ok, version_);
+        res->set(http::field::content_type, mime_type(*file));
+        res->content_length(size);
+        res->keep_alive(keep_alive_);
+        return http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code e, std::size_t n) {
+            self->on_write(!res->keep_alive(), e, n);
+        });
+    }
+    auto res = std::make_shared<http::response<http::file_body>>(std::piecewise_construct, std::make_tuple(std::move(body)),
+                                                                 std::make_tuple(http::status::ok, version_));
+    res->set(http::field::content_type, mime_type(*file));
+    res->content_length(size);
+    res->keep_alive(keep_alive_);
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code e, std::size_t n) {
+        self->on_write(!res->keep_alive(), e, n);
+    });
+}
+
+void http_session::send_error(unsigned status, std::string_view code, std::string_view message, bool close) {
+    response res{static_cast<http::status>(status), version_};
+    res.set(http::field::content_type, "application/json");
+    res.body() = json_error(code, message);
+    if (close) keep_alive_ = false;
+    send(std::move(res));
+}
+
+void http_session::send(response&& r) {
+    auto res = std::make_shared<response>(std::move(r));
+    res->keep_alive(keep_alive_ && !hub_.stopping());
+    res->prepare_payload();
+    stream_.expires_after(hub_.opts.handshake_timeout);
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t n) {
+        self->on_write(!res->keep_alive(), ec, n);
+    });
+}
+
+void http_session::on_write(bool close_after, beast::error_code ec, std::size_t) {
+    if (ec) return close();
+    if (close_after) {
+        beast::error_code ignored;
+        stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        // Closing with unread input makes the kernel send RST, which can
+        // destroy the response before the client reads it (e.g. a 413 sent
+        // while the body is still arriving): read and discard until EOF.
+        stream_.expires_after(hub_.opts.handshake_timeout);
+        return do_discard();
+    }
+    do_read();
+}
+
+void http_session::do_discard() {
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        self->do_discard();
+    });
+}
+
+}  // namespace notifier::net

@@ -1,0 +1,51 @@
+#pragma once
+// HTTP/1.1 on one connection (Beast): the API endpoints, static files and
+// the WebSocket upgrade, after which the socket goes to a websocket_session.
+
+#include <notifier/hub.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace notifier::net {
+
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+    http_session(hub::impl& hub, boost::asio::ip::tcp::socket socket);
+    ~http_session();
+    void run();
+    /// Hub shutdown: drop the connection.
+    void close();
+
+private:
+    using request = boost::beast::http::request<boost::beast::http::string_body>;
+    using response = boost::beast::http::response<boost::beast::http::string_body>;
+
+    void do_read();
+    void on_read(boost::beast::error_code ec, std::size_t);
+    void handle(request&& req);
+    void upgrade(request&& req, std::string_view query);
+    void publish(request&& req);
+    void serve_static(const request& req, std::string_view path);
+    void send(response&& res);
+    void send_error(unsigned status, std::string_view code, std::string_view message, bool close = false);
+    void do_discard();
+    void on_write(bool close, boost::beast::error_code ec, std::size_t);
+
+    hub::impl& hub_;
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    unsigned version_ = 11;
+    bool keep_alive_ = false;
+    bool upgraded_ = false;
+};
+
+}  // namespace notifier::net

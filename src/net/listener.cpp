@@ -1,0 +1,56 @@
+#include "net/listener.hpp"
+
+#include "hub_impl.hpp"
+#include "net/http_session.hpp"
+
+#include <boost/asio/socket_base.hpp>
+
+#include <cstdio>
+
+namespace notifier::net {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+listener::listener(hub::impl& hub, const asio::ip::tcp::endpoint& ep)
+    : hub_(hub), acceptor_(*hub.ioc), backoff_(*hub.ioc) {
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+std::uint16_t listener::port() const { return acceptor_.local_endpoint().port(); }
+
+void listener::run() { do_accept(); }
+
+void listener::close() {
+    error_code ec;
+    acceptor_.close(ec);
+    backoff_.cancel();
+}
+
+void listener::do_accept() {
+    acceptor_.async_accept([self = shared_from_this()](const error_code& ec, asio::ip::tcp::socket s) {
+        self->on_accept(ec, std::move(s));
+    });
+}
+
+void listener::on_accept(const error_code& ec, asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+        // Out of descriptors or memory: retrying at once would spin.
+        std::fprintf(stderr, "notifier: accept failed: %s\n", ec.message().c_str());
+        backoff_.expires_after(std::chrono::milliseconds(100));
+        backoff_.async_wait([self = shared_from_this()](const error_code& e) {
+            if (!e) self->do_accept();
+        });
+        return;
+    }
+    error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // latency over batching: we batch ourselves
+    std::make_shared<http_session>(hub_, std::move(socket))->run();
+    do_accept();
+}
+
+}  // namespace notifier::net

@@ -1,0 +1,30 @@
+#pragma once
+// Accepts TCP connections and hands each to an http_session.
+
+#include <notifier/hub.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+
+namespace notifier::net {
+
+class listener : public std::enable_shared_from_this<listener> {
+public:
+    /// Binds and listens at once (throws std::system_error).
+    listener(hub::impl& hub, const boost::asio::ip::tcp::endpoint& ep);
+    void run();
+    void close();
+    std::uint16_t port() const;
+
+private:
+    void do_accept();
+    void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+
+    hub::impl& hub_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer backoff_;  // after EMFILE and the like
+};
+
+}  // namespace notifier::net

@@ -1,0 +1,379 @@
+#include "net/websocket_session.hpp"
+
+#include "core/protocol_codec.hpp"
+#include "core/topic.hpp"
+#include "core/ws_frame.hpp"
+#include "hub_impl.hpp"
+
+#include <boost/asio/buffer.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace notifier::net {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// Publications read from the history per broker call while resuming.
+constexpr std::size_t replay_page = 256;
+// Buffers per writev; well under IOV_MAX.
+constexpr std::size_t max_gather = 128;
+
+const std::shared_ptr<const std::string>& ping_frame() {
+    static const auto f = std::make_shared<const std::string>(core::make_frame(core::ws_opcode::ping, {}));
+    return f;
+}
+
+}  // namespace
+
+websocket_session::websocket_session(hub::impl& hub, asio::ip::tcp::socket socket,
+                                     std::vector<std::string> topics, bool implicit_all,
+                                     resume_request resume)
+    : hub_(hub),
+      socket_(std::move(socket)),
+      parser_(hub.opts.max_message_bytes),
+      topics_(std::move(topics)),
+      implicit_all_(implicit_all),
+      resume_(std::move(resume)) {
+    std::sort(topics_.begin(), topics_.end());
+    topics_.erase(std::unique(topics_.begin(), topics_.end()), topics_.end());
+}
+
+void websocket_session::start(std::string handshake_response, std::string leftover) {
+    error_code ec;
+    socket_.non_blocking(true, ec);
+    if (ec) return terminate();
+    leftover_ = std::move(leftover);
+    auto owner = std::make_shared<const std::string>(std::move(handshake_response));
+    queue_.push(owner, *owner);
+    if (resume_.requested) {
+        replaying_ = true;
+        last_seq_ = resume_.since;
+        pump_replay();  // the first page decides the welcome
+    } else {
+        push_json(core::encode_welcome(hub_.epoch, hub_.last_dispatched, false));
+        last_seq_ = hub_.last_dispatched;
+        go_live();
+    }
+    flush();
+}
+
+// Welcome is queued: handle what the client sent along with its upgrade
+// request, then read.
+void websocket_session::go_live() {
+    if (state_ != state::starting) return;
+    state_ = state::open;
+    if (!leftover_.empty()) {
+        std::string data = std::move(leftover_);
+        process(std::span<char>(data.data(), data.size()));
+    }
+    if (state_ != state::dead) do_read();
+}
+
+bool websocket_session::matches(const publication& pub) const {
+    for (const auto& t : topics_) {
+        auto parsed = core::parse_topic(t);
+        if (parsed && parsed->matches(pub.collection, pub.id)) return true;
+    }
+    return false;
+}
+
+void websocket_session::deliver(const publication_ptr& pub) {
+    if (state_ != state::open || replaying_ || pub->seq <= last_seq_) return;
+    last_seq_ = pub->seq;
+    const std::size_t size = pub->frame.size();
+    if (queue_.bytes() + size > hub_.opts.max_queue_bytes) {
+        hub_.n_slow.fetch_add(1, std::memory_order_relaxed);
+        close(close_code::slow_consumer, "slow consumer");
+        return;
+    }
+    queue_.push(pub, pub->frame);
+    hub_.mark_dirty(this);
+}
+
+bool websocket_session::push_frame(std::string frame) {
+    if (queue_.bytes() + frame.size() > hub_.opts.max_queue_bytes) {
+        hub_.n_slow.fetch_add(1, std::memory_order_relaxed);
+        close(close_code::slow_consumer, "slow consumer");
+        return false;
+    }
+    auto owner = std::make_shared<const std::string>(std::move(frame));
+    queue_.push(owner, *owner);
+    return true;
+}
+
+bool websocket_session::push_json(std::string_view json) {
+    return push_frame(core::make_frame(core::ws_opcode::text, json));
+}
+
+void websocket_session::flush() {
+    if (writing_ || state_ == state::dead) return;
+    std::array<std::string_view, max_gather> views;
+    std::array<asio::const_buffer, max_gather> bufs;
+    // A few rounds while the kernel keeps taking data; then let others run.
+    for (int round = 0; round < 8 && !queue_.empty(); ++round) {
+        const std::size_t n = queue_.gather(views);
+        for (std::size_t i = 0; i < n; ++i) bufs[i] = asio::const_buffer(views[i].data(), views[i].size());
+        error_code ec;
+        const std::size_t written = socket_.write_some(std::span<const asio::const_buffer>(bufs.data(), n), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+        if (ec) return terminate();
+        queue_.consume(written);
+    }
+    if (!queue_.empty()) {
+        writing_ = true;
+        socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                           [self = shared_from_this()](const error_code& ec) {
+                               self->writing_ = false;
+                               if (self->state_ == state::dead) return;
+                               if (ec) return self->terminate();
+                               self->flush();
+                           });
+        return;
+    }
+    on_drained();
+}
+
+void websocket_session::on_drained() {
+    queue_.shrink();
+    if (state_ == state::closing && close_sent_ && peer_closed_) return terminate();
+    if (replaying_) pump_replay();
+}
+
+void websocket_session::pump_replay() {
+    if (in_pump_) return;
+    in_pump_ = true;
+    auto self = shared_from_this();
+    while (replaying_ && !read_pending_ && state_ != state::dead && state_ != state::closing &&
+           queue_.bytes() < hub_.opts.max_queue_bytes / 2) {
+        if (state_ == state::open && last_seq_ >= hub_.last_dispatched) {
+            replaying_ = false;  // caught up: the live stream continues from here
+            break;
+        }
+        read_pending_ = true;
+        hub_.brk->read(resume_.epoch, last_seq_, replay_page,
+                       [self](history_page page) { self->on_history(std::move(page)); });
+    }
+    in_pump_ = false;
+}
+
+void websocket_session::on_history(history_page page) {
+    read_pending_ = false;
+    if (state_ == state::dead || state_ == state::closing) return;
+    const bool ok = page.result == history_page::status::ok;
+    if (state_ == state::starting) {
+        if (ok) {
+            push_json(core::encode_welcome(page.epoch, std::max(page.last_seq, hub_.last_dispatched), true));
+        } else {
+            push_json(core::encode_welcome(hub_.epoch, hub_.last_dispatched, false));
+            push_json(core::encode_resync(hub_.epoch, hub_.last_dispatched));
+            last_seq_ = hub_.last_dispatched;
+            replaying_ = false;
+        }
+        go_live();
+    } else if (!ok) {
+        // The history moved past the cursor while replaying.
+        push_json(core::encode_resync(hub_.epoch, hub_.last_dispatched));
+        last_seq_ = hub_.last_dispatched;
+        replaying_ = false;
+    }
+    if (ok && state_ == state::open) {
+        for (const auto& pub : page.pubs) {
+            if (pub->seq <= last_seq_) continue;
+            if (matches(*pub)) {
+                auto owner = pub;
+                queue_.push(owner, pub->frame);
+            }
+            last_seq_ = pub->seq;
+        }
+        if (page.pubs.empty() && last_seq_ < hub_.last_dispatched) {
+            // Dispatched yet not in the history: cannot replay, say so.
+            push_json(core::encode_resync(hub_.epoch, hub_.last_dispatched));
+            last_seq_ = hub_.last_dispatched;
+            replaying_ = false;
+        }
+    }
+    if (state_ == state::dead) return;
+    flush();
+    if (replaying_ && !in_pump_) pump_replay();
+}
+
+void websocket_session::do_read() {
+    if (reading_ || state_ == state::dead || peer_closed_) return;
+    reading_ = true;
+    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+        self->reading_ = false;
+        self->on_readable(ec);
+    });
+}
+
+void websocket_session::on_readable(const error_code& ec) {
+    if (state_ == state::dead) return;
+    if (ec) return terminate();
+    auto& buf = hub_.read_buffer;
+    error_code rec;
+    const std::size_t n = socket_.read_some(asio::buffer(buf), rec);
+    if (rec == asio::error::would_block || rec == asio::error::try_again) return do_read();
+    if (rec) return terminate();  // EOF or reset: nothing more to say to this peer
+    alive_ = true;
+    process(std::span<char>(buf.data(), n));
+    if (state_ == state::dead) return;
+    flush();
+    do_read();
+}
+
+void websocket_session::process(std::span<char> data) {
+    auto self = shared_from_this();
+    parser_.feed(data, [this](const core::ws_event& ev) { return on_event(ev); });
+    if (!parser_.stopped()) parser_.shrink();
+}
+
+bool websocket_session::on_event(const core::ws_event& ev) {
+    using kind = core::ws_event::kind;
+    switch (ev.type) {
+        case kind::text:
+            if (state_ == state::open) on_message(ev.payload);
+            return state_ != state::dead;
+        case kind::ping:
+            if (state_ == state::open) push_frame(core::make_frame(core::ws_opcode::pong, ev.payload));
+            return state_ != state::dead;
+        case kind::pong:
+            ping_outstanding_ = false;
+            return true;
+        case kind::close:
+            peer_closed_ = true;
+            if (state_ == state::open) {
+                // Echo the status code (RFC 6455 section 5.5.1); none given → empty close.
+                state_ = state::closing;
+                queue_.drop_unstarted();
+                auto frame = ev.code == 1005 ? core::make_frame(core::ws_opcode::close, {})
+                                             : core::make_close_frame(ev.code, {});
+                auto owner = std::make_shared<const std::string>(std::move(frame));
+                queue_.push(owner, *owner);
+                close_sent_ = true;
+            }
+            flush();
+            return false;
+        case kind::error: {
+            const char* reason = ev.code == 1003 ? "binary frames not supported"
+                               : ev.code == 1007 ? "invalid utf-8"
+                               : ev.code == 1009 ? "message too big"
+                                                 : "protocol error";
+            close(static_cast<close_code>(ev.code), reason);
+            peer_closed_ = true;  // do not wait for an answer from a broken peer
+            flush();
+            return false;
+        }
+    }
+    return false;
+}
+
+void websocket_session::on_message(std::string_view text) {
+    auto parsed = core::parse_client_message(text);
+    if (auto* err = std::get_if<core::protocol_error>(&parsed)) {
+        push_json(core::encode_error(err->code, err->message));
+        return;
+    }
+    auto& msg = std::get<core::client_message>(parsed);
+    switch (msg.type) {
+        case core::client_message::kind::ping:
+            push_json(core::pong_json);
+            break;
+        case core::client_message::kind::subscribe:
+            subscribe(msg.collections);
+            break;
+        case core::client_message::kind::unsubscribe:
+            unsubscribe(msg.collections);
+            break;
+    }
+}
+
+void websocket_session::subscribe(const std::vector<std::string>& entries) {
+    std::vector<std::string> next = implicit_all_ ? std::vector<std::string>{} : topics_;
+    for (const auto& e : entries)
+        if (!std::binary_search(next.begin(), next.end(), e)) next.insert(std::upper_bound(next.begin(), next.end(), e), e);
+    if (next.size() > hub_.opts.max_subscriptions) {
+        push_json(core::encode_error("too_many_subscriptions",
+                                     "at most " + std::to_string(hub_.opts.max_subscriptions) +
+                                         " subscriptions per connection"));
+        return;
+    }
+    for (const auto& t : topics_) {
+        auto p = core::parse_topic(t);
+        if (!std::binary_search(next.begin(), next.end(), t)) hub_.index.remove(p->collection, p->id, this);
+    }
+    for (const auto& t : next) {
+        auto p = core::parse_topic(t);
+        hub_.index.add(p->collection, p->id, this);
+    }
+    topics_ = std::move(next);
+    implicit_all_ = false;
+    push_json(core::encode_subscribed(topics_));
+}
+
+void websocket_session::unsubscribe(const std::vector<std::string>& entries) {
+    for (const auto& e : entries) {
+        auto it = std::lower_bound(topics_.begin(), topics_.end(), e);
+        if (it == topics_.end() || *it != e) continue;
+        auto p = core::parse_topic(e);
+        hub_.index.remove(p->collection, p->id, this);
+        topics_.erase(it);
+    }
+    implicit_all_ = false;
+    push_json(core::encode_subscribed(topics_));
+}
+
+void websocket_session::close(close_code code, std::string_view reason) {
+    if (state_ == state::dead || state_ == state::closing) return;
+    const bool slow = code == close_code::slow_consumer;
+    state_ = state::closing;
+    replaying_ = false;
+    // A slow consumer cannot take what is queued; anything else leaves first.
+    if (slow) queue_.drop_unstarted();
+    auto owner = std::make_shared<const std::string>(
+        core::make_close_frame(static_cast<std::uint16_t>(code), reason));
+    queue_.push(owner, *owner);
+    close_sent_ = true;
+    close_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), hub_.opts.close_timeout);
+    close_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
+        if (!ec) self->terminate();
+    });
+    hub_.mark_dirty(this);
+}
+
+void websocket_session::resync(std::string_view epoch, std::uint64_t seq) {
+    if (state_ != state::open) return;
+    replaying_ = false;
+    last_seq_ = seq;
+    if (push_json(core::encode_resync(epoch, seq))) hub_.mark_dirty(this);
+}
+
+void websocket_session::ping_tick() {
+    if (state_ != state::open) return;
+    if (ping_outstanding_ && !alive_) return terminate();
+    alive_ = false;
+    ping_outstanding_ = true;
+    const auto& f = ping_frame();
+    if (queue_.bytes() + f->size() > hub_.opts.max_queue_bytes) return close(close_code::slow_consumer, "slow consumer");
+    queue_.push(f, *f);
+    hub_.mark_dirty(this);
+}
+
+void websocket_session::terminate() {
+    if (state_ == state::dead) return;
+    auto self = shared_from_this();  // the hub may hold the last reference
+    state_ = state::dead;
+    replaying_ = false;
+    if (close_timer_) close_timer_->cancel();
+    error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    queue_.drop_unstarted();
+    queue_.consume(queue_.bytes());
+    hub_.remove_session(this);
+}
+
+}  // namespace notifier::net

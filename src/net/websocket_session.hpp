@@ -1,0 +1,99 @@
+#pragma once
+// One WebSocket connection after the upgrade. Beast did the HTTP part; from
+// here the session frames by itself (core/ws_frame*), so that every
+// recipient of a publication writes the same shared bytes and all pending
+// frames leave in one gather-write (writev) per loop turn.
+
+#include <notifier/errors.hpp>
+#include <notifier/hub.hpp>
+#include <notifier/publication.hpp>
+
+#include "core/write_queue.hpp"
+#include "core/ws_frame_parser.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace notifier {
+struct history_page;
+}
+
+namespace notifier::net {
+
+struct resume_request {
+    bool requested = false;
+    std::uint64_t since = 0;
+    std::string epoch;
+};
+
+class websocket_session : public std::enable_shared_from_this<websocket_session> {
+public:
+    websocket_session(hub::impl& hub, boost::asio::ip::tcp::socket socket,
+                      std::vector<std::string> topics, bool implicit_all, resume_request resume);
+
+    /// Queues the 101 response, then the welcome (after the first history
+    /// read when resuming), then handles `leftover` bytes and starts reading.
+    void start(std::string handshake_response, std::string leftover);
+
+    /// A live publication the index matched. Ignored while replaying (the
+    /// replay reaches it through the history) and when already delivered.
+    void deliver(const publication_ptr& pub);
+    /// Writes whatever is queued without blocking.
+    void flush();
+    /// Starts the closing handshake (RFC 6455 section 7).
+    void close(close_code code, std::string_view reason);
+    /// History lost: tell the client to reload; live delivery continues after seq.
+    void resync(std::string_view epoch, std::uint64_t seq);
+    /// Hub timer: send a ping, or drop the connection if the last one went unanswered.
+    void ping_tick();
+    /// Closes the socket at once and leaves the hub.
+    void terminate();
+
+    const std::vector<std::string>& topics() const noexcept { return topics_; }
+    bool dirty = false;  // owned by hub::impl::mark_dirty
+
+private:
+    enum class state { starting, open, closing, dead };
+
+    bool push_frame(std::string frame);  // false: closed as slow consumer
+    bool push_json(std::string_view json);
+    bool matches(const publication& pub) const;
+    void do_read();
+    void on_readable(const boost::system::error_code& ec);
+    void process(std::span<char> data);
+    bool on_event(const core::ws_event& ev);
+    void on_message(std::string_view text);
+    void subscribe(const std::vector<std::string>& entries);
+    void unsubscribe(const std::vector<std::string>& entries);
+    void pump_replay();
+    void on_history(history_page page);
+    void on_drained();
+    void go_live();
+
+    hub::impl& hub_;
+    boost::asio::ip::tcp::socket socket_;
+    core::ws_frame_parser parser_;
+    core::write_queue queue_;
+    std::vector<std::string> topics_;  // sorted
+    bool implicit_all_;
+    resume_request resume_;
+    std::string leftover_;
+    std::unique_ptr<boost::asio::steady_timer> close_timer_;  // only while closing
+    std::uint64_t last_seq_ = 0;  // newest seq delivered or skipped: dedupe and replay cursor
+    state state_ = state::starting;
+    bool replaying_ = false;
+    bool read_pending_ = false;     // a broker read is in flight
+    bool in_pump_ = false;
+    bool reading_ = false;          // an async_wait(read) is in flight
+    bool writing_ = false;          // an async_wait(write) is in flight
+    bool close_sent_ = false;
+    bool peer_closed_ = false;      // no more reading needed
+    bool alive_ = true;             // something arrived since the last ping
+    bool ping_outstanding_ = false;
+};
+
+}  // namespace notifier::net

@@ -1,0 +1,77 @@
+#include <notifier/errors.hpp>
+#include <notifier/notification.hpp>
+#include <notifier/publication.hpp>
+
+#include "core/json_escape.hpp"
+#include "core/utf8.hpp"
+#include "core/ws_frame.hpp"
+
+#include <charconv>
+
+namespace notifier {
+
+namespace {
+
+bool is_name(std::string_view s, std::size_t max) noexcept {
+    if (s.empty() || s.size() > max) return false;
+    for (const char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '_' || c == '.' || c == ':' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool is_valid_collection(std::string_view s) noexcept { return is_name(s, 128); }
+bool is_valid_action(std::string_view s) noexcept { return is_name(s, 64); }
+bool is_valid_id(std::string_view s) noexcept {
+    return !s.empty() && s.size() <= 256 && core::is_valid_utf8(s);
+}
+
+std::error_code validate(const notification& n) noexcept {
+    if (!is_valid_collection(n.collection)) return errc::invalid_collection;
+    if (!is_valid_action(n.action)) return errc::invalid_action;
+    if (n.id && !is_valid_id(*n.id)) return errc::invalid_id;
+    if (n.data && !is_valid_json(*n.data)) return errc::invalid_data;
+    return {};
+}
+
+publication_ptr make_publication(std::uint64_t seq, const notification& n) {
+    // JSON first (its length decides the frame header), then one allocation
+    // for the frame that every recipient will share.
+    thread_local std::string json;
+    json.clear();
+    json += "{\"seq\":";
+    char num[24];
+    const auto r = std::to_chars(num, num + sizeof num, seq);
+    json.append(num, r.ptr);
+    json += ",\"collection\":\"";
+    json += n.collection;  // validated: nothing to escape
+    json += "\",\"action\":\"";
+    json += n.action;
+    json.push_back('"');
+    if (n.id) {
+        json += ",\"id\":";
+        core::append_json_string(json, *n.id);
+    }
+    if (n.data) {
+        json += ",\"data\":";
+        json += *n.data;
+    }
+    json.push_back('}');
+
+    auto pub = std::make_shared<publication>();
+    pub->seq = seq;
+    pub->collection = n.collection;
+    if (n.id) pub->id = *n.id;
+    char header[core::max_frame_header];
+    pub->header_size = core::encode_frame_header(header, core::ws_opcode::text, json.size());
+    pub->frame.reserve(pub->header_size + json.size());
+    pub->frame.append(header, pub->header_size);
+    pub->frame.append(json);
+    return pub;
+}
+
+}  // namespace notifier
