@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,6 +48,13 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     // --- broker_handler ---
     void on_publications(std::span<const publication_ptr> pubs) override;
     void on_reset(std::string_view epoch, std::uint64_t seq) override;
+    /// Fans out queued publications up to a byte budget, then yields the
+    /// loop so sockets drain between steps: a burst larger than a client's
+    /// queue limit is spread over loop turns instead of closing everyone.
+    void fanout_step();
+    /// Publications waiting for fan-out above which POST /publish answers 503.
+    bool backlogged() const noexcept { return fanout_bytes_ > fanout_limit_bytes; }
+    static constexpr std::size_t fanout_limit_bytes = 64u << 20;
 
     // --- sessions ---
     void add_session(std::shared_ptr<net::websocket_session> s);
@@ -82,6 +90,9 @@ private:
     std::unordered_map<net::websocket_session*, std::shared_ptr<net::websocket_session>> sessions_;
     std::unordered_set<net::http_session*> http_sessions_;
     std::vector<net::websocket_session*> dirty_;
+    std::deque<publication_ptr> fanout_;
+    std::size_t fanout_bytes_ = 0;
+    bool fanout_running_ = false;
     bool flush_posted_ = false;
     bool stopping_ = false;
 

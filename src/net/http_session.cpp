@@ -250,6 +250,7 @@ void http_session::publish(request&& req) {
     auto parsed = core::parse_publish_request(req.body());
     if (auto* err = std::get_if<core::publish_error>(&parsed)) return send_error(400, err->code, err->message);
     if (hub_.stopping()) return send_error(503, "unavailable", "the server is shutting down");
+    if (hub_.backlogged()) return send_error(503, "overloaded", "too many notifications waiting for fan-out; retry");
     auto batch = std::move(std::get<std::vector<notification>>(parsed));
     const std::size_t count = batch.size();
     hub_.brk->publish(std::move(batch), [self = shared_from_this(), count](std::error_code ec, std::uint64_t first) {

@@ -6,6 +6,7 @@
 #include "hub_impl.hpp"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <array>
@@ -85,6 +86,10 @@ void websocket_session::deliver(const publication_ptr& pub) {
     if (state_ != state::open || replaying_ || pub->seq <= last_seq_) return;
     last_seq_ = pub->seq;
     const std::size_t size = pub->frame.size();
+    // Over the limit: hand what we can to the kernel first; only a client
+    // whose socket buffer is full as well is slow.
+    if (queue_.bytes() + size > hub_.opts.max_queue_bytes && !writing_) flush();
+    if (state_ != state::open) return;
     if (queue_.bytes() + size > hub_.opts.max_queue_bytes) {
         hub_.n_slow.fetch_add(1, std::memory_order_relaxed);
         close(close_code::slow_consumer, "slow consumer");
@@ -373,7 +378,9 @@ void websocket_session::terminate() {
     socket_.close(ec);
     queue_.drop_unstarted();
     queue_.consume(queue_.bytes());
-    hub_.remove_session(this);
+    // Leave the hub on a later turn: terminate() can run inside the index's
+    // fan-out loop, which must not change under its feet.
+    asio::post(socket_.get_executor(), [self] { self->hub_.remove_session(self.get()); });
 }
 
 }  // namespace notifier::net
