@@ -1,6 +1,7 @@
 #include "core/publish_request.hpp"
 
 #include <boost/json/parse.hpp>
+#include <cmath>
 #include <optional>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -13,6 +14,23 @@ namespace {
 
 std::string where(std::size_t index, bool batch) {
     return batch ? "notification " + std::to_string(index) + ": " : std::string();
+}
+
+// Boost.JSON reads 1e400 as infinity and would write it back as
+// "Infinity", which is not JSON: refuse such numbers up front.
+bool all_finite(const json::value& v) {
+    switch (v.kind()) {
+        case json::kind::double_: return std::isfinite(v.get_double());
+        case json::kind::array:
+            for (const auto& e : v.get_array())
+                if (!all_finite(e)) return false;
+            return true;
+        case json::kind::object:
+            for (const auto& kv : v.get_object())
+                if (!all_finite(kv.value())) return false;
+            return true;
+        default: return true;
+    }
 }
 
 std::variant<notification, publish_error> to_notification(const json::value& v, std::size_t index, bool batch) {
@@ -51,6 +69,8 @@ std::variant<notification, publish_error> to_notification(const json::value& v, 
                 return publish_error{"invalid_notification", at + "\"id\" must be a string or an integer"};
             }
         } else if (key == "data") {
+            if (!all_finite(val))
+                return publish_error{"invalid_notification", at + "\"data\" holds a number out of range"};
             n.data = json::serialize(val);
         } else {
             return publish_error{"unknown_field", at + "unknown field \"" + std::string(key.substr(0, 100)) + "\""};
