@@ -26,7 +26,9 @@ hub::impl::impl(options o, std::unique_ptr<broker> b)
     if (!brk) brk = std::make_unique<memory_broker>(opts.history_size);
 }
 
-hub::impl::~impl() {
+hub::impl::~impl() { shutdown(); }
+
+void hub::impl::shutdown() {
     // I/O objects must go before the io_context that owns their services.
     ping_timer_.reset();
     stop_timer_.reset();
@@ -34,8 +36,13 @@ hub::impl::~impl() {
     listener_.reset();
     sessions_.clear();
     dirty_.clear();
+    fanout_.clear();
     ioc.reset();
-    brk.reset();
+}
+
+void hub::impl::close_inbox() {
+    std::lock_guard lock(inbox_mutex_);
+    closed_ = true;
 }
 
 void hub::impl::listen() {
@@ -72,6 +79,19 @@ void hub::impl::schedule_ping() {
     });
 }
 
+std::error_code hub::impl::submit(notification&& n) {
+    bool post_drain = false;
+    {
+        std::lock_guard lock(inbox_mutex_);
+        if (closed_.load(std::memory_order_relaxed)) return errc::stopped;
+        if (inbox_.size() >= opts.max_pending_notifications) return errc::overloaded;
+        inbox_.push_back(std::move(n));
+        if (!drain_posted_) post_drain = drain_posted_ = true;
+    }
+    if (post_drain) asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
+    return {};
+}
+
 std::error_code hub::impl::submit(std::vector<notification>&& batch) {
     if (batch.empty()) return {};
     bool post_drain = false;
@@ -96,16 +116,21 @@ void hub::impl::drain_inbox() {
     // Publish only once earlier publications are fanned out: the backlog
     // then stays in the bounded inbox, where notify() reports overloaded.
     if (!fanout_.empty()) return;  // fanout_step() calls again when done
-    std::vector<notification> batch;
     {
         std::lock_guard lock(inbox_mutex_);
-        batch.swap(inbox_);
-        drain_posted_ = false;
+        draining_.swap(inbox_);
+        // While notifications keep coming, stay scheduled (one more look on
+        // the next turn) so producers do not pay a wake-up each.
+        if (draining_.empty()) drain_posted_ = false;
     }
-    if (batch.empty() || stopping_) return;
-    brk->publish(std::move(batch), [](std::error_code ec, std::uint64_t) {
-        if (ec) std::fprintf(stderr, "notifier: publish failed: %s\n", ec.message().c_str());
-    });
+    if (draining_.empty()) return;
+    if (!stopping_) {
+        brk->publish(draining_, [](std::error_code ec, std::uint64_t) {
+            if (ec) std::fprintf(stderr, "notifier: publish failed: %s\n", ec.message().c_str());
+        });
+    }
+    draining_.clear();
+    asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void hub::impl::on_publications(std::span<const publication_ptr> pubs) {
@@ -116,10 +141,10 @@ void hub::impl::on_publications(std::span<const publication_ptr> pubs) {
     if (!fanout_running_) fanout_step();
 }
 
-void hub::impl::fanout_step() {
+void hub::impl::fanout_step(bool unbounded) {
     // A quarter of a client's queue per turn: a client that reads at all
     // keeps up, and the loop still writes hundreds of frames per writev.
-    const std::size_t budget = std::clamp<std::size_t>(opts.max_queue_bytes / 4, 4096, 256 * 1024);
+    const std::size_t budget = unbounded ? SIZE_MAX : std::clamp<std::size_t>(opts.max_queue_bytes / 4, 4096, 256 * 1024);
     std::size_t spent = 0, count = 0;
     while (!fanout_.empty() && spent < budget) {
         auto pub = std::move(fanout_.front());
@@ -138,12 +163,8 @@ void hub::impl::fanout_step() {
         return;
     }
     fanout_running_ = false;
-    bool pending;
-    {
-        std::lock_guard lock(inbox_mutex_);
-        pending = !inbox_.empty();
-    }
-    if (pending) asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
+    // drain_inbox() may have deferred to us while drain_posted_ stays set.
+    asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void hub::impl::on_reset(std::string_view new_epoch, std::uint64_t seq) {
@@ -208,11 +229,17 @@ void hub::impl::flush_dirty() {
 
 void hub::impl::begin_stop() {
     if (stopping_) return;
-    stopping_ = true;
+    close_inbox();
+    // Whatever notify() accepted is published and queued to the sessions
+    // ahead of their close frames.
     {
         std::lock_guard lock(inbox_mutex_);
-        closed_ = true;
+        draining_.swap(inbox_);
     }
+    if (!draining_.empty()) brk->publish(draining_, nullptr);
+    draining_.clear();
+    while (!fanout_.empty()) fanout_step(true);
+    stopping_ = true;
     if (listener_) listener_->close();
     if (ping_timer_) ping_timer_->cancel();
     if (signals_) signals_->cancel();
@@ -245,6 +272,8 @@ hub::hub(options opts, std::unique_ptr<broker> b) : impl_(std::make_shared<impl>
 hub::~hub() {
     stop();
     if (impl_->thread.joinable()) impl_->thread.join();
+    // Frees handlers still queued on a loop that never ran or was stopped.
+    impl_->shutdown();
 }
 
 void hub::listen() { impl_->listen(); }
@@ -260,6 +289,8 @@ void hub::run() {
 }
 
 void hub::stop() {
+    impl_->close_inbox();  // at once, even if the loop never runs again
+    if (!impl_->ioc) return;
     if (impl_->thread.joinable() && impl_->thread.get_id() == std::this_thread::get_id()) {
         impl_->begin_stop();
         return;
@@ -276,5 +307,6 @@ hub_stats hub::stats() const {
 }
 
 std::error_code hub::submit(std::vector<notification>&& batch) { return impl_->submit(std::move(batch)); }
+std::error_code hub::submit(notification&& n) { return impl_->submit(std::move(n)); }
 
 }  // namespace notifier

@@ -43,6 +43,12 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
 
     // --- notify() front door (any thread) ---
     std::error_code submit(std::vector<notification>&& batch);
+    std::error_code submit(notification&& n);
+    /// Refuses further submit() calls (any thread).
+    void close_inbox();
+    /// Destroys I/O objects, then the io_context with any handler still
+    /// queued (they hold references to this object). Idempotent.
+    void shutdown();
     void drain_inbox();
 
     // --- broker_handler ---
@@ -51,7 +57,7 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     /// Fans out queued publications up to a byte budget, then yields the
     /// loop so sockets drain between steps: a burst larger than a client's
     /// queue limit is spread over loop turns instead of closing everyone.
-    void fanout_step();
+    void fanout_step(bool unbounded = false);
     /// Publications waiting for fan-out above which POST /publish answers 503.
     bool backlogged() const noexcept { return fanout_bytes_ > fanout_limit_bytes; }
     static constexpr std::size_t fanout_limit_bytes = 64u << 20;
@@ -98,6 +104,7 @@ private:
 
     std::mutex inbox_mutex_;
     std::vector<notification> inbox_;
+    std::vector<notification> draining_;  // swapped with inbox_: both keep their capacity
     bool drain_posted_ = false;
     std::atomic<bool> closed_{false};  // submit() refuses after stop
 };

@@ -29,9 +29,7 @@ std::error_code notifier::notify(notification n) const {
         sink_(std::move(n));
         return {};
     }
-    std::vector<notification> batch;
-    batch.push_back(std::move(n));
-    return hub_ ? hub_->submit(std::move(batch)) : make_error_code(errc::stopped);
+    return hub_ ? hub_->submit(std::move(n)) : make_error_code(errc::stopped);
 }
 
 std::error_code notifier::notify_batch(std::vector<notification>&& batch) const {

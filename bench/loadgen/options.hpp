@@ -26,6 +26,7 @@ struct options {
     int connect_concurrency = 200;
     double connect_timeout_s = 10;
     int expect_status = 202;
+    int rx_batch_us = 0;  // minimum time between two receive rounds; 0 = read eagerly
     bool quiet = false;
 };
 
@@ -34,6 +35,6 @@ enum class parse_outcome { run, help, error };
 // Parses argv into opts. On error a message has been written to stderr.
 parse_outcome parse_options(int argc, char** argv, options& opts);
 
-void print_help(const char* argv0);
+void print_help();
 
 }  // namespace loadgen

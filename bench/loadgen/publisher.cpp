@@ -70,25 +70,29 @@ void publisher::run() {
     };
     for (auto& c : conns_) watch(c, true);
 
-    // Token bucket: tokens accrue at per_s and each publish spends one. The
-    // timer only wakes the loop up; the bucket keeps the average exact and
-    // its small depth keeps a slow server from causing bursts later.
-    double tokens = 1.0;
-    const double depth = std::max(1.0, per_s * 0.002);
-    std::uint64_t refill_ns = start_ns;
+    // Pacing: publish k is due at start + k / per_s. A one-shot absolute
+    // timer wakes the loop for the next due publish; acks wake it anyway.
+    // When the server falls behind, at most `max_backlog` overdue publishes
+    // are caught up, so a stall never turns into a long burst afterwards.
+    const double interval_ns = per_s > 0 ? 1e9 / per_s : 0.0;
+    const double max_backlog = std::max(2.0, per_s * 0.005);
+    double next_due = double(start_ns);
+    std::uint64_t armed_for = 0;
     if (per_s > 0) {
         tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-        auto period = std::max<std::uint64_t>(std::uint64_t(1e9 / per_s), 100'000);
-        itimerspec its{};
-        its.it_interval.tv_sec = time_t(period / 1'000'000'000ull);
-        its.it_interval.tv_nsec = long(period % 1'000'000'000ull);
-        its.it_value = its.it_interval;
-        timerfd_settime(tfd, 0, &its, nullptr);
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.u64 = ~std::uint64_t(0);
         epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
     }
+    auto arm = [&](std::uint64_t at) {
+        if (at == armed_for) return;
+        armed_for = at;
+        itimerspec its{};
+        its.it_value.tv_sec = time_t(at / 1'000'000'000ull);
+        its.it_value.tv_nsec = long(at % 1'000'000'000ull);
+        timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, nullptr);
+    };
 
     std::vector<int> idle;
     for (auto& c : conns_) idle.push_back(c.id());
@@ -112,11 +116,8 @@ void publisher::run() {
         const std::uint64_t now = now_ns();
         const bool publishing = now < end_ns_ && !stop_.load(std::memory_order_relaxed) && alive > 0;
         if (publishing) {
-            if (per_s > 0) {
-                tokens = std::min(depth, tokens + double(now - refill_ns) * per_s / 1e9);
-                refill_ns = now;
-            }
-            while (!idle.empty() && (per_s == 0 || tokens >= 1.0)) {
+            if (per_s > 0) next_due = std::max(next_due, double(now) - max_backlog * interval_ns);
+            while (!idle.empty() && (per_s == 0 || double(now) >= next_due)) {
                 auto& c = conns_[std::size_t(idle.back())];
                 idle.pop_back();
                 const std::uint64_t n = next_n++;
@@ -126,9 +127,10 @@ void publisher::run() {
                     continue;
                 }
                 if (c.wants_write()) watch(c, false);
-                if (per_s > 0) tokens -= 1.0;
+                if (per_s > 0) next_due += interval_ns;
                 last_send_ns_.store(now, std::memory_order_relaxed);
             }
+            if (per_s > 0 && !idle.empty()) arm(std::uint64_t(next_due) + 1);
         } else {
             std::size_t busy = 0;
             for (auto& c : conns_) busy += c.in_flight() ? 1 : 0;

@@ -17,6 +17,8 @@ struct delivery_totals {
     std::uint64_t delivered = 0;  // notification messages, duplicates included
     std::uint64_t unique = 0;
     std::uint64_t lost = 0;       // sum over clients of max(0, expected - unique)
+    std::uint64_t client_min = 0; // fewest / most distinct notifications of one client
+    std::uint64_t client_max = 0;
     std::uint64_t duplicates = 0;
     std::uint64_t out_of_order = 0;
     std::uint64_t seq_errors = 0;
@@ -83,6 +85,7 @@ private:
     std::string path_;
     std::vector<ws_client> clients_;
     receive_context ctx_;
+    std::uint64_t batch_ns_ = 0;
     unsigned source_count_ = 0;  // > 0: spread connections over 127.0.0.1..N
 
     // Connect phase bookkeeping, touched by on_transition().

@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 namespace loadgen {
@@ -28,7 +29,10 @@ std::string codes_json(const std::map<int, int>& codes) {
     std::string out = "{";
     for (auto& [code, count] : codes) {
         if (out.size() > 1) out += ",";
-        out += "\"" + std::to_string(code) + "\":" + std::to_string(count);
+        out += '"';
+        out += std::to_string(code);
+        out += "\":";
+        out += std::to_string(count);
     }
     return out + "}";
 }
@@ -43,7 +47,7 @@ std::string codes_text(const std::map<int, int>& codes) {
 }
 
 std::string num_or_null(double v, const char* fmt) {
-    if (v < 0) return "null";
+    if (std::isnan(v)) return "null";
     char buf[64];
     std::snprintf(buf, sizeof buf, fmt, v);
     return buf;
@@ -65,9 +69,10 @@ void print_json(const report& r) {
     auto latv = [&](std::uint64_t v) { return lat ? std::to_string(v) : std::string("null"); };
     std::printf(
         "{\"mode\":%s,\"protocol\":%s,\"clients\":%d,\"publishers\":%d,\"rate_target\":%.17g,"
-        "\"duration_s\":%.17g,\"publish_window_s\":%.6f,\"drain_s\":%.6f,"
+        "\"rx_batch_us\":%d,\"duration_s\":%.17g,\"publish_window_s\":%.6f,\"drain_s\":%.6f,"
         "\"sent\":%llu,\"published\":%llu,\"publish_errors\":%llu,\"first_publish_error\":%s,"
         "\"expected\":%llu,\"delivered\":%llu,\"deliveries_per_s\":%.1f,\"lost\":%llu,"
+        "\"client_delivered_min\":%llu,\"client_delivered_max\":%llu,"
         "\"duplicates\":%llu,\"out_of_order\":%llu,\"seq_errors\":%llu,\"unparsed\":%llu,\"resyncs\":%llu,"
         "\"latency_us\":{\"samples\":%llu,\"p50\":%s,\"p90\":%s,\"p99\":%s,\"p999\":%s,\"max\":%s},"
         "\"clients_closed\":%d,\"client_close_codes\":%s,\"clients_failed\":%d,\"first_client_failure\":%s,"
@@ -77,21 +82,22 @@ void print_json(const report& r) {
         "\"idle_connections\":%d,\"idle_rss_before_kib\":%s,\"idle_rss_after_kib\":%s,"
         "\"idle_rss_per_conn_bytes\":%s}\n",
         json_string(r.mode).c_str(), json_string(r.protocol).c_str(), r.clients, r.publishers, r.rate_target,
-        r.duration_s, r.publish_window_s, r.drain_s, (unsigned long long)r.sent,
+        r.rx_batch_us, r.duration_s, r.publish_window_s, r.drain_s, (unsigned long long)r.sent,
         (unsigned long long)r.published, (unsigned long long)r.publish_errors,
         r.first_publish_error.empty() ? "null" : json_string(r.first_publish_error).c_str(),
         (unsigned long long)r.expected, (unsigned long long)r.delivered, r.deliveries_per_s,
-        (unsigned long long)r.lost, (unsigned long long)r.duplicates, (unsigned long long)r.out_of_order,
+        (unsigned long long)r.lost, (unsigned long long)r.client_min, (unsigned long long)r.client_max,
+        (unsigned long long)r.duplicates, (unsigned long long)r.out_of_order,
         (unsigned long long)r.seq_errors, (unsigned long long)r.unparsed, (unsigned long long)r.resyncs,
         (unsigned long long)r.latency_samples, latv(r.p50_us).c_str(), latv(r.p90_us).c_str(),
         latv(r.p99_us).c_str(), latv(r.p999_us).c_str(), latv(r.max_us).c_str(), r.clients_closed,
         codes_json(r.client_close_codes).c_str(), r.clients_failed,
         r.first_client_failure.empty() ? "null" : json_string(r.first_client_failure).c_str(), r.stalled,
         r.stalled_closed, r.stalled_close_frames, codes_json(r.stalled_close_codes).c_str(),
-        (unsigned long long)r.stalled_messages, num_or_null(double(r.server_rss_kib), "%.0f").c_str(),
+        (unsigned long long)r.stalled_messages, num_or_null(r.server_rss_kib < 0 ? NAN : double(r.server_rss_kib), "%.0f").c_str(),
         num_or_null(r.server_cpu_s, "%.3f").c_str(), num_or_null(r.loadgen_cpu_s, "%.3f").c_str(),
-        r.idle_connections, num_or_null(double(r.idle_rss_before_kib), "%.0f").c_str(),
-        num_or_null(double(r.idle_rss_after_kib), "%.0f").c_str(),
+        r.idle_connections, num_or_null(r.idle_rss_before_kib < 0 ? NAN : double(r.idle_rss_before_kib), "%.0f").c_str(),
+        num_or_null(r.idle_rss_after_kib < 0 ? NAN : double(r.idle_rss_after_kib), "%.0f").c_str(),
         num_or_null(r.idle_rss_per_conn_bytes, "%.1f").c_str());
     std::fflush(stdout);
 }
@@ -112,8 +118,11 @@ void print_summary(const report& r) {
     std::fprintf(o, ", %.1f s\n", r.duration_s);
 
     const double win = r.publish_window_s > 0 ? r.publish_window_s : r.duration_s;
-    std::fprintf(o, "  published   %llu accepted (%s/s), %llu errors\n", (unsigned long long)r.published,
-                 human(double(r.published) / win).c_str(), (unsigned long long)r.publish_errors);
+    std::fprintf(o, "  published   %llu accepted (%s/s", (unsigned long long)r.published,
+                 human(double(r.published) / win).c_str());
+    if (r.rate_target > 0 && r.clients > 0)
+        std::fprintf(o, " of %s/s targeted", human(r.rate_target / r.clients).c_str());
+    std::fprintf(o, "), %llu errors\n", (unsigned long long)r.publish_errors);
     if (!r.first_publish_error.empty())
         std::fprintf(o, "              first error: %s\n", r.first_publish_error.c_str());
     std::fprintf(o, "  delivered   %llu of %llu expected (%s/s), lost %llu, duplicates %llu, out of order %llu",
@@ -122,6 +131,9 @@ void print_summary(const report& r) {
                  (unsigned long long)r.duplicates, (unsigned long long)r.out_of_order);
     if (r.protocol == "notifier") std::fprintf(o, ", seq errors %llu", (unsigned long long)r.seq_errors);
     std::fprintf(o, "\n");
+    if (r.client_min != r.client_max)
+        std::fprintf(o, "              per client: %llu to %llu distinct notifications\n",
+                     (unsigned long long)r.client_min, (unsigned long long)r.client_max);
     if (r.unparsed > 0 || r.resyncs > 0)
         std::fprintf(o, "              %llu messages without t/n, %llu resyncs\n", (unsigned long long)r.unparsed,
                      (unsigned long long)r.resyncs);
@@ -140,11 +152,11 @@ void print_summary(const report& r) {
         std::fprintf(o, "  stalled     %d of %d closed by the server (codes: %s), %llu notifications still queued to them\n",
                      r.stalled_closed, r.stalled, codes_text(r.stalled_close_codes).c_str(),
                      (unsigned long long)r.stalled_messages);
-    if (r.server_rss_kib >= 0 || r.server_cpu_s >= 0)
+    if (r.server_rss_kib >= 0 || !std::isnan(r.server_cpu_s))
         std::fprintf(o, "  server      peak RSS %ld KiB, CPU %.2f s (%.2f cores over publish+drain)\n",
                      r.server_rss_kib, r.server_cpu_s,
-                     r.server_cpu_s >= 0 ? r.server_cpu_s / (win + r.drain_s) : 0.0);
-    if (r.loadgen_cpu_s >= 0)
+                     std::isnan(r.server_cpu_s) ? 0.0 : r.server_cpu_s / (win + r.drain_s));
+    if (!std::isnan(r.loadgen_cpu_s))
         std::fprintf(o, "  loadgen     CPU %.2f s (%.2f cores)\n", r.loadgen_cpu_s,
                      r.loadgen_cpu_s / (win + r.drain_s));
 }

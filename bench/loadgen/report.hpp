@@ -1,19 +1,21 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 
 namespace loadgen {
 
-// Everything a run measured. Negative numbers mean "not measured" and are
-// printed as JSON null.
+// Everything a run measured. "Not measured" is -1 for the RSS fields and NaN
+// for the other floating point fields; both print as JSON null.
 struct report {
     std::string mode = "fanout";  // "fanout" or "idle"
     std::string protocol;
     int clients = 0;
     int publishers = 0;
     double rate_target = 0;
+    int rx_batch_us = 0;
     double duration_s = 0;
     double publish_window_s = 0;  // first to last publish actually sent
     double drain_s = 0;           // end of publishing to last check of the drain
@@ -27,6 +29,8 @@ struct report {
     std::uint64_t delivered = 0;  // notifications received, duplicates included
     double deliveries_per_s = 0;
     std::uint64_t lost = 0;
+    std::uint64_t client_min = 0;  // distinct notifications of the least / best served client
+    std::uint64_t client_max = 0;
     std::uint64_t duplicates = 0;
     std::uint64_t out_of_order = 0;
     std::uint64_t seq_errors = 0;
@@ -48,13 +52,13 @@ struct report {
     std::map<int, int> stalled_close_codes;
 
     long server_rss_kib = -1;  // peak of the samples
-    double server_cpu_s = -1;
-    double loadgen_cpu_s = -1;
+    double server_cpu_s = std::numeric_limits<double>::quiet_NaN();
+    double loadgen_cpu_s = std::numeric_limits<double>::quiet_NaN();
 
     int idle_connections = 0;
     long idle_rss_before_kib = -1;
     long idle_rss_after_kib = -1;
-    double idle_rss_per_conn_bytes = -1;
+    double idle_rss_per_conn_bytes = std::numeric_limits<double>::quiet_NaN();
 };
 
 void print_json(const report& r);     // one line on stdout

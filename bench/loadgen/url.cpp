@@ -23,7 +23,11 @@ std::optional<url> parse_url(const std::string& text, const char* expected_schem
     }
     u.scheme = text.substr(0, sep);
     if (u.scheme != expected_scheme) {
-        err = "expected a " + std::string(expected_scheme) + ":// URL, got '" + text + "'";
+        err = "expected a ";
+        err += expected_scheme;
+        err += ":// URL, got '";
+        err += text;
+        err += "'";
         return std::nullopt;
     }
     std::string rest = text.substr(sep + 3);

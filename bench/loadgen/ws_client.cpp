@@ -85,7 +85,11 @@ void ws_client::reset() {
     close_fd();
     state_ = state::pending;
     want_write_ = false;
+    saw_close_frame_ = false;
+    seq_known_ = false;
     frag_opcode_ = 0;
+    close_code_ = 0;
+    last_seq_ = 0;
     leftover_.clear();
     fragment_.clear();
     out_.clear();
@@ -132,6 +136,8 @@ void ws_client::fail(std::string why) {
 }
 
 void ws_client::server_closed(int code) {
+    if (state_ < state::ready && error_.empty())
+        error_ = "closed by the server before the client was ready (code " + std::to_string(code) + ")";
     if (close_code_ == 0) close_code_ = code;
     state_ = state::closed;
     close_fd();

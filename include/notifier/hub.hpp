@@ -53,6 +53,7 @@ public:
     /// Queues already validated notifications for publishing as one batch with
     /// consecutive seqs. Never blocks on I/O. Used by notifier; prefer that.
     std::error_code submit(std::vector<notification>&& batch);
+    std::error_code submit(notification&& n);
 
     struct impl;
 private:

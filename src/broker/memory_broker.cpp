@@ -33,7 +33,7 @@ memory_broker::~memory_broker() = default;
 void memory_broker::start(broker_handler& handler) { impl_->handler = &handler; }
 void memory_broker::stop() { impl_->handler = nullptr; }
 
-void memory_broker::publish(std::vector<notification> batch, publish_handler done) {
+void memory_broker::publish(std::span<const notification> batch, publish_handler done) {
     if (!impl_->handler) {
         if (done) done(errc::stopped, 0);
         return;
@@ -42,7 +42,7 @@ void memory_broker::publish(std::vector<notification> batch, publish_handler don
     auto& pubs = impl_->scratch;
     pubs.clear();
     pubs.reserve(batch.size());
-    for (auto& n : batch) {
+    for (const auto& n : batch) {
         auto pub = make_publication(impl_->history.last_seq() + 1, n);
         impl_->history.push(pub);
         pubs.push_back(std::move(pub));

@@ -23,7 +23,7 @@ history_page::status history::read(std::uint64_t after, std::size_t max_count,
     if (after > last_seq_) return history_page::status::future;
     // Everything after `after` must still be here: seq after + 1 at the latest.
     if (after + 1 < first_seq()) return history_page::status::gone;
-    const std::uint64_t end = std::min<std::uint64_t>(last_seq_, after + max_count);
+    const std::uint64_t end = after + std::min<std::uint64_t>(max_count, last_seq_ - after);
     for (std::uint64_t s = after + 1; s <= end; ++s) out.push_back(ring_[s % ring_.size()]);
     return history_page::status::ok;
 }

@@ -2,6 +2,7 @@
 
 #include "core/json_escape.hpp"
 #include "core/topic.hpp"
+#include "core/utf8.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -34,7 +35,7 @@ std::variant<client_message, protocol_error> parse_client_message(std::string_vi
     if (t == "ping") {
         for (const auto& kv : *obj)
             if (kv.key() != "type")
-                return protocol_error{"unknown_field", "unknown field \"" + std::string(kv.key()) + "\""};
+                return protocol_error{"unknown_field", "unknown field \"" + std::string(quotable(kv.key(), 100)) + "\""};
         msg.type = client_message::kind::ping;
         return msg;
     }
@@ -43,11 +44,11 @@ std::variant<client_message, protocol_error> parse_client_message(std::string_vi
     } else if (t == "unsubscribe") {
         msg.type = client_message::kind::unsubscribe;
     } else {
-        return protocol_error{"unknown_type", "unknown type \"" + std::string(t) + "\""};
+        return protocol_error{"unknown_type", "unknown type \"" + std::string(quotable(t, 100)) + "\""};
     }
     for (const auto& kv : *obj)
         if (kv.key() != "type" && kv.key() != "collections")
-            return protocol_error{"unknown_field", "unknown field \"" + std::string(kv.key()) + "\""};
+            return protocol_error{"unknown_field", "unknown field \"" + std::string(quotable(kv.key(), 100)) + "\""};
     const auto* cols = obj->if_contains("collections");
     if (!cols) return protocol_error{"invalid_message", "missing \"collections\""};
     const auto* arr = cols->if_array();
@@ -58,7 +59,7 @@ std::variant<client_message, protocol_error> parse_client_message(std::string_vi
         if (!s) return protocol_error{"invalid_message", "\"collections\" must be an array of strings"};
         if (!parse_topic(*s))
             return protocol_error{"invalid_name",
-                                  "invalid entry \"" + std::string(s->subview().substr(0, 300)) +
+                                  "invalid entry \"" + std::string(quotable(s->subview(), 300)) +
                                       "\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128} or collection/id"};
         msg.collections.emplace_back(*s);
     }

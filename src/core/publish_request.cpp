@@ -1,5 +1,7 @@
 #include "core/publish_request.hpp"
 
+#include "core/utf8.hpp"
+
 #include <boost/json/parse.hpp>
 #include <cmath>
 #include <optional>
@@ -73,7 +75,7 @@ std::variant<notification, publish_error> to_notification(const json::value& v, 
                 return publish_error{"invalid_notification", at + "\"data\" holds a number out of range"};
             n.data = json::serialize(val);
         } else {
-            return publish_error{"unknown_field", at + "unknown field \"" + std::string(key.substr(0, 100)) + "\""};
+            return publish_error{"unknown_field", at + "unknown field \"" + std::string(quotable(key, 100)) + "\""};
         }
     }
     if (!has_collection) return publish_error{"invalid_notification", at + "missing \"collection\""};

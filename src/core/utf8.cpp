@@ -47,4 +47,17 @@ bool is_valid_utf8(std::string_view s) noexcept {
     return true;
 }
 
+std::string_view utf8_prefix(std::string_view s, std::size_t max) noexcept {
+    if (s.size() <= max) return s;
+    std::size_t n = max;
+    // Step back over continuation bytes to the start of the cut sequence.
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n);
+}
+
+std::string_view quotable(std::string_view s, std::size_t max) noexcept {
+    auto p = utf8_prefix(s, max);
+    return is_valid_utf8(p) ? p : std::string_view("(not valid UTF-8)");
+}
+
 }  // namespace notifier::core

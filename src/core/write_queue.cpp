@@ -53,8 +53,10 @@ void write_queue::drop_unstarted() noexcept {
 }
 
 void write_queue::shrink() noexcept {
-    if (empty()) std::vector<item>().swap(items_);
+    if (!empty()) return;
+    std::vector<item>().swap(items_);
     head_ = 0;
+    offset_ = 0;
 }
 
 }  // namespace notifier::core

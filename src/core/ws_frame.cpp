@@ -1,5 +1,7 @@
 #include "core/ws_frame.hpp"
 
+#include "core/utf8.hpp"
+
 namespace notifier::core {
 
 std::size_t encode_frame_header(char* out, ws_opcode op, std::uint64_t size) noexcept {
@@ -30,7 +32,7 @@ std::string make_frame(ws_opcode op, std::string_view payload) {
 }
 
 std::string make_close_frame(std::uint16_t code, std::string_view reason) {
-    if (reason.size() > 123) reason = reason.substr(0, 123);
+    reason = utf8_prefix(reason, 123);  // a close reason must stay valid UTF-8
     std::string payload;
     payload.push_back(static_cast<char>(code >> 8));
     payload.push_back(static_cast<char>(code & 0xFF));

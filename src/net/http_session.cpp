@@ -3,6 +3,7 @@
 #include "core/json_escape.hpp"
 #include "core/publish_request.hpp"
 #include "core/topic.hpp"
+#include "core/utf8.hpp"
 #include "hub_impl.hpp"
 #include "net/static_files.hpp"
 #include "net/websocket_session.hpp"
@@ -120,6 +121,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
 void http_session::handle(request&& req) {
     version_ = req.version();
     keep_alive_ = req.keep_alive();
+    head_ = req.method() == http::verb::head;
     auto parsed = urls::parse_origin_form(req.target());
     if (!parsed) return send_error(400, "bad_request", "malformed request target");
     const std::string path = parsed->path();
@@ -168,6 +170,9 @@ void http_session::handle(request&& req) {
         return send(std::move(res));
     }
     if (method != http::verb::get && method != http::verb::head) {
+        const bool exists = hub_.opts.static_dir.empty() ? (path == "/" || path == "/index.html")
+                                                         : resolve_static(hub_.opts.static_dir, path).has_value();
+        if (!exists) return send_error(404, "not_found", "no such path");
         response res{http::status::method_not_allowed, version_};
         res.set(http::field::allow, "GET, HEAD");
         res.set(http::field::content_type, "application/json");
@@ -206,7 +211,7 @@ void http_session::upgrade(request&& req, std::string_view query) {
                 const auto entry = v.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
                 if (!core::parse_topic(entry))
                     return send_error(400, "invalid_name",
-                                      "invalid subscription \"" + std::string(entry.substr(0, 300)) +
+                                      "invalid subscription \"" + std::string(core::quotable(entry, 300)) +
                                           "\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128} or collection/id");
                 topics.emplace_back(entry);
                 if (j == std::string_view::npos) break;
@@ -251,9 +256,9 @@ void http_session::publish(request&& req) {
     if (auto* err = std::get_if<core::publish_error>(&parsed)) return send_error(400, err->code, err->message);
     if (hub_.stopping()) return send_error(503, "unavailable", "the server is shutting down");
     if (hub_.backlogged()) return send_error(503, "overloaded", "too many notifications waiting for fan-out; retry");
-    auto batch = std::move(std::get<std::vector<notification>>(parsed));
+    const auto& batch = std::get<std::vector<notification>>(parsed);
     const std::size_t count = batch.size();
-    hub_.brk->publish(std::move(batch), [self = shared_from_this(), count](std::error_code ec, std::uint64_t first) {
+    hub_.brk->publish(batch, [self = shared_from_this(), count](std::error_code ec, std::uint64_t first) {
         if (ec) return self->send_error(503, "unavailable", "cannot publish: " + ec.message());
         response res{http::status::accepted, self->version_};
         res.set(http::field::content_type, "application/json");
@@ -275,8 +280,6 @@ void http_session::serve_static(const request& req, std::string_view path) {
         response res{http::status::ok, version_};
         res.set(http::field::content_type, "text/html; charset=utf-8");
         res.body() = builtin_index_html();
-        res.prepare_payload();
-        if (head) res.body().clear();
         return send(std::move(res));
     }
     auto file = resolve_static(hub_.opts.static_dir, path);
@@ -317,6 +320,7 @@ void http_session::send(response&& r) {
     auto res = std::make_shared<response>(std::move(r));
     res->keep_alive(keep_alive_ && !hub_.stopping());
     res->prepare_payload();
+    if (head_) res->body().clear();  // Content-Length stays that of the GET answer
     stream_.expires_after(hub_.opts.handshake_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t n) {
         self->on_write(!res->keep_alive(), ec, n);

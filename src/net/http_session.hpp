@@ -45,6 +45,7 @@ private:
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     unsigned version_ = 11;
     bool keep_alive_ = false;
+    bool head_ = false;  // the current request is HEAD: headers only
     bool upgraded_ = false;
 };
 

@@ -90,7 +90,9 @@ void websocket_session::deliver(const publication_ptr& pub) {
     // whose socket buffer is full as well is slow.
     if (queue_.bytes() + size > hub_.opts.max_queue_bytes && !writing_) flush();
     if (state_ != state::open) return;
-    if (queue_.bytes() + size > hub_.opts.max_queue_bytes) {
+    // The limit bounds the backlog: a single frame above it (a large
+    // notification) still goes to a client that has nothing else pending.
+    if (!queue_.empty() && queue_.bytes() + size > hub_.opts.max_queue_bytes) {
         hub_.n_slow.fetch_add(1, std::memory_order_relaxed);
         close(close_code::slow_consumer, "slow consumer");
         return;
@@ -326,8 +328,8 @@ void websocket_session::unsubscribe(const std::vector<std::string>& entries) {
         auto p = core::parse_topic(e);
         hub_.index.remove(p->collection, p->id, this);
         topics_.erase(it);
+        if (e == "*") implicit_all_ = false;
     }
-    implicit_all_ = false;
     push_json(core::encode_subscribed(topics_));
 }
 

@@ -62,8 +62,9 @@ public:
 
     /// Assigns consecutive seqs to `batch` (all or none), stores it, hands it
     /// to the handler, then calls `done` with the first seq. On failure
-    /// nothing is published and `done` gets the error.
-    virtual void publish(std::vector<notification> batch, publish_handler done) = 0;
+    /// nothing is published and `done` gets the error. `batch` is only valid
+    /// during the call: a broker that works asynchronously copies it.
+    virtual void publish(std::span<const notification> batch, publish_handler done) = 0;
 
     /// Reads up to `max_count` stored publications with seq > `after` in
     /// `epoch`.

@@ -16,7 +16,7 @@ public:
 
     void start(broker_handler& handler) override;
     void stop() override;
-    void publish(std::vector<notification> batch, publish_handler done) override;
+    void publish(std::span<const notification> batch, publish_handler done) override;
     void read(std::string_view epoch, std::uint64_t after, std::size_t max_count,
               read_handler done) override;
     std::string epoch() const override;

@@ -1,0 +1,177 @@
+#include "clock.hpp"
+#include "latency_histogram.hpp"
+#include "modes.hpp"
+#include "options.hpp"
+#include "publish_log.hpp"
+#include "publisher.hpp"
+#include "receiver.hpp"
+#include "report.hpp"
+#include "server_probe.hpp"
+#include "url.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace loadgen {
+
+namespace {
+
+double self_cpu_seconds() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+int run_fanout(const options& o, const url& ws_target, const url& publish_target) {
+    publish_log log;
+    latency_histogram histogram;
+    receiver rx(o, ws_target, histogram, log);
+    server_probe probe(o.server_pid);
+    std::string err;
+
+    if (!o.quiet)
+        std::fprintf(stderr, "connecting %d clients to %s (%s)\n", o.clients, ws_target.host_header.c_str(),
+                     protocol_name(o.protocol));
+    if (!rx.connect_clients(o.clients, false, err)) {
+        std::fprintf(stderr, "notifier-loadgen: %s\n", err.c_str());
+        return 1;
+    }
+    if (o.stalled > 0) {
+        if (!o.quiet) std::fprintf(stderr, "connecting %d stalled clients\n", o.stalled);
+        if (!rx.connect_clients(o.stalled, true, err)) {
+            std::fprintf(stderr, "notifier-loadgen: %s\n", err.c_str());
+            return 1;
+        }
+    }
+    publisher pub(o, publish_target, log);
+    if (!pub.connect(err)) {
+        std::fprintf(stderr, "notifier-loadgen: publisher: %s\n", err.c_str());
+        return 1;
+    }
+
+    // Servers may register a subscriber asynchronously after the upgrade
+    // (plain ws peers confirm nothing), so the very first publish could miss
+    // the last clients to connect. A quarter of a second settles that.
+    for (const std::uint64_t until = now_ns() + 250'000'000ull; now_ns() < until;) rx.poll(10);
+
+    long rss_peak = probe.rss_kib();
+    const double server_cpu0 = probe.cpu_seconds();
+    const double self_cpu0 = self_cpu_seconds();
+    auto sample_rss = [&] { rss_peak = std::max(rss_peak, probe.rss_kib()); };
+
+    const std::uint64_t t0 = now_ns();
+    const std::uint64_t end = t0 + ns_from_s(o.duration_s);
+    const std::uint64_t give_up = end + ns_from_s(o.drain_s);
+    if (!o.quiet)
+        std::fprintf(stderr, "publishing for %g s with %d connections (%s)\n", o.duration_s, o.publishers,
+                     o.rate > 0 ? "paced" : "unpaced");
+    pub.start(end, give_up);
+
+    std::uint64_t next_sample = t0;
+    std::uint64_t next_progress = t0 + 1'000'000'000ull;
+    std::uint64_t last_delivered = 0, last_published = 0;
+    auto periodic = [&](std::uint64_t now) {
+        if (probe.enabled() && now >= next_sample) {
+            next_sample = now + 100'000'000ull;
+            sample_rss();
+        }
+        if (!o.quiet && now >= next_progress) {
+            next_progress += 1'000'000'000ull;
+            auto t = rx.totals(0);
+            std::uint64_t published = pub.accepted();
+            std::fprintf(stderr, "  [%5.1fs] published %llu (+%llu/s)  delivered %llu (+%llu/s)  open clients %d\n",
+                         double(now - t0) / 1e9, (unsigned long long)published,
+                         (unsigned long long)(published - last_published), (unsigned long long)t.delivered,
+                         (unsigned long long)(t.delivered - last_delivered), rx.open_clients());
+            last_delivered = t.delivered;
+            last_published = published;
+        }
+    };
+
+    // Publishing window.
+    for (std::uint64_t now = now_ns(); now < end; now = now_ns()) {
+        if (stop_requested.load(std::memory_order_relaxed)) {
+            pub.stop_early();
+            break;
+        }
+        rx.poll(5);
+        periodic(now);
+    }
+
+    // Drain: until everything acknowledged has reached every open client.
+    const std::uint64_t drain_start = now_ns();
+    std::uint64_t drain_end = drain_start;
+    for (;;) {
+        drain_end = now_ns();
+        if (pub.finished() && rx.caught_up(pub.accepted())) break;
+        if (drain_end >= give_up) break;
+        rx.poll(5);
+        periodic(drain_end);
+    }
+    pub.join();
+    const double server_cpu1 = probe.cpu_seconds();
+    const double self_cpu1 = self_cpu_seconds();
+    sample_rss();
+
+    report r;
+    r.protocol = protocol_name(o.protocol);
+    r.clients = o.clients;
+    r.publishers = o.publishers;
+    r.rate_target = o.rate;
+    r.rx_batch_us = o.rx_batch_us;
+    r.duration_s = o.duration_s;
+    r.publish_window_s = double(std::max(pub.last_send_ns(), t0) - t0) / 1e9;
+    r.drain_s = double(drain_end - drain_start) / 1e9;
+    r.sent = pub.sent();
+    r.published = pub.accepted();
+    r.publish_errors = pub.errors();
+    r.first_publish_error = pub.first_error();
+    r.expected = r.published * std::uint64_t(o.clients);
+
+    const delivery_totals t = rx.totals(r.published);
+    r.delivered = t.delivered;
+    r.lost = t.lost;
+    r.client_min = t.client_min;
+    r.client_max = t.client_max;
+    r.duplicates = t.duplicates;
+    r.out_of_order = t.out_of_order;
+    r.seq_errors = t.seq_errors;
+    r.unparsed = t.unparsed;
+    r.resyncs = t.resyncs;
+    if (t.last_rx_ns > t0) r.deliveries_per_s = double(t.delivered) / (double(t.last_rx_ns - t0) / 1e9);
+    r.clients_closed = t.closed;
+    r.clients_failed = t.failed;
+    r.first_client_failure = t.first_failure;
+    r.client_close_codes = t.close_codes;
+
+    r.latency_samples = histogram.count();
+    r.p50_us = histogram.quantile(0.50);
+    r.p90_us = histogram.quantile(0.90);
+    r.p99_us = histogram.quantile(0.99);
+    r.p999_us = histogram.quantile(0.999);
+    r.max_us = histogram.max();
+
+    r.server_rss_kib = rss_peak;
+    if (server_cpu0 >= 0 && server_cpu1 >= 0) r.server_cpu_s = server_cpu1 - server_cpu0;
+    r.loadgen_cpu_s = self_cpu1 - self_cpu0;
+
+    if (o.stalled > 0) {
+        const stalled_totals s = rx.check_stalled(5'000'000'000ull);
+        r.stalled = s.total;
+        r.stalled_closed = s.closed;
+        r.stalled_close_frames = s.close_frames;
+        r.stalled_close_codes = s.close_codes;
+        r.stalled_messages = s.messages;
+    }
+    rx.close_all();
+
+    print_summary(r);
+    print_json(r);
+    return 0;
+}
+
+}  // namespace loadgen

@@ -1,0 +1,122 @@
+"""Slow consumers are closed with 4008 without slowing anyone else
+(docs/protocol.md, "Close codes" and "The delivery guarantee")."""
+
+import asyncio
+import unittest
+
+from notifier_testlib import (
+    OP_TEXT,
+    ServerTestCase,
+    kernel_send_buffer_max,
+    notification,
+    recv_json,
+)
+
+QUEUE_BYTES = 65536
+DATA_BYTES = 5000
+RCVBUF = 4096
+
+
+# Enough to overflow kernel buffers plus the server's queue with a margin:
+# about 2 MB does not suffice on Linux defaults (the server's send buffer
+# alone takes 4 MiB), so the count follows the kernel's limit.
+COUNT = (kernel_send_buffer_max() + 2 * RCVBUF + 2 * QUEUE_BYTES + (256 << 10)) // DATA_BYTES + 1
+# Notifications per POST, and the window the reading client must have
+# received before the next POST: its queue never holds more than one window
+# (about 40 KB), well under --max-queue-bytes.
+WINDOW = 8
+
+
+class SlowConsumerTest(ServerTestCase):
+    # The close timeout is long so that the close frame is still queued when
+    # the stalled client finally reads (with the default, a client stalled
+    # for more than 5 s finds only EOF after its data).
+    server_flags = ("--max-queue-bytes", str(QUEUE_BYTES), "--close-timeout", "20")
+
+    async def test_stalled_client_closed_4008_reader_gets_everything(self):
+        # Handshake by hand with a 4 KiB receive buffer, then read nothing.
+        stalled = self.raw("/ws?collections=big", rcvbuf=RCVBUF)
+        reader, welcome = await self.connect("collections=big")
+        start = welcome["seq"]
+
+        payload = "x" * DATA_BYTES
+        received = []
+        for first in range(0, COUNT, WINDOW):
+            batch = [notification("big", "put", id=str(i), data={"i": i, "pad": payload})
+                     for i in range(first, min(first + WINDOW, COUNT))]
+            seqs = await self.publish(batch)
+            for seq, n in zip(seqs, batch):
+                frame = await recv_json(reader)
+                self.assertEqual(frame, {"seq": seq, **n})
+                received.append(seq)
+        self.assertEqual(received, list(range(start + 1, start + COUNT + 1)))
+
+        # Now read the stalled connection: the welcome, a gap-free prefix of
+        # the notifications, and a close frame 4008.
+        def read_stalled():
+            self.assertEqual(stalled.recv_json()["type"], "welcome")
+            code, reason, frames = stalled.expect_close()
+            return code, reason, frames
+
+        code, reason, frames = await asyncio.to_thread(read_stalled)
+        self.assertEqual((code, reason), (4008, "slow consumer"))
+        self.assertTrue(all(f.opcode == OP_TEXT for f in frames), [f.opcode for f in frames])
+        seqs = [f.json()["seq"] for f in frames]
+        self.assertEqual(seqs, list(range(start + 1, start + 1 + len(seqs))), "stalled client saw a gap")
+        self.assertLess(len(seqs), COUNT)
+        # Answering the close ends the connection.
+        stalled.send_close(4008)
+        self.assertEqual(await asyncio.to_thread(stalled.expect_eof), [])
+
+        # The reader is still connected and served.
+        [seq] = await self.publish(notification("big", "after"))
+        self.assertEqual((await recv_json(reader))["seq"], seq)
+        await self.assert_serves()
+
+    async def test_resume_after_slow_consumer_close_loses_nothing(self):
+        stalled = self.raw("/ws?collections=bulk", rcvbuf=RCVBUF)
+        reader, welcome = await self.connect("collections=bulk")
+        payload = "y" * DATA_BYTES
+        all_seqs = []
+        for first in range(0, COUNT, WINDOW):
+            seqs = await self.publish([notification("bulk", data=payload) for _ in range(WINDOW)])
+            for seq in seqs:
+                self.assertEqual((await recv_json(reader))["seq"], seq)
+            all_seqs += seqs
+
+        def read_stalled():
+            stalled.recv_json()
+            return stalled.expect_close()
+
+        code, _, frames = await asyncio.to_thread(read_stalled)
+        self.assertEqual(code, 4008)
+        stalled.close_socket()
+        cursor = frames[-1].json()["seq"] if frames else welcome["seq"]
+        # Reconnect from the cursor: the rest comes from the history.
+        ws, w = await self.connect(f"collections=bulk&since={cursor}&epoch={welcome['epoch']}",
+                                   max_queue=None)
+        self.assertIs(w["resumed"], True)
+        got = []
+        while not got or got[-1] < all_seqs[-1]:
+            got.append((await recv_json(ws))["seq"])
+        self.assertEqual(got, [s for s in all_seqs if s > cursor])
+
+
+class OversizedNotificationTest(ServerTestCase):
+    """Default limits: a POST body may be 1 MiB, the outbound queue 1 MiB."""
+
+    async def test_accepted_notification_reaches_an_idle_reader(self):
+        ws, _ = await self.connect("collections=huge")
+        base = '{"collection":"huge","action":"create","data":""}'
+        body = base[:-2] + "h" * ((1 << 20) - len(base)) + base[-2:]
+        res = await self.post(raw=body)
+        if res.status == 413:
+            return  # refusing what cannot be delivered is as good
+        self.assertEqual(res.status, 202, res.body)
+        [seq] = res.json()["seqs"]
+        frame = await recv_json(ws)
+        self.assertEqual((frame["seq"], len(frame["data"])), (seq, (1 << 20) - len(base)))
+
+
+if __name__ == "__main__":
+    unittest.main()
