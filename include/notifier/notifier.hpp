@@ -3,6 +3,7 @@
 // Including this header gives the whole public API.
 
 #include <notifier/errors.hpp>
+#include <notifier/http_route.hpp>
 #include <notifier/hub.hpp>
 #include <notifier/notification.hpp>
 #include <notifier/options.hpp>

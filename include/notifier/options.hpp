@@ -1,6 +1,8 @@
 #pragma once
 // Every tunable of a hub, with defaults a public deployment can keep.
 
+#include <notifier/http_route.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -42,6 +44,8 @@ struct options {
     std::size_t max_pending_notifications = 1 << 20;
     /// Install SIGINT/SIGTERM handlers in run() that stop the hub gracefully.
     bool handle_signals = false;
+    /// Application routes (see http_route.hpp); empty: none.
+    http_handler app_routes;
 };
 
 }  // namespace notifier

@@ -19,6 +19,9 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <boost/asio/post.hpp>
+
+#include <atomic>
 #include <charconv>
 
 namespace notifier::net {
@@ -169,6 +172,7 @@ void http_session::handle(request&& req) {
         if (hub_.stopping()) res.result(http::status::service_unavailable);
         return send(std::move(res));
     }
+    if (hub_.opts.app_routes && try_app_route(req, path, query)) return;
     if (method != http::verb::get && method != http::verb::head) {
         const bool exists = hub_.opts.static_dir.empty() ? (path == "/" || path == "/index.html")
                                                          : resolve_static(hub_.opts.static_dir, path).has_value();
@@ -306,6 +310,28 @@ void http_session::serve_static(const request& req, std::string_view path) {
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code e, std::size_t n) {
         self->on_write(!res->keep_alive(), e, n);
     });
+}
+
+bool http_session::try_app_route(const request& req, const std::string& path, std::string_view query) {
+    http_request r;
+    r.method = std::string(req.method_string());
+    r.path = path;
+    r.query = query;
+    for (const auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    r.body = req.body();
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    auto self = shared_from_this();
+    http_responder respond = [self, once](http_response out) {
+        if (once->exchange(true)) return;  // a second answer would corrupt the stream
+        asio::post(self->stream_.get_executor(), [self, out = std::move(out)]() mutable {
+            response res{static_cast<http::status>(out.status), self->version_};
+            res.set(http::field::content_type, out.content_type);
+            for (auto& [k, v] : out.headers) res.set(k, v);
+            res.body() = std::move(out.body);
+            self->send(std::move(res));
+        });
+    };
+    return hub_.opts.app_routes(r, std::move(respond));
 }
 
 void http_session::send_error(unsigned status, std::string_view code, std::string_view message, bool close) {

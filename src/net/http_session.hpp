@@ -34,6 +34,7 @@ private:
     void upgrade(request&& req, std::string_view query);
     void publish(request&& req);
     void serve_static(const request& req, std::string_view path);
+    bool try_app_route(const request& req, const std::string& path, std::string_view query);
     void send(response&& res);
     void send_error(unsigned status, std::string_view code, std::string_view message, bool close = false);
     void do_discard();

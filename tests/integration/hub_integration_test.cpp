@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -242,4 +243,35 @@ TEST(hub_integration, stop_closes_every_session_with_1001) {
     EXPECT_EQ(b.close_code(), 1001);
     stopper.join();
     EXPECT_EQ(server.make_notifier().notify("x", "y"), notifier::errc::stopped);
+}
+
+TEST(hub_integration, app_routes_answer_next_to_the_hub_even_from_another_thread) {
+    notifier::options o;
+    std::vector<std::thread> workers;
+    std::mutex m;
+    o.app_routes = [&](const notifier::http_request& req, notifier::http_responder respond) {
+        if (req.path == "/api/echo") {
+            respond({200, "application/json", "{\"method\":\"" + req.method + "\",\"body\":" + req.body + "}", {}});
+            return true;
+        }
+        if (req.path == "/api/later") {
+            std::lock_guard lock(m);
+            workers.emplace_back([respond] { respond({201, "text/plain", "done", {{"X-Test", "1"}}}); });
+            return true;
+        }
+        return false;
+    };
+    test_server server(o);
+    auto [s1, b1] = http_post(server.port(), "/api/echo", "[1,2]");
+    EXPECT_EQ(s1, 200u);
+    EXPECT_EQ(b1, R"({"method":"POST","body":[1,2]})");
+    auto [s2, b2] = notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/api/later");
+    EXPECT_EQ(s2, 201u);
+    EXPECT_EQ(b2, "done");
+    // Declined: the built-in page and the 404 still answer.
+    EXPECT_EQ(notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/").first, 200u);
+    EXPECT_EQ(notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/nope").first, 404u);
+    // The hub's own routes are not overridable.
+    EXPECT_EQ(notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/healthz").first, 200u);
+    for (auto& w : workers) w.join();
 }

@@ -1,0 +1,42 @@
+#pragma once
+// Application routes served by the hub's HTTP server next to /ws and
+// /publish: how an app (e.g. a REST API) shares one port with the hub.
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace notifier {
+
+struct http_request {
+    std::string method;   ///< "GET", "POST", …
+    std::string path;     ///< percent-decoded, e.g. "/api/forums/7"
+    std::string query;    ///< still encoded, without '?'
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    /// The first header named `name` (case-insensitive), or "".
+    std::string_view header(std::string_view name) const noexcept;
+};
+
+struct http_response {
+    unsigned status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Answers one request; callable once, from any thread.
+using http_responder = std::function<void(http_response)>;
+
+/// Called on the hub's event loop for every request other than /ws,
+/// /publish and /healthz, before static files. Returns false to decline (the
+/// request then goes to the static files). When it returns true it must call
+/// `respond` exactly once, now or later from any thread: slow work (a
+/// database query) belongs on another thread, since the loop serves every
+/// client.
+using http_handler = std::function<bool(const http_request&, http_responder respond)>;
+
+}  // namespace notifier
