@@ -10,6 +10,9 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
+
+#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -31,6 +34,7 @@ hub::impl::~impl() { shutdown(); }
 void hub::impl::shutdown() {
     // I/O objects must go before the io_context that owns their services.
     ping_timer_.reset();
+    housekeeping_timer_.reset();
     stop_timer_.reset();
     signals_.reset();
     listener_.reset();
@@ -47,6 +51,15 @@ void hub::impl::close_inbox() {
 
 void hub::impl::listen() {
     if (listener_) return;
+    if (!opts.jwt_secret.empty() && !opts.jwt_public_key_pem.empty())
+        throw std::invalid_argument("configure either a JWT secret (HS256) or a public key (RS256/ES256), not both");
+    if (!opts.jwt_secret.empty()) verifier = core::jwt_verifier::hs256(opts.jwt_secret);
+    if (!opts.jwt_public_key_pem.empty()) verifier = core::jwt_verifier::from_public_key_pem(opts.jwt_public_key_pem);
+    if (verifier) {
+        verifier->require_issuer(opts.jwt_issuer);
+        verifier->require_audience(opts.jwt_audience);
+        verifier->set_leeway(opts.jwt_leeway.count());
+    }
     const auto addr = asio::ip::make_address(opts.listen_host);
     listener_ = std::make_shared<net::listener>(*this, asio::ip::tcp::endpoint(addr, opts.listen_port));
     port = listener_->port();
@@ -56,6 +69,7 @@ void hub::impl::listen() {
     n_last_seq = last_dispatched;
     listener_->run();
     schedule_ping();
+    if (verifier) schedule_housekeeping();
     if (opts.handle_signals) {
         signals_ = std::make_unique<asio::signal_set>(*ioc, SIGINT, SIGTERM);
         signals_->async_wait([self = shared_from_this()](const error_code& ec, int) {
@@ -77,6 +91,56 @@ void hub::impl::schedule_ping() {
         for (auto& s : all) s->ping_tick();
         schedule_ping();
     });
+}
+
+void hub::impl::schedule_housekeeping() {
+    // Token expiry needs second resolution; one timer serves every session.
+    if (!housekeeping_timer_) housekeeping_timer_ = std::make_unique<asio::steady_timer>(*ioc);
+    housekeeping_timer_->expires_after(std::chrono::seconds(1));
+    housekeeping_timer_->async_wait([this](const error_code& ec) {
+        if (ec || stopping_) return;
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+        std::vector<std::shared_ptr<net::websocket_session>> all;
+        for (auto& [_, s] : sessions_) all.push_back(s);
+        for (auto& s : all) s->check_expiry(now);
+        schedule_housekeeping();
+    });
+}
+
+connection_slot::~connection_slot() { hub_.release_slot(ip_, per_ip_); }
+
+std::unique_ptr<connection_slot> hub::impl::acquire_slot(const asio::ip::address& ip) {
+    if (open_connections_ >= opts.max_connections) return nullptr;
+    const bool per_ip = opts.limit_loopback || !ip.is_loopback();
+    std::string key = ip.to_string();
+    if (per_ip) {
+        auto& n = per_ip_[key];
+        if (n >= opts.max_connections_per_ip) return nullptr;
+        ++n;
+    }
+    ++open_connections_;
+    return std::make_unique<connection_slot>(*this, std::move(key), per_ip);
+}
+
+void hub::impl::release_slot(const std::string& ip, bool per_ip) {
+    --open_connections_;
+    if (!per_ip) return;
+    auto it = per_ip_.find(ip);
+    if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+}
+
+bool hub::impl::publish_key_ok(std::string_view authorization) const noexcept {
+    if (opts.publish_keys.empty()) return true;
+    constexpr std::string_view scheme = "Bearer ";
+    if (authorization.size() <= scheme.size() || !boost::beast::iequals(authorization.substr(0, scheme.size()), scheme))
+        return false;
+    const auto key = authorization.substr(scheme.size());
+    // Constant time in the key's content: every configured key is compared.
+    bool ok = false;
+    for (const auto& k : opts.publish_keys)
+        if (k.size() == key.size() && CRYPTO_memcmp(k.data(), key.data(), k.size()) == 0) ok = true;
+    return ok;
 }
 
 std::error_code hub::impl::submit(notification&& n) {
@@ -242,6 +306,7 @@ void hub::impl::begin_stop() {
     stopping_ = true;
     if (listener_) listener_->close();
     if (ping_timer_) ping_timer_->cancel();
+    if (housekeeping_timer_) housekeeping_timer_->cancel();
     if (signals_) signals_->cancel();
     for (auto* h : std::vector<net::http_session*>(http_sessions_.begin(), http_sessions_.end())) h->close();
     if (sessions_.empty()) return finish_stop();

@@ -6,6 +6,7 @@
 #include <notifier/hub.hpp>
 #include <notifier/options.hpp>
 
+#include "core/jwt_verifier.hpp"
 #include "core/subscription_index.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -30,6 +31,21 @@ class listener;
 class http_session;
 class websocket_session;
 }  // namespace net
+
+/// One open connection counted against max_connections and the per-IP
+/// limit; moves from the HTTP session to the WebSocket session.
+class connection_slot {
+public:
+    connection_slot(hub::impl& h, std::string ip, bool per_ip) : hub_(h), ip_(std::move(ip)), per_ip_(per_ip) {}
+    ~connection_slot();
+    connection_slot(const connection_slot&) = delete;
+    connection_slot& operator=(const connection_slot&) = delete;
+
+private:
+    hub::impl& hub_;
+    std::string ip_;
+    bool per_ip_;
+};
 
 struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl> {
     impl(options o, std::unique_ptr<broker> b);
@@ -72,6 +88,15 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     void mark_dirty(net::websocket_session* s);
     void flush_dirty();
     void schedule_ping();
+    void schedule_housekeeping();
+
+    /// A slot for a new connection from `ip`, or null when a limit is reached.
+    std::unique_ptr<connection_slot> acquire_slot(const boost::asio::ip::address& ip);
+    void release_slot(const std::string& ip, bool per_ip);
+    /// Subscriber tokens are required (a secret or public key is configured).
+    bool auth_enabled() const noexcept { return verifier != nullptr; }
+    bool publish_key_ok(std::string_view authorization) const noexcept;
+    std::unique_ptr<core::jwt_verifier> verifier;
 
     options opts;
     std::optional<boost::asio::io_context> ioc;
@@ -92,6 +117,9 @@ private:
     std::shared_ptr<net::listener> listener_;
     std::unique_ptr<boost::asio::steady_timer> ping_timer_;
     std::unique_ptr<boost::asio::steady_timer> stop_timer_;
+    std::unique_ptr<boost::asio::steady_timer> housekeeping_timer_;
+    std::size_t open_connections_ = 0;
+    std::unordered_map<std::string, std::size_t> per_ip_;
     std::unique_ptr<boost::asio::signal_set> signals_;
     std::unordered_map<net::websocket_session*, std::shared_ptr<net::websocket_session>> sessions_;
     std::unordered_set<net::http_session*> http_sessions_;

@@ -1,6 +1,10 @@
 #include "config.hpp"
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
+
+#include <fstream>
+#include <iterator>
 
 #include <charconv>
 
@@ -54,6 +58,29 @@ std::optional<notifier::options> parse_config(int argc, char** argv, int& exit_c
     app.add_option("--close-timeout", close_t, "seconds a closing connection may take to answer")
         ->capture_default_str()->check(CLI::Range(1l, 3600l));
 
+    std::string jwt_public_key_file, publish_keys_file;
+    bool insecure = false;
+    std::size_t max_conns = o.max_connections, max_conns_ip = o.max_connections_per_ip, burst = o.message_burst;
+    auto* sec = app.add_option_group("Security", "see docs/security.md");
+    sec->add_option("--jwt-secret", o.jwt_secret, "HS256 secret for subscriber tokens (or env NOTIFIER_JWT_SECRET)")
+        ->envname("NOTIFIER_JWT_SECRET");
+    sec->add_option("--jwt-public-key", jwt_public_key_file, "PEM public key file: RS256 (RSA) or ES256 (P-256) tokens")
+        ->check(CLI::ExistingFile);
+    sec->add_option("--jwt-issuer", o.jwt_issuer, "required iss claim (default: not checked)");
+    sec->add_option("--jwt-audience", o.jwt_audience, "required aud claim (default: not checked)");
+    sec->add_option("--publish-key", o.publish_keys, "key required as Authorization: Bearer on POST /publish; repeatable");
+    sec->add_option("--publish-keys-file", publish_keys_file, "file with one publish key per line (or env NOTIFIER_PUBLISH_KEYS_FILE)")
+        ->envname("NOTIFIER_PUBLISH_KEYS_FILE")->check(CLI::ExistingFile);
+    sec->add_option("--allow-origin", o.allowed_origins, "browser origin allowed besides the server's own, e.g. https://app.example; repeatable");
+    sec->add_flag("--insecure", insecure, "allow a non-loopback --listen without any authentication");
+    sec->add_option("--max-connections", max_conns, "open connections in total")->capture_default_str();
+    sec->add_option("--max-connections-per-ip", max_conns_ip, "open connections per client IP (loopback exempt)")->capture_default_str();
+    sec->add_flag("--limit-loopback", o.limit_loopback, "apply the per-IP limit to loopback clients too");
+    sec->add_option("--max-messages-per-second", o.max_messages_per_second, "client messages per second per connection")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+    sec->add_option("--message-burst", burst, "client message burst; that many refusals in a row close with 1008")
+        ->capture_default_str()->check(CLI::Range(1ul, 1ul << 20));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -64,6 +91,58 @@ std::optional<notifier::options> parse_config(int argc, char** argv, int& exit_c
         std::fprintf(stderr, "notifierd: --listen: expected HOST:PORT, got \"%s\"\n", listen.c_str());
         exit_code = 2;
         return std::nullopt;
+    }
+    auto read_file = [](const std::string& path, std::string& out) {
+        std::ifstream f(path, std::ios::binary);
+        if (!f) return false;
+        out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        return true;
+    };
+    if (!jwt_public_key_file.empty() && !read_file(jwt_public_key_file, o.jwt_public_key_pem)) {
+        std::fprintf(stderr, "notifierd: --jwt-public-key: cannot read %s\n", jwt_public_key_file.c_str());
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (!o.jwt_secret.empty() && !o.jwt_public_key_pem.empty()) {
+        std::fprintf(stderr, "notifierd: use either --jwt-secret (HS256) or --jwt-public-key (RS256/ES256), not both\n");
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (!publish_keys_file.empty()) {
+        std::ifstream f(publish_keys_file);
+        for (std::string line; std::getline(f, line);) {
+            while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+            if (!line.empty() && line.front() != '#') o.publish_keys.push_back(line);
+        }
+    }
+    for (const auto& k : o.publish_keys) {
+        if (k.size() < 16) {
+            std::fprintf(stderr, "notifierd: publish keys must be at least 16 characters\n");
+            exit_code = 2;
+            return std::nullopt;
+        }
+    }
+    o.max_connections = max_conns;
+    o.max_connections_per_ip = max_conns_ip;
+    o.message_burst = burst;
+    // Safe defaults: without any authentication, stay on loopback unless told.
+    const bool any_auth = !o.jwt_secret.empty() || !o.jwt_public_key_pem.empty() || !o.publish_keys.empty();
+    if (!any_auth) {
+        boost::system::error_code ec;
+        const auto addr = boost::asio::ip::make_address(o.listen_host, ec);
+        const bool loopback = !ec && addr.is_loopback();
+        if (!loopback && !insecure) {
+            std::fprintf(stderr,
+                         "notifierd: refusing to listen on %s without authentication: set --jwt-secret or "
+                         "--jwt-public-key and --publish-key, or pass --insecure\n",
+                         o.listen_host.c_str());
+            exit_code = 2;
+            return std::nullopt;
+        }
+        std::fprintf(stderr,
+                     "notifierd: WARNING: running WITHOUT AUTHENTICATION: anyone who can reach %s may "
+                     "subscribe to everything and publish\n",
+                     o.listen_host.c_str());
     }
     o.history_size = history;
     o.max_queue_bytes = max_queue;

@@ -36,6 +36,7 @@ enum class close_code : std::uint16_t {
     policy_violation = 1008,
     message_too_big = 1009,
     internal_error = 1011,
+    token_expired = 4001,    ///< the subscriber's token expired and was not refreshed
     slow_consumer = 4008,    ///< outbound queue above max_queue_bytes
 };
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace notifier {
 
@@ -46,6 +47,34 @@ struct options {
     bool handle_signals = false;
     /// Application routes (see http_route.hpp); empty: none.
     http_handler app_routes;
+
+    // --- Security (docs/security.md). Nothing set: no authentication. ---
+    /// HS256 secret for subscriber tokens.
+    std::string jwt_secret;
+    /// PEM public key for RS256 (RSA) or ES256 (P-256) subscriber tokens.
+    std::string jwt_public_key_pem;
+    /// Required `iss` / `aud` claims; empty: not checked.
+    std::string jwt_issuer;
+    std::string jwt_audience;
+    /// Clock difference tolerated for exp/nbf.
+    std::chrono::seconds jwt_leeway{5};
+    /// Keys accepted as `Authorization: Bearer <key>` on POST /publish; empty:
+    /// publishing needs no key.
+    std::vector<std::string> publish_keys;
+    /// Origins (scheme://host[:port]) allowed to open WebSockets besides the
+    /// server's own; requests without Origin (non-browsers) are not affected.
+    std::vector<std::string> allowed_origins;
+    /// Open connections (HTTP and WebSocket) in total.
+    std::size_t max_connections = 100'000;
+    /// Open connections per client IP; loopback clients are exempt unless
+    /// limit_loopback, so local tools and benchmarks keep working.
+    std::size_t max_connections_per_ip = 256;
+    bool limit_loopback = false;
+    /// Client messages per second per connection (token bucket of
+    /// `message_burst`); excess is refused with an error frame, and
+    /// `message_burst` refusals in a row close the connection with 1008.
+    double max_messages_per_second = 50;
+    std::size_t message_burst = 100;
 };
 
 }  // namespace notifier

@@ -39,6 +39,16 @@ std::variant<client_message, protocol_error> parse_client_message(std::string_vi
         msg.type = client_message::kind::ping;
         return msg;
     }
+    if (t == "auth") {
+        for (const auto& kv : *obj)
+            if (kv.key() != "type" && kv.key() != "token")
+                return protocol_error{"unknown_field", "unknown field \"" + std::string(quotable(kv.key(), 100)) + "\""};
+        const auto* tok = obj->if_contains("token");
+        if (!tok || !tok->is_string()) return protocol_error{"invalid_message", "\"token\" must be a string"};
+        msg.type = client_message::kind::auth;
+        msg.token = tok->get_string();
+        return msg;
+    }
     if (t == "subscribe") {
         msg.type = client_message::kind::subscribe;
     } else if (t == "unsubscribe") {
@@ -90,6 +100,10 @@ std::string encode_subscribed(const std::vector<std::string>& sorted_collections
     }
     s += "]}";
     return s;
+}
+
+std::string encode_authenticated(std::int64_t exp) {
+    return R"({"type":"authenticated","exp":)" + std::to_string(exp) + "}";
 }
 
 std::string encode_error(std::string_view code, std::string_view message) {

@@ -11,9 +11,10 @@
 namespace notifier::core {
 
 struct client_message {
-    enum class kind { subscribe, unsubscribe, ping };
+    enum class kind { subscribe, unsubscribe, ping, auth };
     kind type = kind::ping;
     std::vector<std::string> collections;  ///< validated entries (subscribe/unsubscribe)
+    std::string token;                     ///< auth
 };
 
 /// A refused client frame: becomes `{"type":"error","code":…,"message":…}`.
@@ -30,6 +31,7 @@ std::string encode_welcome(std::string_view epoch, std::uint64_t seq, bool resum
 std::string encode_resync(std::string_view epoch, std::uint64_t seq);
 std::string encode_subscribed(const std::vector<std::string>& sorted_collections);
 std::string encode_error(std::string_view code, std::string_view message);
+std::string encode_authenticated(std::int64_t exp);
 inline constexpr std::string_view pong_json = R"({"type":"pong"})";
 
 }  // namespace notifier::core

@@ -1,6 +1,7 @@
 #include "net/http_session.hpp"
 
 #include "core/json_escape.hpp"
+#include "core/permissions.hpp"
 #include "core/publish_request.hpp"
 #include "core/topic.hpp"
 #include "core/utf8.hpp"
@@ -75,8 +76,8 @@ bool is_json_content_type(std::string_view v) {
 
 }  // namespace
 
-http_session::http_session(hub::impl& hub, asio::ip::tcp::socket socket)
-    : hub_(hub), stream_(std::move(socket)) {
+http_session::http_session(hub::impl& hub, asio::ip::tcp::socket socket, std::unique_ptr<connection_slot> slot)
+    : hub_(hub), slot_(std::move(slot)), stream_(std::move(socket)) {
     hub_.add_http(this);
 }
 
@@ -197,11 +198,15 @@ void http_session::upgrade(request&& req, std::string_view query) {
     }
     const auto key = req[http::field::sec_websocket_key];
     if (!is_valid_key(key)) return send_error(400, "invalid_handshake", "missing or malformed Sec-WebSocket-Key");
+    // Cross-site WebSocket hijacking: a browser page from another origin
+    // must not ride on the user's cookies or network position.
+    if (!origin_allowed(req)) return send_error(403, "forbidden_origin", "this origin may not open WebSockets here");
 
     std::vector<std::string> topics;
     bool implicit_all = true;
     resume_request resume;
     bool has_since = false;
+    std::string token;
     (void)query;
     auto target = urls::parse_origin_form(req.target());
     if (!target) return send_error(400, "invalid_query", "malformed query string");
@@ -234,11 +239,37 @@ void http_session::upgrade(request&& req, std::string_view query) {
             has_since = true;
         } else if (p.key == "epoch") {
             resume.epoch = p.value;
+        } else if (p.key == "token") {
+            token = p.value;  // browsers cannot set headers on a WebSocket
         }
-        // Other parameters (cache busters, tokens for other layers) are ignored.
+        // Other parameters (cache busters and the like) are ignored.
     }
-    if (implicit_all) topics.emplace_back("*");
     resume.requested = has_since;
+
+    auto perms = core::permissions::all();
+    std::int64_t exp = 0;
+    if (hub_.auth_enabled()) {
+        if (token.empty()) {
+            const std::string_view auth = req[http::field::authorization];
+            if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer ")) token = auth.substr(7);
+        }
+        if (token.empty()) return send_unauthorized("unauthorized", "a token is required (?token= or Authorization: Bearer)");
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+        auto verified = hub_.verifier->verify(token, now);
+        if (auto* err = std::get_if<core::token_error>(&verified)) return send_unauthorized(err->code, err->message);
+        auto& claims = std::get<core::token_claims>(verified);
+        perms = core::permissions::from_entries(std::move(claims.read));
+        exp = claims.exp;
+    }
+    for (const auto& t : topics)
+        if (!perms.allows(*core::parse_topic(t)))
+            return send_error(403, "forbidden", "not allowed to read \"" + std::string(core::quotable(t, 300)) + "\"");
+    if (implicit_all) {
+        // Everything this subscriber may read.
+        if (perms.everything()) topics.emplace_back("*");
+        else topics = perms.entries();
+    }
 
     std::string res = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       "Sec-WebSocket-Accept: " + websocket_accept(key) + "\r\n\r\n";
@@ -248,12 +279,37 @@ void http_session::upgrade(request&& req, std::string_view query) {
     upgraded_ = true;
     stream_.expires_never();
     auto session = std::make_shared<websocket_session>(hub_, stream_.release_socket(), std::move(topics),
-                                                       implicit_all, std::move(resume));
+                                                       implicit_all, std::move(resume), std::move(perms), exp);
+    session->set_slot(std::move(slot_));
     hub_.add_session(session);
     session->start(std::move(res), std::move(leftover));
 }
 
+bool http_session::origin_allowed(const request& req) const {
+    const std::string_view origin = req[http::field::origin];
+    if (origin.empty()) return true;  // not a browser: nothing to hijack
+    for (const auto& o : hub_.opts.allowed_origins)
+        if (beast::iequals(o, origin)) return true;
+    // The server's own origin: same host and port as the request.
+    const std::string_view host = req[http::field::host];
+    for (std::string_view scheme : {"http://", "https://"})
+        if (origin.size() == scheme.size() + host.size() && beast::iequals(origin.substr(0, scheme.size()), scheme) &&
+            beast::iequals(origin.substr(scheme.size()), host) && !host.empty())
+            return true;
+    return false;
+}
+
+void http_session::send_unauthorized(std::string_view code, std::string_view message) {
+    response res{http::status::unauthorized, version_};
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::www_authenticate, "Bearer");
+    res.body() = json_error(code, message);
+    send(std::move(res));
+}
+
 void http_session::publish(request&& req) {
+    if (!hub_.publish_key_ok(req[http::field::authorization]))
+        return send_unauthorized("unauthorized", "POST /publish needs Authorization: Bearer <publish key>");
     if (!is_json_content_type(req[http::field::content_type]))
         return send_error(415, "unsupported_media_type", "Content-Type must be application/json");
     auto parsed = core::parse_publish_request(req.body());

@@ -14,11 +14,15 @@
 #include <memory>
 #include <optional>
 
+namespace notifier {
+class connection_slot;
+}
+
 namespace notifier::net {
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-    http_session(hub::impl& hub, boost::asio::ip::tcp::socket socket);
+    http_session(hub::impl& hub, boost::asio::ip::tcp::socket socket, std::unique_ptr<connection_slot> slot);
     ~http_session();
     void run();
     /// Hub shutdown: drop the connection.
@@ -34,13 +38,16 @@ private:
     void upgrade(request&& req, std::string_view query);
     void publish(request&& req);
     void serve_static(const request& req, std::string_view path);
+    bool origin_allowed(const request& req) const;
     bool try_app_route(const request& req, const std::string& path, std::string_view query);
     void send(response&& res);
+    void send_unauthorized(std::string_view code, std::string_view message);
     void send_error(unsigned status, std::string_view code, std::string_view message, bool close = false);
     void do_discard();
     void on_write(bool close, boost::beast::error_code ec, std::size_t);
 
     hub::impl& hub_;
+    std::unique_ptr<connection_slot> slot_;
     boost::beast::tcp_stream stream_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

@@ -48,8 +48,21 @@ void listener::on_accept(const error_code& ec, asio::ip::tcp::socket socket) {
         return;
     }
     error_code ignored;
+    const auto remote = socket.remote_endpoint(ignored);
+    auto slot = hub_.acquire_slot(remote.address());
+    if (!slot) {
+        // Over a connection limit: a short answer, best effort, then close.
+        static constexpr std::string_view refusal =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            "Content-Length: 74\r\n\r\n{\"error\":\"too_many_connections\",\"message\":\"connection limit reached\"}\n";
+        socket.non_blocking(true, ignored);
+        socket.send(asio::buffer(refusal), 0, ignored);
+        socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+        return do_accept();
+    }
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // latency over batching: we batch ourselves
-    std::make_shared<http_session>(hub_, std::move(socket))->run();
+    std::make_shared<http_session>(hub_, std::move(socket), std::move(slot))->run();
     do_accept();
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/protocol_codec.hpp"
 #include "core/topic.hpp"
+#include "core/utf8.hpp"
 #include "core/ws_frame.hpp"
 #include "hub_impl.hpp"
 
@@ -32,15 +33,43 @@ const std::shared_ptr<const std::string>& ping_frame() {
 
 websocket_session::websocket_session(hub::impl& hub, asio::ip::tcp::socket socket,
                                      std::vector<std::string> topics, bool implicit_all,
-                                     resume_request resume)
+                                     resume_request resume, core::permissions perms, std::int64_t token_exp)
     : hub_(hub),
       socket_(std::move(socket)),
       parser_(hub.opts.max_message_bytes),
       topics_(std::move(topics)),
       implicit_all_(implicit_all),
+      perms_(std::move(perms)),
+      token_exp_(token_exp),
+      rate_tokens_(static_cast<double>(hub.opts.message_burst)),
+      rate_refill_(std::chrono::steady_clock::now()),
       resume_(std::move(resume)) {
     std::sort(topics_.begin(), topics_.end());
     topics_.erase(std::unique(topics_.begin(), topics_.end()), topics_.end());
+}
+
+websocket_session::~websocket_session() = default;
+
+void websocket_session::set_slot(std::unique_ptr<connection_slot> slot) { slot_ = std::move(slot); }
+
+void websocket_session::check_expiry(std::int64_t now) {
+    if (state_ == state::open && token_exp_ != 0 && now >= token_exp_)
+        close(close_code::token_expired, "token expired");
+}
+
+// Token bucket: `max_messages_per_second` with bursts of `message_burst`.
+bool websocket_session::take_message_token() {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - rate_refill_).count();
+    rate_refill_ = now;
+    rate_tokens_ = std::min(static_cast<double>(hub_.opts.message_burst),
+                            rate_tokens_ + elapsed * hub_.opts.max_messages_per_second);
+    if (rate_tokens_ >= 1.0) {
+        rate_tokens_ -= 1.0;
+        refused_in_a_row_ = 0;
+        return true;
+    }
+    return false;
 }
 
 void websocket_session::start(std::string handshake_response, std::string leftover) {
@@ -85,6 +114,8 @@ bool websocket_session::matches(const publication& pub) const {
 void websocket_session::deliver(const publication_ptr& pub) {
     if (state_ != state::open || replaying_ || pub->seq <= last_seq_) return;
     last_seq_ = pub->seq;
+    // Subscriptions stay within permissions; checked again as a safeguard.
+    if (!perms_.everything() && !perms_.allows_notification(pub->collection, pub->id)) return;
     const std::size_t size = pub->frame.size();
     // Over the limit: hand what we can to the kernel first; only a client
     // whose socket buffer is full as well is slow.
@@ -190,7 +221,7 @@ void websocket_session::on_history(history_page page) {
     if (ok && state_ == state::open) {
         for (const auto& pub : page.pubs) {
             if (pub->seq <= last_seq_) continue;
-            if (matches(*pub)) {
+            if (matches(*pub) && (perms_.everything() || perms_.allows_notification(pub->collection, pub->id))) {
                 auto owner = pub;
                 queue_.push(owner, pub->frame);
             }
@@ -242,10 +273,21 @@ bool websocket_session::on_event(const core::ws_event& ev) {
     using kind = core::ws_event::kind;
     switch (ev.type) {
         case kind::text:
-            if (state_ == state::open) on_message(ev.payload);
-            return state_ != state::dead;
         case kind::ping:
-            if (state_ == state::open) push_frame(core::make_frame(core::ws_opcode::pong, ev.payload));
+            if (state_ != state::open) return state_ != state::dead;
+            if (!take_message_token()) {
+                // Refused, said once per message; a whole burst of refusals in
+                // a row is abuse, not a hiccup.
+                if (++refused_in_a_row_ >= hub_.opts.message_burst) {
+                    close(close_code::policy_violation, "message rate exceeded");
+                    peer_closed_ = true;
+                    return false;
+                }
+                push_json(core::encode_error("rate_limited", "too many messages; slow down"));
+                return state_ != state::dead;
+            }
+            if (ev.type == kind::text) on_message(ev.payload);
+            else push_frame(core::make_frame(core::ws_opcode::pong, ev.payload));
             return state_ != state::dead;
         case kind::pong:
             ping_outstanding_ = false;
@@ -295,10 +337,47 @@ void websocket_session::on_message(std::string_view text) {
         case core::client_message::kind::unsubscribe:
             unsubscribe(msg.collections);
             break;
+        case core::client_message::kind::auth:
+            authenticate(msg.token);
+            break;
     }
 }
 
+void websocket_session::authenticate(const std::string& token) {
+    if (!hub_.auth_enabled()) {
+        push_json(core::encode_error("auth_disabled", "this server does not use tokens"));
+        return;
+    }
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    auto verified = hub_.verifier->verify(token, now);
+    if (auto* err = std::get_if<core::token_error>(&verified)) {
+        push_json(core::encode_error(err->code, err->message));  // the old token stays in force
+        return;
+    }
+    auto& claims = std::get<core::token_claims>(verified);
+    perms_ = core::permissions::from_entries(std::move(claims.read));
+    token_exp_ = claims.exp;
+    // Drop what the new token no longer allows.
+    std::vector<std::string> kept;
+    for (const auto& t : topics_) {
+        auto p = core::parse_topic(t);
+        if (perms_.allows(*p)) kept.push_back(t);
+        else hub_.index.remove(p->collection, p->id, this);
+    }
+    const bool changed = kept.size() != topics_.size();
+    topics_ = std::move(kept);
+    push_json(core::encode_authenticated(token_exp_));
+    if (changed) push_json(core::encode_subscribed(topics_));
+}
+
 void websocket_session::subscribe(const std::vector<std::string>& entries) {
+    for (const auto& e : entries) {
+        if (!perms_.allows(*core::parse_topic(e))) {
+            push_json(core::encode_error("forbidden", "not allowed to read \"" + std::string(core::quotable(e, 300)) + "\""));
+            return;
+        }
+    }
     std::vector<std::string> next = implicit_all_ ? std::vector<std::string>{} : topics_;
     for (const auto& e : entries)
         if (!std::binary_search(next.begin(), next.end(), e)) next.insert(std::upper_bound(next.begin(), next.end(), e), e);

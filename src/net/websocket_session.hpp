@@ -8,6 +8,7 @@
 #include <notifier/hub.hpp>
 #include <notifier/publication.hpp>
 
+#include "core/permissions.hpp"
 #include "core/write_queue.hpp"
 #include "core/ws_frame_parser.hpp"
 
@@ -20,6 +21,7 @@
 
 namespace notifier {
 struct history_page;
+class connection_slot;
 }
 
 namespace notifier::net {
@@ -33,7 +35,13 @@ struct resume_request {
 class websocket_session : public std::enable_shared_from_this<websocket_session> {
 public:
     websocket_session(hub::impl& hub, boost::asio::ip::tcp::socket socket,
-                      std::vector<std::string> topics, bool implicit_all, resume_request resume);
+                      std::vector<std::string> topics, bool implicit_all, resume_request resume,
+                      core::permissions perms, std::int64_t token_exp);
+    ~websocket_session();
+    /// Keeps the connection counted while the session lives.
+    void set_slot(std::unique_ptr<connection_slot> slot);
+    /// Hub timer: close with 4001 once the token expired (`now` in seconds).
+    void check_expiry(std::int64_t now);
 
     /// Queues the 101 response, then the welcome (after the first history
     /// read when resuming), then handles `leftover` bytes and starts reading.
@@ -69,17 +77,25 @@ private:
     void on_message(std::string_view text);
     void subscribe(const std::vector<std::string>& entries);
     void unsubscribe(const std::vector<std::string>& entries);
+    void authenticate(const std::string& token);
+    bool take_message_token();
     void pump_replay();
     void on_history(history_page page);
     void on_drained();
     void go_live();
 
     hub::impl& hub_;
+    std::unique_ptr<connection_slot> slot_;
     boost::asio::ip::tcp::socket socket_;
     core::ws_frame_parser parser_;
     core::write_queue queue_;
     std::vector<std::string> topics_;  // sorted
     bool implicit_all_;
+    core::permissions perms_;
+    std::int64_t token_exp_;         // 0: no expiry
+    double rate_tokens_;             // inbound message bucket
+    std::chrono::steady_clock::time_point rate_refill_;
+    std::size_t refused_in_a_row_ = 0;
     resume_request resume_;
     std::string leftover_;
     std::unique_ptr<boost::asio::steady_timer> close_timer_;  // only while closing
