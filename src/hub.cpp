@@ -23,10 +23,9 @@ namespace notifier {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-hub::impl::impl(options o, std::unique_ptr<broker> b)
-    : opts(std::move(o)), brk(std::move(b)), read_buffer(256 * 1024) {
+hub::impl::impl(options o, broker_factory make) : opts(std::move(o)), read_buffer(256 * 1024) {
     ioc.emplace(1);  // one thread runs the loop: no locks on the hot path
-    if (!brk) brk = std::make_unique<memory_broker>(opts.history_size);
+    brk = make ? make(*ioc) : std::make_unique<memory_broker>(opts.history_size);
 }
 
 hub::impl::~impl() { shutdown(); }
@@ -35,12 +34,18 @@ void hub::impl::shutdown() {
     // I/O objects must go before the io_context that owns their services.
     ping_timer_.reset();
     housekeeping_timer_.reset();
+    retry_timer_.reset();
     stop_timer_.reset();
     signals_.reset();
     listener_.reset();
     sessions_.clear();
     dirty_.clear();
     fanout_.clear();
+    // The broker's I/O objects (e.g. Redis connections) go first too.
+    if (brk) {
+        brk->stop();
+        brk.reset();
+    }
     ioc.reset();
 }
 
@@ -144,6 +149,7 @@ bool hub::impl::publish_key_ok(std::string_view authorization) const noexcept {
 }
 
 std::error_code hub::impl::submit(notification&& n) {
+    if (!brk->available()) return errc::broker_unavailable;
     bool post_drain = false;
     {
         std::lock_guard lock(inbox_mutex_);
@@ -158,6 +164,7 @@ std::error_code hub::impl::submit(notification&& n) {
 
 std::error_code hub::impl::submit(std::vector<notification>&& batch) {
     if (batch.empty()) return {};
+    if (!brk->available()) return errc::broker_unavailable;
     bool post_drain = false;
     {
         std::lock_guard lock(inbox_mutex_);
@@ -180,6 +187,7 @@ void hub::impl::drain_inbox() {
     // Publish only once earlier publications are fanned out: the backlog
     // then stays in the bounded inbox, where notify() reports overloaded.
     if (!fanout_.empty()) return;  // fanout_step() calls again when done
+    if (!retry_.empty()) return schedule_retry();  // older batches first
     {
         std::lock_guard lock(inbox_mutex_);
         draining_.swap(inbox_);
@@ -188,13 +196,36 @@ void hub::impl::drain_inbox() {
         if (draining_.empty()) drain_posted_ = false;
     }
     if (draining_.empty()) return;
-    if (!stopping_) {
-        brk->publish(draining_, [](std::error_code ec, std::uint64_t) {
-            if (ec) std::fprintf(stderr, "notifier: publish failed: %s\n", ec.message().c_str());
-        });
-    }
+    if (!stopping_) publish_batch(std::make_shared<std::vector<notification>>(std::move(draining_)));
     draining_.clear();
     asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+void hub::impl::publish_batch(std::shared_ptr<std::vector<notification>> batch) {
+    brk->publish(*batch, [self = shared_from_this(), batch](std::error_code ec, std::uint64_t) {
+        if (!ec) return;
+        // notify() already said yes to these: keep them and try again.
+        std::fprintf(stderr, "notifier: publish failed (%s); retrying %zu notification(s)\n", ec.message().c_str(),
+                     batch->size());
+        self->retry_.push_back(batch);
+        self->schedule_retry();
+    });
+}
+
+void hub::impl::schedule_retry() {
+    if (retry_scheduled_ || stopping_) return;
+    retry_scheduled_ = true;
+    if (!retry_timer_) retry_timer_ = std::make_unique<asio::steady_timer>(*ioc);
+    retry_timer_->expires_after(std::chrono::milliseconds(250));
+    retry_timer_->async_wait([this](const error_code& ec) {
+        retry_scheduled_ = false;
+        if (ec || stopping_) return;
+        if (!brk->available()) return schedule_retry();
+        auto pending = std::move(retry_);
+        retry_.clear();
+        for (auto& b : pending) publish_batch(std::move(b));
+        asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
+    });
 }
 
 void hub::impl::on_publications(std::span<const publication_ptr> pubs) {
@@ -300,6 +331,8 @@ void hub::impl::begin_stop() {
         std::lock_guard lock(inbox_mutex_);
         draining_.swap(inbox_);
     }
+    for (auto& b : retry_) brk->publish(*b, nullptr);  // last chance; failures are reported by the broker
+    retry_.clear();
     if (!draining_.empty()) brk->publish(draining_, nullptr);
     draining_.clear();
     while (!fanout_.empty()) fanout_step(true);
@@ -307,6 +340,7 @@ void hub::impl::begin_stop() {
     if (listener_) listener_->close();
     if (ping_timer_) ping_timer_->cancel();
     if (housekeeping_timer_) housekeeping_timer_->cancel();
+    if (retry_timer_) retry_timer_->cancel();
     if (signals_) signals_->cancel();
     for (auto* h : std::vector<net::http_session*>(http_sessions_.begin(), http_sessions_.end())) h->close();
     if (sessions_.empty()) return finish_stop();
@@ -332,7 +366,7 @@ void hub::impl::finish_stop() {
 // --- hub ---
 
 hub::hub(options opts) : impl_(std::make_shared<impl>(std::move(opts), nullptr)) {}
-hub::hub(options opts, std::unique_ptr<broker> b) : impl_(std::make_shared<impl>(std::move(opts), std::move(b))) {}
+hub::hub(options opts, broker_factory make) : impl_(std::make_shared<impl>(std::move(opts), std::move(make))) {}
 
 hub::~hub() {
     stop();

@@ -48,7 +48,7 @@ private:
 };
 
 struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl> {
-    impl(options o, std::unique_ptr<broker> b);
+    impl(options o, broker_factory make);
     ~impl() override;
 
     // --- lifecycle (loop thread unless noted) ---
@@ -66,6 +66,9 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     /// queued (they hold references to this object). Idempotent.
     void shutdown();
     void drain_inbox();
+    /// Publishes a batch; on failure keeps it, in order, for a retry.
+    void publish_batch(std::shared_ptr<std::vector<notification>> batch);
+    void schedule_retry();
 
     // --- broker_handler ---
     void on_publications(std::span<const publication_ptr> pubs) override;
@@ -132,7 +135,12 @@ private:
 
     std::mutex inbox_mutex_;
     std::vector<notification> inbox_;
-    std::vector<notification> draining_;  // swapped with inbox_: both keep their capacity
+    std::vector<notification> draining_;
+    // Batches notify() accepted that the broker failed to publish, oldest
+    // first; retried before anything newer so order holds.
+    std::deque<std::shared_ptr<std::vector<notification>>> retry_;
+    std::unique_ptr<boost::asio::steady_timer> retry_timer_;
+    bool retry_scheduled_ = false;
     bool drain_posted_ = false;
     std::atomic<bool> closed_{false};  // submit() refuses after stop
 };

@@ -38,16 +38,10 @@ std::error_code validate(const notification& n) noexcept {
     return {};
 }
 
-publication_ptr make_publication(std::uint64_t seq, const notification& n) {
-    // JSON first (its length decides the frame header), then one allocation
-    // for the frame that every recipient will share.
-    thread_local std::string json;
-    json.clear();
-    json += "{\"seq\":";
-    char num[24];
-    const auto r = std::to_chars(num, num + sizeof num, seq);
-    json.append(num, r.ptr);
-    json += ",\"collection\":\"";
+namespace {
+
+void append_body(std::string& json, const notification& n) {
+    json += "\"collection\":\"";
     json += n.collection;  // validated: nothing to escape
     json += "\",\"action\":\"";
     json += n.action;
@@ -61,17 +55,42 @@ publication_ptr make_publication(std::uint64_t seq, const notification& n) {
         json += *n.data;
     }
     json.push_back('}');
+}
 
+}  // namespace
+
+std::string notification_json_body(const notification& n) {
+    std::string body;
+    append_body(body, n);
+    return body;
+}
+
+publication_ptr make_publication_from_json(std::uint64_t seq, std::string_view collection, std::string_view id,
+                                           std::string_view json) {
     auto pub = std::make_shared<publication>();
     pub->seq = seq;
-    pub->collection = n.collection;
-    if (n.id) pub->id = *n.id;
+    pub->collection = collection;
+    pub->id = id;
     char header[core::max_frame_header];
     pub->header_size = core::encode_frame_header(header, core::ws_opcode::text, json.size());
     pub->frame.reserve(pub->header_size + json.size());
     pub->frame.append(header, pub->header_size);
     pub->frame.append(json);
     return pub;
+}
+
+publication_ptr make_publication(std::uint64_t seq, const notification& n) {
+    // JSON first (its length decides the frame header), then one allocation
+    // for the frame that every recipient will share.
+    thread_local std::string json;
+    json.clear();
+    json += "{\"seq\":";
+    char num[24];
+    const auto r = std::to_chars(num, num + sizeof num, seq);
+    json.append(num, r.ptr);
+    json.push_back(',');
+    append_body(json, n);
+    return make_publication_from_json(seq, n.collection, n.id ? std::string_view(*n.id) : std::string_view(), json);
 }
 
 }  // namespace notifier

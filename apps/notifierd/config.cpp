@@ -29,8 +29,9 @@ bool split_listen(const std::string& s, std::string& host, std::uint16_t& port) 
 
 }  // namespace
 
-std::optional<notifier::options> parse_config(int argc, char** argv, int& exit_code) {
+std::optional<config> parse_config(int argc, char** argv, int& exit_code) {
     notifier::options o;
+    std::string redis_url;
     o.handle_signals = true;
     CLI::App app{"notifierd: real-time change notifications over WebSocket (protocol v1, see docs/protocol.md)"};
     app.get_formatter()->column_width(36);
@@ -41,6 +42,9 @@ std::optional<notifier::options> parse_config(int argc, char** argv, int& exit_c
     long ping = o.ping_interval.count(), handshake = o.handshake_timeout.count(), close_t = o.close_timeout.count();
 
     app.add_option("--listen", listen, "address to listen on, HOST:PORT (port 0 picks one)")->capture_default_str();
+    app.add_option("--redis", redis_url,
+                   "redis://HOST[:PORT][/PREFIX]: share seq and history with every node on that Redis (default: in memory)")
+        ->envname("NOTIFIER_REDIS");
     app.add_option("--static-dir", o.static_dir, "directory served at / (default: built-in live page)");
     app.add_option("--history", history, "notifications kept for resume")->capture_default_str()->check(CLI::Range(1ul, 100'000'000ul));
     app.add_option("--max-queue-bytes", max_queue, "per-connection outbound queue; above it: close 4008")
@@ -153,7 +157,7 @@ std::optional<notifier::options> parse_config(int argc, char** argv, int& exit_c
     o.ping_interval = std::chrono::seconds(ping);
     o.handshake_timeout = std::chrono::seconds(handshake);
     o.close_timeout = std::chrono::seconds(close_t);
-    return o;
+    return config{std::move(o), std::move(redis_url)};
 }
 
 }  // namespace notifierd

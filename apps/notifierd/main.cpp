@@ -1,6 +1,9 @@
 // notifierd: the notifier hub as a standalone server.
 
 #include <notifier/notifier.hpp>
+#ifdef NOTIFIER_WITH_REDIS
+#include <notifier/broker/redis_broker.hpp>
+#endif
 
 #include "config.hpp"
 
@@ -9,14 +12,28 @@
 
 int main(int argc, char** argv) {
     int exit_code = 0;
-    auto opts = notifierd::parse_config(argc, argv, exit_code);
-    if (!opts) return exit_code;
+    auto cfg = notifierd::parse_config(argc, argv, exit_code);
+    if (!cfg) return exit_code;
     try {
-        notifier::hub hub(*opts);
+        notifier::broker_factory broker;  // empty: in memory
+        if (!cfg->redis_url.empty()) {
+#ifdef NOTIFIER_WITH_REDIS
+            auto ro = notifier::parse_redis_url(cfg->redis_url);
+            ro.history_size = cfg->hub.history_size;
+            broker = notifier::make_redis_broker(ro);
+#else
+            std::fprintf(stderr, "notifierd: built without Redis support\n");
+            return 2;
+#endif
+        }
+        notifier::hub hub(cfg->hub, broker);
         hub.listen();
-        std::printf("notifierd listening on http://%s:%u\n", opts->listen_host.c_str(), hub.port());
+        std::printf("notifierd listening on http://%s:%u\n", cfg->hub.listen_host.c_str(), hub.port());
         std::fflush(stdout);
         hub.run();
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "notifierd: %s\n", e.what());
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "notifierd: %s\n", e.what());
         return 1;

@@ -1,6 +1,7 @@
 #pragma once
 // The hub: owns the listener, the WebSocket sessions and the broker.
 
+#include <notifier/broker/broker.hpp>
 #include <notifier/notification.hpp>
 #include <notifier/options.hpp>
 
@@ -10,8 +11,6 @@
 #include <vector>
 
 namespace notifier {
-
-class broker;
 
 /// Counters for tests, health checks and metrics. Approximate when read from
 /// another thread while the hub runs.
@@ -28,8 +27,9 @@ class hub {
 public:
     /// A hub with the in-memory broker.
     explicit hub(options opts = {});
-    /// A hub publishing through `b` (e.g. a Redis broker for several nodes).
-    hub(options opts, std::unique_ptr<broker> b);
+    /// A hub publishing through the broker `make` creates on the hub's loop
+    /// (e.g. notifier::make_redis_broker for several nodes on one Redis).
+    hub(options opts, broker_factory make);
     ~hub();
     hub(const hub&) = delete;
     hub& operator=(const hub&) = delete;

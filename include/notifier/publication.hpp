@@ -32,4 +32,13 @@ using publication_ptr = std::shared_ptr<const publication>;
 /// Serializes `n` with `seq` into a shared publication. `n` must be valid.
 publication_ptr make_publication(std::uint64_t seq, const notification& n);
 
+/// The JSON of `n` without its opening `{"seq":N,`: what a broker that
+/// assigns seq elsewhere (e.g. in Redis) completes as `{"seq":N,` + body.
+std::string notification_json_body(const notification& n);
+
+/// A publication from JSON already complete with its seq (as stored by a
+/// broker); `collection` and `id` are what subscriptions match on.
+publication_ptr make_publication_from_json(std::uint64_t seq, std::string_view collection, std::string_view id,
+                                           std::string_view json);
+
 }  // namespace notifier

@@ -335,7 +335,7 @@ TEST(NotifierHub, SinkReplacesTheHub) {
 TEST(NotifierHub, TransactionCommitIsOneBatchWithConsecutiveSeqs) {
     auto log = std::make_shared<broker_log>();
     {
-        notifier::hub h(test_options(), std::make_unique<tracking_broker>(log));
+        notifier::hub h(test_options(), [log](boost::asio::io_context&) { return std::make_unique<tracking_broker>(log); });
         h.start();
         const notifier::notifier n(h);
         notifier::transaction tx(n);
@@ -356,7 +356,7 @@ TEST(NotifierHub, TransactionCommitIsOneBatchWithConsecutiveSeqs) {
 
 TEST(NotifierHub, NotificationsReachTheBrokerInOrder) {
     auto log = std::make_shared<broker_log>();
-    notifier::hub h(test_options(), std::make_unique<tracking_broker>(log));
+    notifier::hub h(test_options(), [log](boost::asio::io_context&) { return std::make_unique<tracking_broker>(log); });
     h.start();
     const notifier::notifier n(h);
     constexpr int count = 100;
@@ -419,7 +419,7 @@ TEST(NotifierHub, StopWithoutStartRefusesNotifications) {
 TEST(NotifierHub, BrokerIsDestroyedWithAStartedHub) {
     auto log = std::make_shared<broker_log>();
     {
-        notifier::hub h(test_options(), std::make_unique<tracking_broker>(log));
+        notifier::hub h(test_options(), [log](boost::asio::io_context&) { return std::make_unique<tracking_broker>(log); });
         h.start();
         EXPECT_FALSE(notifier::notifier(h).notify("a", "b"));
         h.stop();
@@ -432,7 +432,7 @@ TEST(NotifierHub, BrokerIsDestroyedWithAHubNeverStarted) {
     if (leak_checked_build) GTEST_SKIP() << never_started_leak;
     auto log = std::make_shared<broker_log>();
     {
-        notifier::hub h(test_options(), std::make_unique<tracking_broker>(log));
+        notifier::hub h(test_options(), [log](boost::asio::io_context&) { return std::make_unique<tracking_broker>(log); });
         EXPECT_FALSE(notifier::notifier(h).notify("a", "b"));
     }
     if (!log->destroyed) GTEST_SKIP() << never_started_leak;

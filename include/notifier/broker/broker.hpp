@@ -8,11 +8,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace notifier {
 
@@ -76,6 +81,14 @@ public:
 
     /// The newest seq handed to the handler.
     virtual std::uint64_t last_seq() const = 0;
+
+    /// False while the broker cannot publish (e.g. its server is
+    /// unreachable): notify() then fails fast with errc::broker_unavailable.
+    /// Thread-safe.
+    virtual bool available() const noexcept { return true; }
 };
+
+/// Makes a broker bound to the hub's event loop (called once, by the hub).
+using broker_factory = std::function<std::unique_ptr<broker>(boost::asio::io_context&)>;
 
 }  // namespace notifier
