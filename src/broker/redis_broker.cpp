@@ -8,6 +8,7 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <openssl/sha.h>
 
 #include <cctype>
 #include <charconv>
@@ -60,6 +61,20 @@ local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
 local entries = redis.call('XRANGE', KEYS[3], ARGV[1] .. '-0', '+', 'COUNT', ARGV[2])
 return {epoch, seq, entries}
 )lua";
+
+// Scripts go by their SHA-1 (EVALSHA): the script text is not resent with
+// every publish.
+std::string sha1_hex(std::string_view s) {
+    unsigned char d[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : d) {
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+    }
+    return out;
+}
 
 std::string random_epoch() {
     std::random_device rd;
@@ -166,6 +181,13 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         k_stream = o.prefix + ":stream";
         k_channel = o.prefix + ":pub";
         maxlen = std::to_string(o.history_size);
+        publish_sha = sha1_hex(publish_script);
+    }
+
+    std::string publish_sha;
+
+    void load_scripts() {
+        command(cmd, {"SCRIPT", "LOAD", publish_script}, [](redisReply*) {});
     }
 
     asio::io_context& ioc;
@@ -242,6 +264,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
             self->cmd = nullptr;
             return self->schedule_reconnect();
         }
+        self->load_scripts();  // before anything else on this connection
         self->cmd_up = true;
         self->maybe_ready();
     }
@@ -466,7 +489,7 @@ void redis_broker::publish(std::span<const notification> batch, publish_handler 
     bodies.reserve(batch.size());
     for (const auto& n : batch) bodies.push_back(notification_json_body(n));
     const std::string cand = random_epoch();
-    std::vector<std::string_view> args{"EVAL", publish_script, "4", d.k_epoch, d.k_seq, d.k_stream, d.k_channel,
+    std::vector<std::string_view> args{"EVALSHA", d.publish_sha, "4", d.k_epoch, d.k_seq, d.k_stream, d.k_channel,
                                        d.maxlen, cand};
     for (std::size_t k = 0; k < batch.size(); ++k) {
         args.push_back(batch[k].collection);
@@ -476,8 +499,12 @@ void redis_broker::publish(std::span<const notification> batch, publish_handler 
     const std::size_t n = batch.size();
     const bool sent = command(d.cmd, args, [self = impl_, done, n](redisReply* r) {
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            if (r && r->type == REDIS_REPLY_ERROR)
+            if (r && r->type == REDIS_REPLY_ERROR) {
                 std::fprintf(stderr, "notifier: Redis refused a publish: %.*s\n", static_cast<int>(r->len), r->str);
+                // Script cache flushed behind our back: load it again; the
+                // hub retries the batch.
+                if (std::string_view(r->str, r->len).starts_with("NOSCRIPT")) self->load_scripts();
+            }
             if (done) done(errc::broker_unavailable, 0);
             return;
         }
