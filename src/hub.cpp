@@ -117,7 +117,11 @@ connection_slot::~connection_slot() { hub_.release_slot(ip_, per_ip_); }
 
 std::unique_ptr<connection_slot> hub::impl::acquire_slot(const asio::ip::address& ip) {
     if (open_connections_ >= opts.max_connections) return nullptr;
-    const bool per_ip = opts.limit_loopback || !ip.is_loopback();
+    // On a dual-stack listener IPv4 clients arrive as ::ffff:a.b.c.d.
+    const bool loopback = ip.is_loopback() ||
+                          (ip.is_v6() && ip.to_v6().is_v4_mapped() &&
+                           asio::ip::make_address_v4(asio::ip::v4_mapped, ip.to_v6()).is_loopback());
+    const bool per_ip = opts.limit_loopback || !loopback;
     std::string key = ip.to_string();
     if (per_ip) {
         auto& n = per_ip_[key];

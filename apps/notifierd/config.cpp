@@ -131,6 +131,11 @@ std::optional<config> parse_config(int argc, char** argv, int& exit_code) {
     o.message_burst = burst;
     // Safe defaults: without any authentication, stay on loopback unless told.
     const bool any_auth = !o.jwt_secret.empty() || !o.jwt_public_key_pem.empty() || !o.publish_keys.empty();
+    const bool subscribers_auth = !o.jwt_secret.empty() || !o.jwt_public_key_pem.empty();
+    if (any_auth && (subscribers_auth != !o.publish_keys.empty()))
+        std::fprintf(stderr, "notifierd: WARNING: %s\n",
+                     subscribers_auth ? "no --publish-key: anyone who can reach the server may publish"
+                                      : "no --jwt-secret/--jwt-public-key: anyone who can reach the server may subscribe");
     if (!any_auth) {
         boost::system::error_code ec;
         const auto addr = boost::asio::ip::make_address(o.listen_host, ec);

@@ -28,7 +28,9 @@ int main(int argc, char** argv) {
         }
         notifier::hub hub(cfg->hub, broker);
         hub.listen();
-        std::printf("notifierd listening on http://%s:%u\n", cfg->hub.listen_host.c_str(), hub.port());
+        const auto& h = cfg->hub.listen_host;
+        const bool v6 = h.find(':') != std::string::npos;
+        std::printf("notifierd listening on http://%s%s%s:%u\n", v6 ? "[" : "", h.c_str(), v6 ? "]" : "", hub.port());
         std::fflush(stdout);
         hub.run();
     } catch (const std::invalid_argument& e) {

@@ -11,6 +11,8 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 namespace notifier::core {
@@ -73,8 +75,23 @@ std::variant<token_claims, token_error> fail(std::string code, std::string messa
 bool numeric_date(const json::value& v, std::int64_t& out) {
     if (v.is_int64()) { out = v.get_int64(); return true; }
     if (v.is_uint64()) { out = static_cast<std::int64_t>(std::min<std::uint64_t>(v.get_uint64(), INT64_MAX)); return true; }
-    if (v.is_double()) { out = static_cast<std::int64_t>(v.get_double()); return true; }
+    if (v.is_double()) {
+        // Converting a double outside the range of int64 is undefined: clamp.
+        const double d = v.get_double();
+        if (d >= 9.2e18) out = INT64_MAX;
+        else if (d <= -9.2e18) out = INT64_MIN;
+        else out = static_cast<std::int64_t>(d);
+        return true;
+    }
     return false;
+}
+
+// exp/nbf come from the token: an exp near INT64_MAX plus the leeway must
+// not overflow.
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
 }
 
 }  // namespace
@@ -204,12 +221,12 @@ std::variant<token_claims, token_error> jwt_verifier::verify(std::string_view to
     token_claims out;
     if (const auto* exp = claims.if_contains("exp")) {
         if (!numeric_date(*exp, out.exp)) return fail("invalid_token", "exp is not a number");
-        if (now >= out.exp + leeway_) return fail("expired", "token expired");
+        if (now >= saturating_add(out.exp, leeway_)) return fail("expired", "token expired");
     }
     if (const auto* nbf = claims.if_contains("nbf")) {
         std::int64_t t = 0;
         if (!numeric_date(*nbf, t)) return fail("invalid_token", "nbf is not a number");
-        if (now + leeway_ < t) return fail("not_yet_valid", "token not valid yet (nbf)");
+        if (saturating_add(now, leeway_) < t) return fail("not_yet_valid", "token not valid yet (nbf)");
     }
     if (!issuer_.empty()) {
         const auto* iss = claims.if_contains("iss");

@@ -52,9 +52,11 @@ void listener::on_accept(const error_code& ec, asio::ip::tcp::socket socket) {
     auto slot = hub_.acquire_slot(remote.address());
     if (!slot) {
         // Over a connection limit: a short answer, best effort, then close.
-        static constexpr std::string_view refusal =
+        static constexpr std::string_view body =
+            "{\"error\":\"too_many_connections\",\"message\":\"connection limit reached\"}";
+        static const std::string refusal =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-            "Content-Length: 74\r\n\r\n{\"error\":\"too_many_connections\",\"message\":\"connection limit reached\"}\n";
+            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
         socket.non_blocking(true, ignored);
         socket.send(asio::buffer(refusal), 0, ignored);
         socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -53,7 +53,8 @@ websocket_session::~websocket_session() = default;
 void websocket_session::set_slot(std::unique_ptr<connection_slot> slot) { slot_ = std::move(slot); }
 
 void websocket_session::check_expiry(std::int64_t now) {
-    if (state_ == state::open && token_exp_ != 0 && now >= token_exp_)
+    // The same leeway as at connect: a token accepted then is not cut early.
+    if (state_ == state::open && token_exp_ != 0 && now >= token_exp_ + hub_.opts.jwt_leeway.count())
         close(close_code::token_expired, "token expired");
 }
 

@@ -80,9 +80,12 @@ def kernel_send_buffer_max() -> int:
 class NotifierServer:
     """One notifierd subprocess listening on an ephemeral loopback port."""
 
-    def __init__(self, *flags: str, startup_timeout: float = 10.0):
+    def __init__(self, *flags: str, startup_timeout: float = 10.0, listen: str = "127.0.0.1:0",
+                 env: dict[str, str] | None = None):
         self.flags = list(flags)
         self.startup_timeout = startup_timeout
+        self.listen = listen
+        self.env = env
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.host = "127.0.0.1"
@@ -91,13 +94,15 @@ class NotifierServer:
         self.stdout_tail = b""
 
     def start(self) -> "NotifierServer":
-        cmd = [notifierd_path(), "--listen", "127.0.0.1:0", *self.flags]
+        cmd = [notifierd_path(), "--listen", self.listen, *self.flags]
+        env = None if self.env is None else {**os.environ, **self.env}
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, env=env)
         self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
         self._stderr_thread.start()
         line = self._read_first_line()
-        m = re.fullmatch(rb"notifierd listening on http://([^\s:]+):(\d+)\n", line)
+        # The host is printed as given, an IPv6 one without brackets.
+        m = re.fullmatch(rb"notifierd listening on http://(\S+):(\d+)\n", line)
         if not m:
             self.kill()
             raise AssertionError(f"unexpected first line from notifierd: {line!r}; stderr: {self.stderr()}")
@@ -386,13 +391,16 @@ class RawWebSocket:
     @classmethod
     def connect(cls, port: int, target: str = "/ws", rcvbuf: int | None = None,
                 extra_bytes: bytes = b"", headers: dict[str, str] | None = None,
-                timeout: float = TIMEOUT) -> "RawWebSocket":
+                timeout: float = TIMEOUT, source: str | None = None) -> "RawWebSocket":
         """Opens a connection and completes the opening handshake by hand.
         `rcvbuf` sets SO_RCVBUF before connecting (so it bounds the TCP
         window); `headers` override the request's; `extra_bytes` are sent
-        in the same write as the request."""
+        in the same write as the request; `source` binds the client to that
+        local address (e.g. 127.0.0.2: another client IP on loopback)."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
+            if source is not None:
+                sock.bind((source, 0))
             if rcvbuf is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.settimeout(timeout)
