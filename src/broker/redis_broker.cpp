@@ -26,25 +26,30 @@ namespace asio = boost::asio;
 namespace {
 
 // Numbers, stores and announces a batch atomically. KEYS: epoch, seq,
-// stream, channel. ARGV: maxlen, epoch candidate, then (collection, id,
-// body) per notification, body being the JSON after `{"seq":N,`.
-// With no notification it only returns {epoch, seq}: how nodes start and
-// how they notice that Redis lost its data (a new epoch).
+// stream, channel. ARGV: maxlen, epoch candidate, the calling node's epoch
+// and newest seq, then (collection, id, body) per notification, body being
+// the JSON after `{"seq":N,`. With no notification it only returns
+// {epoch, seq}: how nodes start and how they notice that Redis lost data.
+// Lost data means a new epoch: no key (restart without persistence), or a
+// seq behind what a node already saw (restored from an older snapshot) —
+// reusing those seqs would make clients skip notifications silently.
 constexpr std::string_view publish_script = R"lua(
 local epoch = redis.call('GET', KEYS[1])
-if not epoch then
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+if (not epoch) or (epoch == ARGV[3] and seq < tonumber(ARGV[4])) then
   epoch = ARGV[2]
+  seq = 0
   redis.call('SET', KEYS[1], epoch)
   redis.call('SET', KEYS[2], 0)
   redis.call('DEL', KEYS[3])
 end
-local n = (#ARGV - 2) / 3
-if n == 0 then return {epoch, tonumber(redis.call('GET', KEYS[2]))} end
+local n = (#ARGV - 4) / 3
+if n == 0 then return {epoch, seq} end
 local last = redis.call('INCRBY', KEYS[2], n)
 local first = last - n + 1
 local msg = {epoch, '\n'}
 for k = 0, n - 1 do
-  local c, i, body = ARGV[3 + 3 * k], ARGV[4 + 3 * k], ARGV[5 + 3 * k]
+  local c, i, body = ARGV[5 + 3 * k], ARGV[6 + 3 * k], ARGV[7 + 3 * k]
   local seq = string.format('%d', first + k)
   local json = '{"seq":' .. seq .. ',' .. body
   redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[1], seq .. '-0', 'c', c, 'i', i, 'j', json)
@@ -205,7 +210,14 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     bool reconnect_scheduled = false;
     std::deque<publication_ptr> pending;  // from pub/sub, waiting for a gap to be filled
     bool filling = false;
-    std::multimap<std::uint64_t, std::function<void()>> waiting_done;  // released once dispatched
+    // Publish answers held until this node dispatched them (by last seq);
+    // called with true once dispatched, false when the epoch they belong to
+    // was lost first.
+    struct waiting {
+        std::string epoch;
+        std::function<void(bool)> fn;
+    };
+    std::multimap<std::uint64_t, waiting> waiting_done;
 
     // --- blocking start ---
     void initial_sync() {
@@ -219,7 +231,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         }
         const std::string cand = random_epoch();
         std::vector<const char*> argv{"EVAL", publish_script.data(), "4", k_epoch.c_str(), k_seq.c_str(),
-                                      k_stream.c_str(), k_channel.c_str(), maxlen.c_str(), cand.c_str()};
+                                      k_stream.c_str(), k_channel.c_str(), maxlen.c_str(), cand.c_str(), "", "0"};
         std::vector<std::size_t> lens;
         for (auto* a : argv) lens.push_back(std::strlen(a));
         lens[1] = publish_script.size();
@@ -315,15 +327,17 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     }
 
     void catch_up() {
-        const std::string cand = random_epoch();
-        command(cmd, {"EVAL", publish_script, "4", k_epoch, k_seq, k_stream, k_channel, maxlen, cand},
+        const std::string cand = random_epoch(), seen = std::to_string(last_seq_);
+        command(cmd, {"EVALSHA", publish_sha, "4", k_epoch, k_seq, k_stream, k_channel, maxlen, cand, epoch_, seen},
                 [self = shared_from_this()](redisReply* r) {
                     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !self->handler) return;
                     const std::string e(str(r->element[0]));
                     const auto seq = num(r->element[1]);
                     if (e != self->epoch_) return self->reset(e, seq);
-                    if (seq > self->last_seq_ && !self->filling && self->pending.empty())
-                        self->fill(self->last_seq_ + 1, seq);
+                    if (self->filling) return;
+                    // A fill lost with the connection leaves `pending` waiting: restart it.
+                    if (!self->pending.empty()) return self->process();
+                    if (seq > self->last_seq_) self->fill(self->last_seq_ + 1, seq);
                 });
     }
 
@@ -372,11 +386,21 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     }
 
     void reset(std::string e, std::uint64_t seq) {
-        // Redis lost the history (restarted without persistence): a new epoch.
+        // Redis lost the history: a new epoch.
         epoch_ = std::move(e);
         last_seq_ = seq;
         pending.clear();
         filling = false;
+        // Publications numbered in the lost epoch will never be dispatched.
+        for (auto it = waiting_done.begin(); it != waiting_done.end();) {
+            if (it->second.epoch == epoch_) {
+                ++it;
+                continue;
+            }
+            auto fn = std::move(it->second.fn);
+            it = waiting_done.erase(it);
+            fn(false);
+        }
         handler->on_reset(epoch_, seq);
         release_done();
     }
@@ -406,9 +430,9 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
 
     void release_done() {
         while (!waiting_done.empty() && waiting_done.begin()->first <= last_seq_) {
-            auto fn = std::move(waiting_done.begin()->second);
+            auto fn = std::move(waiting_done.begin()->second.fn);
             waiting_done.erase(waiting_done.begin());
-            fn();
+            fn(true);
         }
     }
 
@@ -454,7 +478,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         cmd = sub = nullptr;
         cmd_up = sub_up = false;
         auto left = std::move(waiting_done);
-        for (auto& [_, fn] : left) fn();
+        for (auto& [_, w] : left) w.fn(false);
     }
 };
 
@@ -489,8 +513,9 @@ void redis_broker::publish(std::span<const notification> batch, publish_handler 
     bodies.reserve(batch.size());
     for (const auto& n : batch) bodies.push_back(notification_json_body(n));
     const std::string cand = random_epoch();
+    const std::string seen = std::to_string(d.last_seq_);
     std::vector<std::string_view> args{"EVALSHA", d.publish_sha, "4", d.k_epoch, d.k_seq, d.k_stream, d.k_channel,
-                                       d.maxlen, cand};
+                                       d.maxlen, cand, d.epoch_, seen};
     for (std::size_t k = 0; k < batch.size(); ++k) {
         args.push_back(batch[k].collection);
         args.push_back(batch[k].id ? std::string_view(*batch[k].id) : std::string_view());
@@ -512,8 +537,12 @@ void redis_broker::publish(std::span<const notification> batch, publish_handler 
         if (!done) return;
         // `done` after this node dispatched the batch, as with one server.
         const auto last = first + n - 1;
-        if (self->last_seq_ >= last && str(r->element[0]) == self->epoch_) return done({}, first);
-        self->waiting_done.emplace(last, [done, first] { done({}, first); });
+        const std::string e(str(r->element[0]));
+        if (self->last_seq_ >= last && e == self->epoch_) return done({}, first);
+        self->waiting_done.emplace(last, impl::waiting{e, [done, first](bool ok) {
+                                       if (ok) done({}, first);
+                                       else done(errc::broker_unavailable, 0);
+                                   }});
     });
     if (!sent && done) done(errc::broker_unavailable, 0);
 }
