@@ -49,9 +49,14 @@ void hub::impl::shutdown() {
     ioc.reset();
 }
 
-void hub::impl::close_inbox() {
-    std::lock_guard lock(inbox_mutex_);
-    closed_ = true;
+void hub::impl::close_inbox() { closed_.store(true, std::memory_order_seq_cst); }
+
+// Producers wake the loop only when no drain is due: under a stream of
+// notify() calls the loop keeps itself scheduled and nobody pays a wake-up.
+void hub::impl::wake_drain() {
+    if (drain_scheduled_.load(std::memory_order_seq_cst)) return;
+    if (drain_scheduled_.exchange(true, std::memory_order_seq_cst)) return;
+    asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void hub::impl::listen() {
@@ -154,36 +159,20 @@ bool hub::impl::publish_key_ok(std::string_view authorization) const noexcept {
 
 std::error_code hub::impl::submit(notification&& n) {
     if (!brk->available()) return errc::broker_unavailable;
-    bool post_drain = false;
-    {
-        std::lock_guard lock(inbox_mutex_);
-        if (closed_.load(std::memory_order_relaxed)) return errc::stopped;
-        if (inbox_.size() >= opts.max_pending_notifications) return errc::overloaded;
-        inbox_.push_back(std::move(n));
-        if (!drain_posted_) post_drain = drain_posted_ = true;
-    }
-    if (post_drain) asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
+    if (closed_.load(std::memory_order_acquire)) return errc::stopped;
+    if (inbox_.size() >= opts.max_pending_notifications) return errc::overloaded;
+    inbox_.push(std::move(n));
+    wake_drain();
     return {};
 }
 
 std::error_code hub::impl::submit(std::vector<notification>&& batch) {
     if (batch.empty()) return {};
     if (!brk->available()) return errc::broker_unavailable;
-    bool post_drain = false;
-    {
-        std::lock_guard lock(inbox_mutex_);
-        if (closed_.load(std::memory_order_relaxed)) return errc::stopped;
-        if (inbox_.size() + batch.size() > opts.max_pending_notifications) return errc::overloaded;
-        if (inbox_.empty()) {
-            inbox_ = std::move(batch);
-        } else {
-            inbox_.insert(inbox_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-        }
-        // Wake the loop only on the empty → non-empty edge: a burst of
-        // notify() calls costs one wake-up.
-        if (!drain_posted_) post_drain = drain_posted_ = true;
-    }
-    if (post_drain) asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
+    if (closed_.load(std::memory_order_acquire)) return errc::stopped;
+    if (inbox_.size() + batch.size() > opts.max_pending_notifications) return errc::overloaded;
+    inbox_.push_batch(std::move(batch));
+    wake_drain();
     return {};
 }
 
@@ -192,16 +181,17 @@ void hub::impl::drain_inbox() {
     // then stays in the bounded inbox, where notify() reports overloaded.
     if (!fanout_.empty()) return;  // fanout_step() calls again when done
     if (!retry_.empty()) return schedule_retry();  // older batches first
-    {
-        std::lock_guard lock(inbox_mutex_);
-        draining_.swap(inbox_);
-        // While notifications keep coming, stay scheduled (one more look on
-        // the next turn) so producers do not pay a wake-up each.
-        if (draining_.empty()) drain_posted_ = false;
+    draining_.clear();
+    inbox_.drain(draining_, 4096);
+    if (draining_.empty()) {
+        drain_scheduled_.store(false, std::memory_order_seq_cst);
+        // A push that saw the flag still set must not be left behind.
+        if (inbox_.size() > 0) wake_drain();
+        return;
     }
-    if (draining_.empty()) return;
     if (!stopping_) publish_batch(std::make_shared<std::vector<notification>>(std::move(draining_)));
     draining_.clear();
+    // Stay scheduled for one more look while notifications keep coming.
     asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
@@ -262,7 +252,7 @@ void hub::impl::fanout_step(bool unbounded) {
         return;
     }
     fanout_running_ = false;
-    // drain_inbox() may have deferred to us while drain_posted_ stays set.
+    // drain_inbox() may have deferred to us while drain_scheduled_ stays set.
     asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
@@ -331,10 +321,8 @@ void hub::impl::begin_stop() {
     close_inbox();
     // Whatever notify() accepted is published and queued to the sessions
     // ahead of their close frames.
-    {
-        std::lock_guard lock(inbox_mutex_);
-        draining_.swap(inbox_);
-    }
+    draining_.clear();
+    inbox_.drain(draining_, static_cast<std::size_t>(-1));
     for (auto& b : retry_) brk->publish(*b, nullptr);  // last chance; failures are reported by the broker
     retry_.clear();
     if (!draining_.empty()) brk->publish(draining_, nullptr);

@@ -7,6 +7,7 @@
 #include <notifier/options.hpp>
 
 #include "core/jwt_verifier.hpp"
+#include "core/mpsc_inbox.hpp"
 #include "core/subscription_index.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -133,16 +134,16 @@ private:
     bool flush_posted_ = false;
     bool stopping_ = false;
 
-    std::mutex inbox_mutex_;
-    std::vector<notification> inbox_;
+    core::mpsc_inbox<notification> inbox_;
     std::vector<notification> draining_;
     // Batches notify() accepted that the broker failed to publish, oldest
     // first; retried before anything newer so order holds.
     std::deque<std::shared_ptr<std::vector<notification>>> retry_;
     std::unique_ptr<boost::asio::steady_timer> retry_timer_;
     bool retry_scheduled_ = false;
-    bool drain_posted_ = false;
-    std::atomic<bool> closed_{false};  // submit() refuses after stop
+    std::atomic<bool> drain_scheduled_{false};  // a drain_inbox() is due: producers need not wake the loop
+    std::atomic<bool> closed_{false};           // submit() refuses after stop
+    void wake_drain();
 };
 
 }  // namespace notifier

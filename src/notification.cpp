@@ -6,20 +6,27 @@
 #include "core/utf8.hpp"
 #include "core/ws_frame.hpp"
 
+#include <array>
 #include <charconv>
 
 namespace notifier {
 
 namespace {
 
+constexpr auto name_chars = [] {
+    std::array<bool, 256> t{};
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    t['_'] = t['.'] = t[':'] = t['-'] = true;
+    return t;
+}();
+
 bool is_name(std::string_view s, std::size_t max) noexcept {
     if (s.empty() || s.size() > max) return false;
-    for (const char c : s) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '_' || c == '.' || c == ':' || c == '-';
-        if (!ok) return false;
-    }
-    return true;
+    bool ok = true;
+    for (const char c : s) ok &= name_chars[static_cast<unsigned char>(c)];
+    return ok;
 }
 
 }  // namespace

@@ -8,12 +8,18 @@ namespace notifier {
 std::error_code notifier::notify(std::string_view collection, std::string_view action,
                                  std::optional<std::string_view> id,
                                  std::optional<std::string_view> data_json) const {
+    // Validate the views first: nothing is allocated for invalid input, and
+    // the notification is built once.
+    if (!is_valid_collection(collection)) return errc::invalid_collection;
+    if (!is_valid_action(action)) return errc::invalid_action;
+    if (id && !is_valid_id(*id)) return errc::invalid_id;
+    if (data_json && !is_valid_json(*data_json)) return errc::invalid_data;
     notification n;
     n.collection = collection;
     n.action = action;
     if (id) n.id.emplace(*id);
     if (data_json) n.data.emplace(*data_json);
-    return notify(std::move(n));
+    return dispatch(std::move(n));
 }
 
 std::error_code notifier::notify(std::string_view collection, std::string_view action, std::int64_t id,
@@ -25,6 +31,10 @@ std::error_code notifier::notify(std::string_view collection, std::string_view a
 
 std::error_code notifier::notify(notification n) const {
     if (auto ec = validate(n)) return ec;
+    return dispatch(std::move(n));
+}
+
+std::error_code notifier::dispatch(notification&& n) const {
     if (sink_) {
         sink_(std::move(n));
         return {};

@@ -44,6 +44,8 @@ public:
     std::error_code notify_batch(std::vector<notification>&& batch) const;
 
 private:
+    std::error_code dispatch(notification&& n) const;  // n is valid
+
     hub* hub_ = nullptr;
     sink sink_;
 };

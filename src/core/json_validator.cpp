@@ -4,6 +4,8 @@
 
 #include <notifier/notification.hpp>
 
+#include "core/utf8.hpp"
+
 #include <boost/json/basic_parser_impl.hpp>
 
 namespace notifier {
@@ -41,8 +43,12 @@ struct null_handler {
 }  // namespace
 
 bool is_valid_json(std::string_view s) noexcept {
+    // UTF-8 is checked below by a validator with an ASCII fast path, which
+    // is several times cheaper than the parser's own check on typical data.
+    if (!core::is_valid_utf8(s)) return false;
     boost::json::parse_options opts;
     opts.max_depth = 64;
+    opts.allow_invalid_utf8 = true;
     boost::json::basic_parser<null_handler> p(opts);
     boost::system::error_code ec;
     const auto n = p.write_some(false, s.data(), s.size(), ec);
