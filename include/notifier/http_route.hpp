@@ -36,7 +36,9 @@ using http_responder = std::function<void(http_response)>;
 /// request then goes to the static files). When it returns true it must call
 /// `respond` exactly once, now or later from any thread: slow work (a
 /// database query) belongs on another thread, since the loop serves every
-/// client.
+/// client. A responder must be called or dropped before the hub is
+/// destroyed: stop such worker threads first. Request bodies are limited by
+/// options::max_publish_bytes (413 above it).
 using http_handler = std::function<bool(const http_request&, http_responder respond)>;
 
 }  // namespace notifier

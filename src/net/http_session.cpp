@@ -214,6 +214,7 @@ void http_session::upgrade(request&& req, std::string_view query) {
         if (p.key == "collections") {
             implicit_all = false;
             std::string_view v = p.value;
+            if (v.empty()) continue;  // explicitly nothing: subscribe later
             std::size_t i = 0;
             while (true) {
                 const auto j = v.find(',', i);

@@ -1,0 +1,433 @@
+// NotifierClient: one WebSocket to a notifier hub (protocol v1,
+// docs/protocol.md) that keeps its subscriptions, reconnects with backoff,
+// resumes from its cursor, and says when the app must reload (resync).
+
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { Listeners, type Listener } from './listeners.js';
+import { checkEntry, matches } from './topics.js';
+import type {
+  ConnectionState,
+  ControlFrame,
+  Cursor,
+  Notification,
+  ResyncEvent,
+  ServerError,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './types.js';
+
+export interface NotifierClientOptions {
+  /** The hub's WebSocket URL, e.g. `ws://localhost:8080/ws` (http: and
+   * https: URLs are turned into ws: and wss:). */
+  url: string;
+  /** Subscribed from the start (more with on() and subscribe()). */
+  collections?: string[];
+  /** A subscriber token (JWT), or a function returning a fresh one before
+   * each connection attempt. */
+  token?: string | (() => string | Promise<string>);
+  /** The WebSocket implementation; default: the global one (browsers,
+   * Deno, Node 22). In Node 20 pass `ws`'s. */
+  WebSocket?: WebSocketConstructor;
+  /** Where to resume from, e.g. a cursor saved before a page reload. */
+  resume?: Cursor;
+  /** Reconnect delays (exponential backoff with jitter). */
+  reconnect?: BackoffOptions;
+  /** An application-level ping this often while live (browsers cannot send
+   * WebSocket pings); 0 disables. Default 25 s, below the usual proxy idle
+   * timeouts. */
+  pingIntervalMs?: number;
+  /** With nothing received this long after a ping, the connection is
+   * considered dead and replaced. Default 10 s. */
+  pongTimeoutMs?: number;
+  /** A connection attempt without a welcome this long is abandoned.
+   * Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Connect in the constructor (default true); otherwise call connect(). */
+  connect?: boolean;
+}
+
+type Timer = ReturnType<typeof setTimeout>;
+
+const OPEN = 1;
+
+export class NotifierClient {
+  readonly #options: NotifierClientOptions;
+  readonly #WebSocket: WebSocketConstructor;
+
+  #socket: WebSocketLike | null = null;
+  #generation = 0; // callbacks of an abandoned socket or attempt see a newer one and return
+  #state: ConnectionState = 'closed';
+  #closed = true;
+  #everLive = false;
+  #attempt = 0;
+  #epoch: string | null = null;
+  #seq: number | null = null;
+
+  // Subscriptions: what the app wants (with reference counts) and what the
+  // server has, as far as we told it.
+  readonly #wanted = new Map<string, number>();
+  #sent = new Set<string>();
+  #implicitAll = false;
+  #serverSet: string[] = [];
+  #flushQueued = false;
+
+  readonly #handlers = new Map<string, Listeners<Notification>>();
+  readonly #all = new Listeners<Notification>();
+  readonly #stateListeners = new Listeners<ConnectionState>();
+  readonly #resyncListeners = new Listeners<ResyncEvent>();
+  readonly #errorListeners = new Listeners<ServerError>();
+  readonly #subscriptionListeners = new Listeners<string[]>();
+
+  #retryTimer: Timer | undefined;
+  #connectTimer: Timer | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #pongTimer: Timer | undefined;
+
+  constructor(options: NotifierClientOptions) {
+    this.#options = { ...options };
+    const ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!ctor) {
+      throw new TypeError('notifier-client: no WebSocket implementation; pass one as options.WebSocket (e.g. from "ws")');
+    }
+    this.#WebSocket = ctor;
+    for (const entry of options.collections ?? []) {
+      checkEntry(entry);
+      this.#wanted.set(entry, (this.#wanted.get(entry) ?? 0) + 1);
+    }
+    if (options.resume) {
+      this.#epoch = options.resume.epoch;
+      this.#seq = options.resume.seq;
+    }
+    if (options.connect !== false) this.connect();
+  }
+
+  /** The connection state; see onState(). */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The position to resume from: the epoch and the seq of the last
+   * notification received (or of the last welcome/resync). */
+  get cursor(): Cursor | null {
+    return this.#epoch !== null && this.#seq !== null ? { epoch: this.#epoch, seq: this.#seq } : null;
+  }
+
+  /** The subscriptions the app asked for, sorted. */
+  get subscriptions(): string[] {
+    return [...this.#wanted.keys()].sort();
+  }
+
+  /** The set the server last confirmed (its `subscribed` frame). */
+  get serverSubscriptions(): string[] {
+    return [...this.#serverSet];
+  }
+
+  /** Starts connecting (after close(), or with `connect: false`). */
+  connect(): void {
+    if (!this.#closed) return;
+    this.#closed = false;
+    this.#setState(this.#everLive ? 'reconnecting' : 'connecting');
+    // Later in this task: handlers added right after the constructor then
+    // travel in the URL instead of a subscribe frame.
+    const generation = this.#generation;
+    queueMicrotask(() => {
+      if (!this.#closed && generation === this.#generation) void this.#open();
+    });
+  }
+
+  /** Closes the connection for good: no reconnect, no more events. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#abandon();
+    this.#setState('closed');
+  }
+
+  /**
+   * Calls `handler` for every notification matching `entry`: a collection
+   * (`'forums'`), one record (`'posts/7'`) or everything (`'*'`). Subscribes
+   * the connection to it as long as a handler needs it. Returns the function
+   * that removes the handler (and the subscription, once unused).
+   */
+  on(entry: string, handler: Listener<Notification>): () => void {
+    checkEntry(entry);
+    let listeners = this.#handlers.get(entry);
+    if (!listeners) {
+      listeners = new Listeners<Notification>();
+      this.#handlers.set(entry, listeners);
+    }
+    const remove = listeners.add(handler);
+    const release = this.subscribe(entry);
+    return () => {
+      remove();
+      if (listeners && listeners.size === 0 && this.#handlers.get(entry) === listeners) this.#handlers.delete(entry);
+      release();
+    };
+  }
+
+  /** Every notification this connection receives, whatever matched it. */
+  onNotification(handler: Listener<Notification>): () => void {
+    return this.#all.add(handler);
+  }
+
+  /** Adds subscriptions; returns the function that releases them. */
+  subscribe(...entries: string[]): () => void {
+    entries.forEach(checkEntry);
+    for (const e of entries) this.#wanted.set(e, (this.#wanted.get(e) ?? 0) + 1);
+    this.#queueFlush();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const e of entries) {
+        const n = this.#wanted.get(e);
+        if (n === undefined) continue; // already removed by unsubscribe()
+        if (n <= 1) this.#wanted.delete(e);
+        else this.#wanted.set(e, n - 1);
+      }
+      this.#queueFlush();
+    };
+  }
+
+  /** Removes subscriptions entirely, whoever added them. */
+  unsubscribe(...entries: string[]): void {
+    for (const e of entries) this.#wanted.delete(e);
+    this.#queueFlush();
+  }
+
+  /** Connection state changes (also called with the current state at once). */
+  onState(handler: Listener<ConnectionState>): () => void {
+    const remove = this.#stateListeners.add(handler);
+    handler(this.#state);
+    return remove;
+  }
+
+  /** The server could not resume: reload what you built from notifications. */
+  onResync(handler: Listener<ResyncEvent>): () => void {
+    return this.#resyncListeners.add(handler);
+  }
+
+  /** The server refused one of the client's frames. */
+  onError(handler: Listener<ServerError>): () => void {
+    return this.#errorListeners.add(handler);
+  }
+
+  /** The server confirmed a new subscription set. */
+  onSubscriptions(handler: Listener<string[]>): () => void {
+    return this.#subscriptionListeners.add(handler);
+  }
+
+  // --- connection ---
+
+  async #open(): Promise<void> {
+    const generation = ++this.#generation;
+    let token: string | undefined;
+    try {
+      const t = this.#options.token;
+      token = typeof t === 'function' ? await t() : t;
+    } catch (error) {
+      console.error('notifier-client: the token function failed', error);
+      if (generation === this.#generation) this.#lost();
+      return;
+    }
+    if (generation !== this.#generation || this.#closed) return;
+    const entries = [...this.#wanted.keys()].sort();
+    let socket: WebSocketLike;
+    try {
+      socket = new this.#WebSocket(this.#url(entries, token));
+    } catch (error) {
+      console.error('notifier-client: cannot create a WebSocket', error);
+      this.#lost();
+      return;
+    }
+    this.#socket = socket;
+    // Without collections the server subscribes to everything implicitly
+    // until the first subscribe frame; the flush after the welcome ends it.
+    this.#sent = new Set(entries);
+    this.#implicitAll = entries.length === 0;
+    socket.onopen = () => {};
+    socket.onerror = () => {}; // a close event follows
+    socket.onclose = () => {
+      if (generation === this.#generation) this.#lost();
+    };
+    socket.onmessage = (event: { data: unknown }) => {
+      if (generation === this.#generation) this.#receive(event.data);
+    };
+    this.#connectTimer = setTimeout(() => {
+      if (generation === this.#generation && this.#state !== 'live') this.#lost();
+    }, this.#options.connectTimeoutMs ?? 10_000);
+  }
+
+  #url(entries: string[], token: string | undefined): string {
+    const url = new URL(this.#options.url);
+    if (url.protocol === 'http:') url.protocol = 'ws:';
+    else if (url.protocol === 'https:') url.protocol = 'wss:';
+    if (entries.length) url.searchParams.set('collections', entries.join(','));
+    if (this.#epoch !== null && this.#seq !== null) {
+      url.searchParams.set('since', String(this.#seq));
+      url.searchParams.set('epoch', this.#epoch);
+    }
+    if (token) url.searchParams.set('token', token);
+    return url.toString();
+  }
+
+  // The connection is gone (closed, dead or never welcomed): retry later.
+  #lost(): void {
+    this.#abandon();
+    if (this.#closed) return;
+    this.#setState('reconnecting');
+    clearTimeout(this.#retryTimer);
+    const delay = backoffDelay(this.#attempt++, this.#options.reconnect);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.#open();
+    }, delay);
+  }
+
+  #abandon(): void {
+    this.#generation++;
+    clearTimeout(this.#connectTimer);
+    clearInterval(this.#pingTimer);
+    clearTimeout(this.#pongTimer);
+    this.#connectTimer = this.#pingTimer = this.#pongTimer = undefined;
+    const socket = this.#socket;
+    this.#socket = null;
+    if (!socket) return;
+    // Keep no-op handlers: some implementations report an error for a
+    // socket closed while connecting and treat a missing handler as fatal.
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = () => {};
+    try {
+      // Node's ws would wait up to 30 s for a dead peer's close frame.
+      const terminate = (socket as { terminate?: () => void }).terminate;
+      if (terminate) terminate.call(socket);
+      else socket.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  #receive(data: unknown): void {
+    // Anything from the server proves the connection alive.
+    clearTimeout(this.#pongTimer);
+    this.#pongTimer = undefined;
+    let frame: unknown;
+    try {
+      frame = JSON.parse(typeof data === 'string' ? data : String(data));
+    } catch {
+      return;
+    }
+    if (typeof frame !== 'object' || frame === null) return;
+    if ('type' in frame) {
+      this.#control(frame as ControlFrame);
+      return;
+    }
+    const n = frame as Notification;
+    if (typeof n.seq !== 'number') return;
+    // A resume may overlap what was already received: drop duplicates.
+    if (this.#seq !== null && n.seq <= this.#seq) return;
+    this.#seq = n.seq;
+    this.#all.emit(n);
+    for (const [entry, listeners] of [...this.#handlers]) if (matches(entry, n)) listeners.emit(n);
+  }
+
+  #control(frame: ControlFrame): void {
+    switch (frame.type) {
+      case 'welcome':
+        clearTimeout(this.#connectTimer);
+        this.#connectTimer = undefined;
+        this.#epoch = frame.epoch;
+        // Resumed: the replay continues from our cursor. Otherwise we start
+        // at the server's newest seq (a resync frame follows if we asked to
+        // resume and could not).
+        if (!frame.resumed) this.#seq = frame.seq;
+        this.#attempt = 0;
+        this.#everLive = true;
+        this.#startPing();
+        // The upgrade accepted the URL's set (the server confirms only
+        // later changes).
+        this.#serverSet = this.#implicitAll ? ['*'] : [...this.#sent].sort();
+        this.#setState('live');
+        this.#subscriptionListeners.emit(this.serverSubscriptions);
+        this.#flush();
+        break;
+      case 'resync':
+        this.#epoch = frame.epoch;
+        this.#seq = frame.seq;
+        this.#resyncListeners.emit({ epoch: frame.epoch, seq: frame.seq });
+        break;
+      case 'subscribed':
+        this.#serverSet = [...frame.collections];
+        this.#subscriptionListeners.emit(this.serverSubscriptions);
+        break;
+      case 'error':
+        this.#errorListeners.emit({ code: frame.code, message: frame.message });
+        break;
+      default:
+        break; // pong, and frame types of later protocol versions
+    }
+  }
+
+  #startPing(): void {
+    const interval = this.#options.pingIntervalMs ?? 25_000;
+    if (interval <= 0) return;
+    clearInterval(this.#pingTimer);
+    this.#pingTimer = setInterval(() => {
+      if (!this.#send({ type: 'ping' })) return;
+      if (this.#pongTimer === undefined) {
+        this.#pongTimer = setTimeout(() => this.#lost(), this.#options.pongTimeoutMs ?? 10_000);
+      }
+    }, interval);
+  }
+
+  #send(frame: object): boolean {
+    const socket = this.#socket;
+    if (!socket || this.#state !== 'live' || socket.readyState !== OPEN) return false;
+    try {
+      socket.send(JSON.stringify(frame));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // --- subscriptions ---
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    // Changes made in one task go out as one frame each way.
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (this.#state !== 'live') return; // the next connection's URL carries the set
+    const wanted = new Set(this.#wanted.keys());
+    if (this.#implicitAll) {
+      // The first subscribe frame replaces the implicit "*"; with nothing to
+      // subscribe, unsubscribing "*" ends it.
+      const frame = wanted.size
+        ? { type: 'subscribe', collections: [...wanted].sort() }
+        : { type: 'unsubscribe', collections: ['*'] };
+      if (!this.#send(frame)) return;
+      this.#implicitAll = false;
+      this.#sent = wanted;
+      return;
+    }
+    const add = [...wanted].filter((e) => !this.#sent.has(e)).sort();
+    const remove = [...this.#sent].filter((e) => !wanted.has(e)).sort();
+    if (add.length && !this.#send({ type: 'subscribe', collections: add })) return;
+    if (remove.length && !this.#send({ type: 'unsubscribe', collections: remove })) return;
+    this.#sent = wanted;
+  }
+
+  #setState(state: ConnectionState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#stateListeners.emit(state);
+  }
+}

@@ -1,0 +1,77 @@
+#include "forum_options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
+
+#include <charconv>
+#include <cstdio>
+
+#ifndef NOTIFIER_FORUM_WEB_DIR
+#define NOTIFIER_FORUM_WEB_DIR ""
+#endif
+
+namespace forum {
+
+namespace {
+
+// "HOST:PORT" or "[v6]:PORT".
+bool split_listen(const std::string& s, std::string& host, std::uint16_t& port) {
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    host = s.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const auto p = std::string_view(s).substr(colon + 1);
+    unsigned v = 0;
+    const auto r = std::from_chars(p.data(), p.data() + p.size(), v);
+    if (p.empty() || r.ec != std::errc{} || r.ptr != p.data() + p.size() || v > 65535) return false;
+    port = static_cast<std::uint16_t>(v);
+    return true;
+}
+
+}  // namespace
+
+std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code) {
+    forum_options o;
+    o.static_dir = NOTIFIER_FORUM_WEB_DIR;  // the bundle CMake builds
+    CLI::App app{"notifier-forum: a forum on SQLite whose pages update live (REST API at /api, WebSocket at /ws)"};
+    std::string listen = "127.0.0.1:8080";
+    long poll_ms = o.poll_interval.count();
+    bool insecure = false;
+    app.add_option("--listen", listen, "address to listen on, HOST:PORT (port 0 picks one)")->capture_default_str();
+    app.add_option("--db", o.db_path, "SQLite database file, created on first run")->capture_default_str();
+    app.add_option("--static-dir", o.static_dir, "the built web app served at /")->capture_default_str();
+    app.add_option("--poll-interval-ms", poll_ms, "how often other processes' commits are looked for")
+        ->capture_default_str()->check(CLI::Range(1l, 10'000l));
+    app.add_flag("--insecure", insecure, "allow a non-loopback --listen (the demo has no authentication)");
+    // The last value wins, so scripts/run's defaults can be overridden.
+    for (auto* opt : app.get_options()) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        exit_code = app.exit(e);
+        return std::nullopt;
+    }
+    if (!split_listen(listen, o.listen_host, o.listen_port)) {
+        std::fprintf(stderr, "notifier-forum: --listen: expected HOST:PORT, got \"%s\"\n", listen.c_str());
+        exit_code = 2;
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    const auto addr = boost::asio::ip::make_address(o.listen_host, ec);
+    if (ec) {
+        std::fprintf(stderr, "notifier-forum: --listen: \"%s\" is not an IP address\n", o.listen_host.c_str());
+        exit_code = 2;
+        return std::nullopt;
+    }
+    // Anyone who can reach the port may read and change every forum.
+    if (!addr.is_loopback() && !insecure) {
+        std::fprintf(stderr, "notifier-forum: refusing to listen on %s: the demo has no authentication "
+                             "(pass --insecure to do it anyway)\n", o.listen_host.c_str());
+        exit_code = 2;
+        return std::nullopt;
+    }
+    o.poll_interval = std::chrono::milliseconds(poll_ms);
+    return o;
+}
+
+}  // namespace forum

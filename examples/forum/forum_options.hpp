@@ -1,0 +1,23 @@
+#pragma once
+// notifier-forum's command line.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace forum {
+
+struct forum_options {
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t listen_port = 8080;
+    std::string db_path = "forum.db";
+    std::string static_dir;  ///< the built web app
+    std::chrono::milliseconds poll_interval{50};
+};
+
+/// Parses argv; nullopt when the program should exit with `exit_code` (after
+/// --help, or with a message on a bad option).
+std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code);
+
+}  // namespace forum
