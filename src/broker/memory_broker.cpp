@@ -2,27 +2,14 @@
 #include <notifier/errors.hpp>
 
 #include "core/history.hpp"
-
-#include <random>
+#include "core/random_epoch.hpp"
 
 namespace notifier {
-
-namespace {
-
-std::string random_epoch() {
-    std::random_device rd;
-    std::uniform_int_distribution<unsigned> hex(0, 15);
-    std::string s(16, '0');
-    for (auto& c : s) c = "0123456789abcdef"[hex(rd)];
-    return s;
-}
-
-}  // namespace
 
 struct memory_broker::impl {
     explicit impl(std::size_t n) : history(n) {}
     core::history history;
-    std::string epoch = random_epoch();
+    std::string epoch = core::random_epoch();
     broker_handler* handler = nullptr;
     std::vector<publication_ptr> scratch;
 };

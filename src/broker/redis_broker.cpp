@@ -2,6 +2,7 @@
 #include <notifier/errors.hpp>
 
 #include "broker/redis_asio.hpp"
+#include "core/random_epoch.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -81,13 +82,6 @@ std::string sha1_hex(std::string_view s) {
     return out;
 }
 
-std::string random_epoch() {
-    std::random_device rd;
-    std::uniform_int_distribution<unsigned> hex(0, 15);
-    std::string s(16, '0');
-    for (auto& c : s) c = "0123456789abcdef"[hex(rd)];
-    return s;
-}
 
 std::uint64_t to_u64(std::string_view s) {
     std::uint64_t v = 0;
@@ -229,7 +223,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
             if (c) redisFree(c);
             throw std::runtime_error("cannot connect to Redis at " + o.host + ":" + std::to_string(o.port) + ": " + why);
         }
-        const std::string cand = random_epoch();
+        const std::string cand = core::random_epoch();
         std::vector<const char*> argv{"EVAL", publish_script.data(), "4", k_epoch.c_str(), k_seq.c_str(),
                                       k_stream.c_str(), k_channel.c_str(), maxlen.c_str(), cand.c_str(), "", "0"};
         std::vector<std::size_t> lens;
@@ -327,7 +321,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     }
 
     void catch_up() {
-        const std::string cand = random_epoch(), seen = std::to_string(last_seq_);
+        const std::string cand = core::random_epoch(), seen = std::to_string(last_seq_);
         command(cmd, {"EVALSHA", publish_sha, "4", k_epoch, k_seq, k_stream, k_channel, maxlen, cand, epoch_, seen},
                 [self = shared_from_this()](redisReply* r) {
                     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !self->handler) return;
@@ -512,7 +506,7 @@ void redis_broker::publish(std::span<const notification> batch, publish_handler 
     std::vector<std::string> bodies;
     bodies.reserve(batch.size());
     for (const auto& n : batch) bodies.push_back(notification_json_body(n));
-    const std::string cand = random_epoch();
+    const std::string cand = core::random_epoch();
     const std::string seen = std::to_string(d.last_seq_);
     std::vector<std::string_view> args{"EVALSHA", d.publish_sha, "4", d.k_epoch, d.k_seq, d.k_stream, d.k_channel,
                                        d.maxlen, cand, d.epoch_, seen};
