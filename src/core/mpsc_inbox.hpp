@@ -56,12 +56,16 @@ public:
             }
             delete n;
         }
-        count_.fetch_sub(taken, std::memory_order_seq_cst);
+        if (taken) consumed_.store(consumed_.load(std::memory_order_relaxed) + taken, std::memory_order_seq_cst);
         return taken;
     }
 
     /// Items pushed and not yet drained (exact once pushes completed).
-    std::size_t size() const noexcept { return count_.load(std::memory_order_seq_cst); }
+    std::size_t size() const noexcept {
+        // Consumed first: a concurrent drain can only make this an overestimate.
+        const auto consumed = consumed_.load(std::memory_order_seq_cst);
+        return produced_.load(std::memory_order_seq_cst) - consumed;
+    }
 
 private:
     struct node {
@@ -72,7 +76,7 @@ private:
     };
 
     void link(node* n, std::size_t count) {
-        count_.fetch_add(count, std::memory_order_seq_cst);
+        produced_.fetch_add(count, std::memory_order_seq_cst);
         node* prev = head_.exchange(n, std::memory_order_acq_rel);
         prev->next.store(n, std::memory_order_release);
     }
@@ -106,10 +110,13 @@ private:
         prev->next.store(&stub_, std::memory_order_release);
     }
 
+    // Producer and consumer data on separate cache lines: a push must not
+    // pull in a line the consumer just wrote.
+    alignas(64) std::atomic<node*> head_;            // producers
+    alignas(64) std::atomic<std::size_t> produced_{0};  // producers
+    alignas(64) node* tail_;                         // consumer
+    std::atomic<std::size_t> consumed_{0};           // consumer
     node stub_;
-    std::atomic<node*> head_;  // producers
-    node* tail_;               // consumer
-    std::atomic<std::size_t> count_{0};
 };
 
 }  // namespace notifier::core
