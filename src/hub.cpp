@@ -227,7 +227,21 @@ void hub::impl::on_publications(std::span<const publication_ptr> pubs) {
         fanout_bytes_ += pub->frame.size();
         fanout_.push_back(pub);
     }
+    if (fanout_bytes_ > fanout_drop_bytes) return drop_backlog_and_resync();
     if (!fanout_running_) fanout_step();
+}
+
+void hub::impl::drop_backlog_and_resync() {
+    const std::uint64_t newest = fanout_.back()->seq;
+    std::fprintf(stderr, "notifier: fan-out backlog above %zu MiB; every client resyncs at seq %llu\n",
+                 fanout_drop_bytes >> 20, static_cast<unsigned long long>(newest));
+    fanout_.clear();
+    fanout_bytes_ = 0;
+    last_dispatched = newest;
+    n_last_seq.store(newest, std::memory_order_relaxed);
+    std::vector<std::shared_ptr<net::websocket_session>> all;
+    for (auto& [_, s] : sessions_) all.push_back(s);
+    for (auto& s : all) s->resync(epoch, newest);
 }
 
 void hub::impl::fanout_step(bool unbounded) {

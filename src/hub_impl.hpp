@@ -81,6 +81,11 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     /// Publications waiting for fan-out above which POST /publish answers 503.
     bool backlogged() const noexcept { return fanout_bytes_ > fanout_limit_bytes; }
     static constexpr std::size_t fanout_limit_bytes = 64u << 20;
+    /// Above this backlog (publications arriving from other nodes faster than
+    /// this node can fan out) the backlog is dropped and every session told
+    /// to resync: memory stays bounded and nothing is lost silently.
+    static constexpr std::size_t fanout_drop_bytes = 256u << 20;
+    void drop_backlog_and_resync();
 
     // --- sessions ---
     void add_session(std::shared_ptr<net::websocket_session> s);
