@@ -31,7 +31,9 @@ public:
 
     /// Publishes one change. `data_json` is one serialized JSON value.
     /// Returns an errc on invalid input, errc::overloaded when the hub's inbox
-    /// is full, errc::stopped after hub::stop().
+    /// is full, errc::broker_unavailable while the broker is down,
+    /// errc::stopped after hub::stop() (a call racing with stop() may return
+    /// success and still not be published).
     std::error_code notify(std::string_view collection, std::string_view action,
                            std::optional<std::string_view> id = std::nullopt,
                            std::optional<std::string_view> data_json = std::nullopt) const;
