@@ -94,11 +94,7 @@ void hub::impl::schedule_ping() {
     ping_timer_->expires_after(opts.ping_interval);
     ping_timer_->async_wait([this](const error_code& ec) {
         if (ec || stopping_) return;
-        // Copy first: a session may leave the map while being pinged.
-        std::vector<std::shared_ptr<net::websocket_session>> all;
-        all.reserve(sessions_.size());
-        for (auto& [_, s] : sessions_) all.push_back(s);
-        for (auto& s : all) s->ping_tick();
+        for_each_session([](net::websocket_session& s) { s.ping_tick(); });
         schedule_ping();
     });
 }
@@ -109,11 +105,8 @@ void hub::impl::schedule_housekeeping() {
     housekeeping_timer_->expires_after(std::chrono::seconds(1));
     housekeeping_timer_->async_wait([this](const error_code& ec) {
         if (ec || stopping_) return;
-        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
-        std::vector<std::shared_ptr<net::websocket_session>> all;
-        for (auto& [_, s] : sessions_) all.push_back(s);
-        for (auto& s : all) s->check_expiry(now);
+        const auto now = core::unix_now();
+        for_each_session([now](net::websocket_session& s) { s.check_expiry(now); });
         schedule_housekeeping();
     });
 }
@@ -235,13 +228,15 @@ void hub::impl::drop_backlog_and_resync() {
     const std::uint64_t newest = fanout_.back()->seq;
     std::fprintf(stderr, "notifier: fan-out backlog above %zu MiB; every client resyncs at seq %llu\n",
                  fanout_drop_bytes >> 20, static_cast<unsigned long long>(newest));
+    resync_all(newest);
+}
+
+void hub::impl::resync_all(std::uint64_t seq) {
     fanout_.clear();
     fanout_bytes_ = 0;
-    last_dispatched = newest;
-    n_last_seq.store(newest, std::memory_order_relaxed);
-    std::vector<std::shared_ptr<net::websocket_session>> all;
-    for (auto& [_, s] : sessions_) all.push_back(s);
-    for (auto& s : all) s->resync(epoch, newest);
+    last_dispatched = seq;
+    n_last_seq.store(seq, std::memory_order_relaxed);
+    for_each_session([&](net::websocket_session& s) { s.resync(epoch, seq); });
 }
 
 void hub::impl::fanout_step(bool unbounded) {
@@ -271,14 +266,8 @@ void hub::impl::fanout_step(bool unbounded) {
 }
 
 void hub::impl::on_reset(std::string_view new_epoch, std::uint64_t seq) {
-    fanout_.clear();
-    fanout_bytes_ = 0;
     epoch = new_epoch;
-    last_dispatched = seq;
-    n_last_seq.store(seq, std::memory_order_relaxed);
-    std::vector<std::shared_ptr<net::websocket_session>> all;
-    for (auto& [_, s] : sessions_) all.push_back(s);
-    for (auto& s : all) s->resync(epoch, seq);
+    resync_all(seq);
 }
 
 void hub::impl::add_session(std::shared_ptr<net::websocket_session> s) {
@@ -350,15 +339,11 @@ void hub::impl::begin_stop() {
     if (signals_) signals_->cancel();
     for (auto* h : std::vector<net::http_session*>(http_sessions_.begin(), http_sessions_.end())) h->close();
     if (sessions_.empty()) return finish_stop();
-    std::vector<std::shared_ptr<net::websocket_session>> all;
-    for (auto& [_, s] : sessions_) all.push_back(s);
-    for (auto& s : all) s->close(close_code::going_away, "server shutdown");
+    for_each_session([](net::websocket_session& s) { s.close(close_code::going_away, "server shutdown"); });
     stop_timer_ = std::make_unique<asio::steady_timer>(*ioc, opts.close_timeout);
     stop_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
         if (ec) return;
-        std::vector<std::shared_ptr<net::websocket_session>> left;
-        for (auto& [_, s] : self->sessions_) left.push_back(s);
-        for (auto& s : left) s->terminate();
+        self->for_each_session([](net::websocket_session& s) { s.terminate(); });
         self->finish_stop();
     });
 }

@@ -86,6 +86,17 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     /// to resync: memory stays bounded and nothing is lost silently.
     static constexpr std::size_t fanout_drop_bytes = 256u << 20;
     void drop_backlog_and_resync();
+    /// Drops pending fan-out and tells every session to resync at `seq`.
+    void resync_all(std::uint64_t seq);
+    /// Calls f(session) for every session on a copy of the set: f may close
+    /// sessions, which leave the set.
+    template <class F>
+    void for_each_session(F&& f) {
+        std::vector<std::shared_ptr<net::websocket_session>> all;
+        all.reserve(sessions_.size());
+        for (auto& [_, s] : sessions_) all.push_back(s);
+        for (auto& s : all) f(*s);
+    }
 
     // --- sessions ---
     void add_session(std::shared_ptr<net::websocket_session> s);

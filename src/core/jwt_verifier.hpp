@@ -2,6 +2,7 @@
 // JSON Web Token verification (RFC 7519 / RFC 7515 compact form) for the
 // algorithms notifierd accepts: HS256, RS256, ES256. Pure (no sockets).
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -59,6 +60,12 @@ private:
     std::string issuer_, audience_;
     std::int64_t leeway_ = 0;
 };
+
+/// Seconds since the Unix epoch: the clock of exp and nbf.
+inline std::int64_t unix_now() noexcept {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 /// base64url without padding (RFC 4648 section 5); nullopt-like empty
 /// optional on bad input.

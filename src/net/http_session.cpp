@@ -133,38 +133,24 @@ void http_session::handle(request&& req) {
     const auto method = req.method();
 
     if (path == "/ws") {
-        if (beast::websocket::is_upgrade(req)) return upgrade(std::move(req), query);
+        if (beast::websocket::is_upgrade(req)) return upgrade(std::move(req));
         if (method != http::verb::get) {
-            response res{http::status::method_not_allowed, version_};
-            res.set(http::field::allow, "GET");
-            res.set(http::field::content_type, "application/json");
-            res.body() = json_error("method_not_allowed", "use GET with a WebSocket upgrade");
-            return send(std::move(res));
+            return send_method_not_allowed("GET", "use GET with a WebSocket upgrade");
         }
-        response res{http::status::upgrade_required, version_};
+        auto res = error_response(426, "upgrade_required", "this endpoint speaks WebSocket only");
         res.set(http::field::upgrade, "websocket");
         res.set(http::field::connection, "Upgrade");
-        res.set(http::field::content_type, "application/json");
-        res.body() = json_error("upgrade_required", "this endpoint speaks WebSocket only");
         return send(std::move(res));
     }
     if (path == "/publish") {
         if (method != http::verb::post) {
-            response res{http::status::method_not_allowed, version_};
-            res.set(http::field::allow, "POST");
-            res.set(http::field::content_type, "application/json");
-            res.body() = json_error("method_not_allowed", "use POST");
-            return send(std::move(res));
+            return send_method_not_allowed("POST", "use POST");
         }
         return publish(std::move(req));
     }
     if (path == "/healthz") {
         if (method != http::verb::get && method != http::verb::head) {
-            response res{http::status::method_not_allowed, version_};
-            res.set(http::field::allow, "GET, HEAD");
-            res.set(http::field::content_type, "application/json");
-            res.body() = json_error("method_not_allowed", "use GET");
-            return send(std::move(res));
+            return send_method_not_allowed("GET, HEAD", "use GET");
         }
         response res{http::status::ok, version_};
         res.set(http::field::content_type, "application/json");
@@ -178,22 +164,16 @@ void http_session::handle(request&& req) {
         const bool exists = hub_.opts.static_dir.empty() ? (path == "/" || path == "/index.html")
                                                          : resolve_static(hub_.opts.static_dir, path).has_value();
         if (!exists) return send_error(404, "not_found", "no such path");
-        response res{http::status::method_not_allowed, version_};
-        res.set(http::field::allow, "GET, HEAD");
-        res.set(http::field::content_type, "application/json");
-        res.body() = json_error("method_not_allowed", "static files are read-only");
-        return send(std::move(res));
+        return send_method_not_allowed("GET, HEAD", "static files are read-only");
     }
     serve_static(req, path);
 }
 
-void http_session::upgrade(request&& req, std::string_view query) {
+void http_session::upgrade(request&& req) {
     if (req.method() != http::verb::get) return send_error(400, "invalid_handshake", "WebSocket upgrade needs GET");
     if (req[http::field::sec_websocket_version] != "13") {
-        response res{http::status::upgrade_required, version_};
+        auto res = error_response(426, "unsupported_version", "only WebSocket version 13 is supported");
         res.set(http::field::sec_websocket_version, "13");
-        res.set(http::field::content_type, "application/json");
-        res.body() = json_error("unsupported_version", "only WebSocket version 13 is supported");
         return send(std::move(res));
     }
     const auto key = req[http::field::sec_websocket_key];
@@ -207,7 +187,6 @@ void http_session::upgrade(request&& req, std::string_view query) {
     resume_request resume;
     bool has_since = false;
     std::string token;
-    (void)query;
     auto target = urls::parse_origin_form(req.target());
     if (!target) return send_error(400, "invalid_query", "malformed query string");
     for (auto p : target->params()) {
@@ -255,9 +234,7 @@ void http_session::upgrade(request&& req, std::string_view query) {
             if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer ")) token = auth.substr(7);
         }
         if (token.empty()) return send_unauthorized("unauthorized", "a token is required (?token= or Authorization: Bearer)");
-        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
-        auto verified = hub_.verifier->verify(token, now);
+        auto verified = hub_.verifier->verify(token, core::unix_now());
         if (auto* err = std::get_if<core::token_error>(&verified)) return send_unauthorized(err->code, err->message);
         auto& claims = std::get<core::token_claims>(verified);
         perms = core::permissions::from_entries(std::move(claims.read));
@@ -301,10 +278,8 @@ bool http_session::origin_allowed(const request& req) const {
 }
 
 void http_session::send_unauthorized(std::string_view code, std::string_view message) {
-    response res{http::status::unauthorized, version_};
-    res.set(http::field::content_type, "application/json");
+    auto res = error_response(401, code, message);
     res.set(http::field::www_authenticate, "Bearer");
-    res.body() = json_error(code, message);
     send(std::move(res));
 }
 
@@ -391,11 +366,22 @@ bool http_session::try_app_route(const request& req, const std::string& path, st
     return hub_.opts.app_routes(r, std::move(respond));
 }
 
-void http_session::send_error(unsigned status, std::string_view code, std::string_view message, bool close) {
+http_session::response http_session::error_response(unsigned status, std::string_view code,
+                                                   std::string_view message) const {
     response res{static_cast<http::status>(status), version_};
     res.set(http::field::content_type, "application/json");
     res.body() = json_error(code, message);
+    return res;
+}
+
+void http_session::send_error(unsigned status, std::string_view code, std::string_view message, bool close) {
     if (close) keep_alive_ = false;
+    send(error_response(status, code, message));
+}
+
+void http_session::send_method_not_allowed(std::string_view allow, std::string_view message) {
+    auto res = error_response(405, "method_not_allowed", message);
+    res.set(http::field::allow, allow);
     send(std::move(res));
 }
 

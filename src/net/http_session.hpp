@@ -35,13 +35,16 @@ private:
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t);
     void handle(request&& req);
-    void upgrade(request&& req, std::string_view query);
+    void upgrade(request&& req);
     void publish(request&& req);
     void serve_static(const request& req, std::string_view path);
     bool origin_allowed(const request& req) const;
     bool try_app_route(const request& req, const std::string& path, std::string_view query);
     void send(response&& res);
     void send_unauthorized(std::string_view code, std::string_view message);
+    void send_method_not_allowed(std::string_view allow, std::string_view message);
+    /// `{"error":code,"message":message}` with the given status.
+    response error_response(unsigned status, std::string_view code, std::string_view message) const;
     void send_error(unsigned status, std::string_view code, std::string_view message, bool close = false);
     void do_discard();
     void on_write(bool close, boost::beast::error_code ec, std::size_t);

@@ -78,8 +78,7 @@ void websocket_session::start(std::string handshake_response, std::string leftov
     socket_.non_blocking(true, ec);
     if (ec) return terminate();
     leftover_ = std::move(leftover);
-    auto owner = std::make_shared<const std::string>(std::move(handshake_response));
-    queue_.push(owner, *owner);
+    push_owned(std::move(handshake_response));
     if (resume_.requested) {
         replaying_ = true;
         last_seq_ = resume_.since;
@@ -124,23 +123,26 @@ void websocket_session::deliver(const publication_ptr& pub) {
     if (state_ != state::open) return;
     // The limit bounds the backlog: a single frame above it (a large
     // notification) still goes to a client that has nothing else pending.
-    if (!queue_.empty() && queue_.bytes() + size > hub_.opts.max_queue_bytes) {
-        hub_.n_slow.fetch_add(1, std::memory_order_relaxed);
-        close(close_code::slow_consumer, "slow consumer");
-        return;
-    }
+    if (!queue_.empty() && !fits_or_close(size)) return;
     queue_.push(pub, pub->frame);
     hub_.mark_dirty(this);
 }
 
-bool websocket_session::push_frame(std::string frame) {
-    if (queue_.bytes() + frame.size() > hub_.opts.max_queue_bytes) {
-        hub_.n_slow.fetch_add(1, std::memory_order_relaxed);
-        close(close_code::slow_consumer, "slow consumer");
-        return false;
-    }
+bool websocket_session::fits_or_close(std::size_t size) {
+    if (queue_.bytes() + size <= hub_.opts.max_queue_bytes) return true;
+    hub_.n_slow.fetch_add(1, std::memory_order_relaxed);
+    close(close_code::slow_consumer, "slow consumer");
+    return false;
+}
+
+void websocket_session::push_owned(std::string frame) {
     auto owner = std::make_shared<const std::string>(std::move(frame));
     queue_.push(owner, *owner);
+}
+
+bool websocket_session::push_frame(std::string frame) {
+    if (!fits_or_close(frame.size())) return false;
+    push_owned(std::move(frame));
     return true;
 }
 
@@ -223,8 +225,7 @@ void websocket_session::on_history(history_page page) {
         for (const auto& pub : page.pubs) {
             if (pub->seq <= last_seq_) continue;
             if (matches(*pub) && (perms_.everything() || perms_.allows_notification(pub->collection, pub->id))) {
-                auto owner = pub;
-                queue_.push(owner, pub->frame);
+                queue_.push(pub, pub->frame);
             }
             last_seq_ = pub->seq;
         }
@@ -299,10 +300,8 @@ bool websocket_session::on_event(const core::ws_event& ev) {
                 // Echo the status code (RFC 6455 section 5.5.1); none given → empty close.
                 state_ = state::closing;
                 queue_.drop_unstarted();
-                auto frame = ev.code == 1005 ? core::make_frame(core::ws_opcode::close, {})
-                                             : core::make_close_frame(ev.code, {});
-                auto owner = std::make_shared<const std::string>(std::move(frame));
-                queue_.push(owner, *owner);
+                push_owned(ev.code == 1005 ? core::make_frame(core::ws_opcode::close, {})
+                                           : core::make_close_frame(ev.code, {}));
                 close_sent_ = true;
             }
             flush();
@@ -349,9 +348,7 @@ void websocket_session::authenticate(const std::string& token) {
         push_json(core::encode_error("auth_disabled", "this server does not use tokens"));
         return;
     }
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
-    auto verified = hub_.verifier->verify(token, now);
+    auto verified = hub_.verifier->verify(token, core::unix_now());
     if (auto* err = std::get_if<core::token_error>(&verified)) {
         push_json(core::encode_error(err->code, err->message));  // the old token stays in force
         return;
@@ -420,9 +417,7 @@ void websocket_session::close(close_code code, std::string_view reason) {
     replaying_ = false;
     // A slow consumer cannot take what is queued; anything else leaves first.
     if (slow) queue_.drop_unstarted();
-    auto owner = std::make_shared<const std::string>(
-        core::make_close_frame(static_cast<std::uint16_t>(code), reason));
-    queue_.push(owner, *owner);
+    push_owned(core::make_close_frame(static_cast<std::uint16_t>(code), reason));
     close_sent_ = true;
     close_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), hub_.opts.close_timeout);
     close_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
@@ -444,7 +439,7 @@ void websocket_session::ping_tick() {
     alive_ = false;
     ping_outstanding_ = true;
     const auto& f = ping_frame();
-    if (queue_.bytes() + f->size() > hub_.opts.max_queue_bytes) return close(close_code::slow_consumer, "slow consumer");
+    if (!fits_or_close(f->size())) return;
     queue_.push(f, *f);
     hub_.mark_dirty(this);
 }

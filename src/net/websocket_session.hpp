@@ -68,6 +68,11 @@ private:
     enum class state { starting, open, closing, dead };
 
     bool push_frame(std::string frame);  // false: closed as slow consumer
+    /// Queues a frame the peer must get whatever is queued (handshake, close).
+    void push_owned(std::string frame);
+    /// True if `size` more bytes fit under max_queue_bytes; otherwise closes
+    /// the session as a slow consumer (4008) and returns false.
+    bool fits_or_close(std::size_t size);
     bool push_json(std::string_view json);
     bool matches(const publication& pub) const;
     void do_read();
