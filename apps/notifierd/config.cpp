@@ -1,33 +1,16 @@
 #include "config.hpp"
 
+#include <notifier/options.hpp>
+
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 
 #include <fstream>
 #include <iterator>
 
-#include <charconv>
 
 namespace notifierd {
 
-namespace {
-
-// "HOST:PORT", "[v6]:PORT" or ":PORT".
-bool split_listen(const std::string& s, std::string& host, std::uint16_t& port) {
-    const auto colon = s.rfind(':');
-    if (colon == std::string::npos) return false;
-    host = s.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    if (host.empty()) host = "0.0.0.0";
-    const auto p = std::string_view(s).substr(colon + 1);
-    unsigned v = 0;
-    auto r = std::from_chars(p.data(), p.data() + p.size(), v);
-    if (p.empty() || r.ec != std::errc{} || r.ptr != p.data() + p.size() || v > 65535) return false;
-    port = static_cast<std::uint16_t>(v);
-    return true;
-}
-
-}  // namespace
 
 std::optional<config> parse_config(int argc, char** argv, int& exit_code) {
     notifier::options o;
@@ -91,11 +74,12 @@ std::optional<config> parse_config(int argc, char** argv, int& exit_code) {
         exit_code = app.exit(e);
         return std::nullopt;
     }
-    if (!split_listen(listen, o.listen_host, o.listen_port)) {
+    if (!notifier::parse_listen_address(listen, o.listen_host, o.listen_port)) {
         std::fprintf(stderr, "notifierd: --listen: expected HOST:PORT, got \"%s\"\n", listen.c_str());
         exit_code = 2;
         return std::nullopt;
     }
+    if (o.listen_host.empty()) o.listen_host = "0.0.0.0";  // ":PORT": every interface
     auto read_file = [](const std::string& path, std::string& out) {
         std::ifstream f(path, std::ios::binary);
         if (!f) return false;

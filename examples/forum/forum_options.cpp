@@ -1,9 +1,10 @@
 #include "forum_options.hpp"
 
+#include <notifier/options.hpp>
+
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 
-#include <charconv>
 #include <cstdio>
 
 #ifndef NOTIFIER_FORUM_WEB_DIR
@@ -11,24 +12,6 @@
 #endif
 
 namespace forum {
-
-namespace {
-
-// "HOST:PORT" or "[v6]:PORT".
-bool split_listen(const std::string& s, std::string& host, std::uint16_t& port) {
-    const auto colon = s.rfind(':');
-    if (colon == std::string::npos || colon == 0) return false;
-    host = s.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    const auto p = std::string_view(s).substr(colon + 1);
-    unsigned v = 0;
-    const auto r = std::from_chars(p.data(), p.data() + p.size(), v);
-    if (p.empty() || r.ec != std::errc{} || r.ptr != p.data() + p.size() || v > 65535) return false;
-    port = static_cast<std::uint16_t>(v);
-    return true;
-}
-
-}  // namespace
 
 std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code) {
     forum_options o;
@@ -51,7 +34,7 @@ std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code
         exit_code = app.exit(e);
         return std::nullopt;
     }
-    if (!split_listen(listen, o.listen_host, o.listen_port)) {
+    if (!notifier::parse_listen_address(listen, o.listen_host, o.listen_port) || o.listen_host.empty()) {
         std::fprintf(stderr, "notifier-forum: --listen: expected HOST:PORT, got \"%s\"\n", listen.c_str());
         exit_code = 2;
         return std::nullopt;

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace notifier {
@@ -76,5 +77,10 @@ struct options {
     double max_messages_per_second = 50;
     std::size_t message_burst = 100;
 };
+
+/// Splits a listen address "HOST:PORT" or "[IPv6]:PORT" (brackets removed);
+/// ":PORT" leaves `host` empty. False when it is not of that form or the
+/// port is not 0-65535.
+bool parse_listen_address(std::string_view s, std::string& host, std::uint16_t& port);
 
 }  // namespace notifier

@@ -1,0 +1,21 @@
+#include <notifier/options.hpp>
+
+#include <charconv>
+
+namespace notifier {
+
+bool parse_listen_address(std::string_view s, std::string& host, std::uint16_t& port) {
+    const auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    auto h = s.substr(0, colon);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    const auto p = s.substr(colon + 1);
+    unsigned v = 0;
+    const auto r = std::from_chars(p.data(), p.data() + p.size(), v);
+    if (p.empty() || r.ec != std::errc{} || r.ptr != p.data() + p.size() || v > 65535) return false;
+    host = h;
+    port = static_cast<std::uint16_t>(v);
+    return true;
+}
+
+}  // namespace notifier
