@@ -2,6 +2,7 @@
 #include <notifier/notification.hpp>
 #include <notifier/publication.hpp>
 
+#include "build_notification.hpp"
 #include "core/json_escape.hpp"
 #include "core/utf8.hpp"
 #include "core/ws_frame.hpp"
@@ -35,6 +36,20 @@ bool is_valid_collection(std::string_view s) noexcept { return is_name(s, 128); 
 bool is_valid_action(std::string_view s) noexcept { return is_name(s, 64); }
 bool is_valid_id(std::string_view s) noexcept {
     return !s.empty() && s.size() <= 256 && core::is_valid_utf8(s);
+}
+
+std::error_code build_notification(std::string_view collection, std::string_view action,
+                                   std::optional<std::string_view> id, std::optional<std::string_view> data_json,
+                                   notification& out) {
+    if (!is_valid_collection(collection)) return errc::invalid_collection;
+    if (!is_valid_action(action)) return errc::invalid_action;
+    if (id && !is_valid_id(*id)) return errc::invalid_id;
+    if (data_json && !is_valid_json(*data_json)) return errc::invalid_data;
+    out.collection = collection;
+    out.action = action;
+    if (id) out.id.emplace(*id);
+    if (data_json) out.data.emplace(*data_json);
+    return {};
 }
 
 std::error_code validate(const notification& n) noexcept {

@@ -1,32 +1,21 @@
 #include <notifier/errors.hpp>
 #include <notifier/notifier.hpp>
 
-#include <charconv>
+#include "build_notification.hpp"
 
 namespace notifier {
 
 std::error_code notifier::notify(std::string_view collection, std::string_view action,
                                  std::optional<std::string_view> id,
                                  std::optional<std::string_view> data_json) const {
-    // Validate the views first: nothing is allocated for invalid input, and
-    // the notification is built once.
-    if (!is_valid_collection(collection)) return errc::invalid_collection;
-    if (!is_valid_action(action)) return errc::invalid_action;
-    if (id && !is_valid_id(*id)) return errc::invalid_id;
-    if (data_json && !is_valid_json(*data_json)) return errc::invalid_data;
     notification n;
-    n.collection = collection;
-    n.action = action;
-    if (id) n.id.emplace(*id);
-    if (data_json) n.data.emplace(*data_json);
+    if (auto ec = build_notification(collection, action, id, data_json, n)) return ec;
     return dispatch(std::move(n));
 }
 
 std::error_code notifier::notify(std::string_view collection, std::string_view action, std::int64_t id,
                                  std::optional<std::string_view> data_json) const {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, id);
-    return notify(collection, action, std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), data_json);
+    return notify(collection, action, integer_id(id).view(), data_json);
 }
 
 std::error_code notifier::notify(notification n) const {

@@ -1,7 +1,7 @@
 #include <notifier/errors.hpp>
 #include <notifier/transaction.hpp>
 
-#include <charconv>
+#include "build_notification.hpp"
 
 namespace notifier {
 
@@ -10,20 +10,14 @@ std::error_code transaction::notify(std::string_view collection, std::string_vie
                                     std::optional<std::string_view> data_json) {
     if (finished_) return errc::already_finished;
     notification n;
-    n.collection = collection;
-    n.action = action;
-    if (id) n.id.emplace(*id);
-    if (data_json) n.data.emplace(*data_json);
-    if (auto ec = validate(n)) return ec;
+    if (auto ec = build_notification(collection, action, id, data_json, n)) return ec;
     pending_.push_back(std::move(n));
     return {};
 }
 
 std::error_code transaction::notify(std::string_view collection, std::string_view action, std::int64_t id,
                                     std::optional<std::string_view> data_json) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, id);
-    return notify(collection, action, std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), data_json);
+    return notify(collection, action, integer_id(id).view(), data_json);
 }
 
 std::error_code transaction::commit() {
