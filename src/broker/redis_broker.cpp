@@ -462,6 +462,16 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         if (!sent) filling = false;
     }
 
+    // Redis could not be read: the client cannot be told what it missed, so
+    // it resyncs.
+    history_page unreadable_page() const {
+        history_page page;
+        page.result = history_page::status::gone;
+        page.epoch = epoch_;
+        page.last_seq = last_seq_;
+        return page;
+    }
+
     void stop() {
         if (stopped) return;
         stopped = true;
@@ -543,24 +553,13 @@ void redis_broker::publish(std::span<const notification> batch, publish_handler 
 
 void redis_broker::read(std::string_view epoch, std::uint64_t after, std::size_t max_count, read_handler done) {
     auto& d = *impl_;
-    if (!d.cmd || !d.cmd_up) {
-        history_page page;
-        page.result = history_page::status::gone;  // cannot know: the client resyncs
-        page.epoch = d.epoch_;
-        page.last_seq = d.last_seq_;
-        return done(std::move(page));
-    }
+    if (!d.cmd || !d.cmd_up) return done(d.unreadable_page());
     const std::string from = std::to_string(after + 1), count = std::to_string(max_count ? max_count : 1);
     const std::string want(epoch);
     const bool sent = command(d.cmd, {"EVAL", read_script, "3", d.k_epoch, d.k_seq, d.k_stream, from, count},
                               [self = impl_, want, after, done](redisReply* r) {
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return done(self->unreadable_page());
         history_page page;
-        page.epoch = self->epoch_;
-        page.last_seq = self->last_seq_;
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
-            page.result = history_page::status::gone;
-            return done(std::move(page));
-        }
         page.epoch = std::string(str(r->element[0]));
         page.last_seq = num(r->element[1]);
         if (page.epoch != want || page.epoch != self->epoch_) {
@@ -581,13 +580,7 @@ void redis_broker::read(std::string_view epoch, std::uint64_t after, std::size_t
         }
         done(std::move(page));
     });
-    if (!sent) {
-        history_page page;
-        page.result = history_page::status::gone;
-        page.epoch = d.epoch_;
-        page.last_seq = d.last_seq_;
-        done(std::move(page));
-    }
+    if (!sent) done(d.unreadable_page());
 }
 
 std::string redis_broker::epoch() const { return impl_->epoch_; }
