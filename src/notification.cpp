@@ -75,6 +75,8 @@ void append_body(std::string& json, const notification& n) {
     if (n.data) {
         json += ",\"data\":";
         json += *n.data;
+    } else if (n.data_omitted) {
+        json += ",\"data_omitted\":true";
     }
     json.push_back('}');
 }

@@ -15,6 +15,10 @@ struct notification {
     std::string action;
     std::optional<std::string> id;    ///< absent when the change is not about one record
     std::optional<std::string> data;  ///< one serialized JSON value, absent when none
+    /// The change had data too large to send (a change source's limit): sent
+    /// as `"data_omitted":true` in place of `data`, so a client knows to
+    /// re-fetch the record. Ignored when `data` is set.
+    bool data_omitted = false;
 
     friend bool operator==(const notification&, const notification&) = default;
 };

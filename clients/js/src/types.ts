@@ -9,6 +9,9 @@ export interface Notification {
   action: string;
   id?: string;
   data?: unknown;
+  /** true when the change's data was too large to send (a database change
+   * source's limit): re-fetch the record. */
+  data_omitted?: boolean;
 }
 
 /** `connecting`: first attempt; `live`: welcomed, notifications flow;
