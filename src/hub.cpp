@@ -182,18 +182,34 @@ void hub::impl::drain_inbox() {
         if (inbox_.size() > 0) wake_drain();
         return;
     }
-    if (!stopping_) publish_batch(std::make_shared<std::vector<notification>>(std::move(draining_)));
+    if (!stopping_) publish_batch(std::make_shared<pending_batch>(pending_batch{std::move(draining_), nullptr}));
     draining_.clear();
     // Stay scheduled for one more look while notifications keep coming.
     asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
-void hub::impl::publish_batch(std::shared_ptr<std::vector<notification>> batch) {
-    brk->publish(*batch, [self = shared_from_this(), batch](std::error_code ec, std::uint64_t) {
-        if (!ec) return;
+void hub::impl::submit_confirmed(std::vector<notification>&& items, confirm_handler done) {
+    if (stopping_) {
+        if (done) done(errc::stopped, 0);
+        return;
+    }
+    auto batch = std::make_shared<pending_batch>(pending_batch{std::move(items), std::move(done)});
+    if (!retry_.empty()) {  // older batches first
+        retry_.push_back(std::move(batch));
+        return schedule_retry();
+    }
+    publish_batch(std::move(batch));
+}
+
+void hub::impl::publish_batch(std::shared_ptr<pending_batch> batch) {
+    brk->publish(batch->items, [self = shared_from_this(), batch](std::error_code ec, std::uint64_t first) {
+        if (!ec) {
+            if (batch->done) batch->done({}, first);
+            return;
+        }
         // notify() already said yes to these: keep them and try again.
         std::fprintf(stderr, "notifier: publish failed (%s); retrying %zu notification(s)\n", ec.message().c_str(),
-                     batch->size());
+                     batch->items.size());
         self->retry_.push_back(batch);
         self->schedule_retry();
     });
@@ -326,7 +342,11 @@ void hub::impl::begin_stop() {
     // ahead of their close frames.
     draining_.clear();
     inbox_.drain(draining_, static_cast<std::size_t>(-1));
-    for (auto& b : retry_) brk->publish(*b, nullptr);  // last chance; failures are reported by the broker
+    for (auto& b : retry_) {  // last chance; failures are reported by the broker
+        brk->publish(b->items, [b](std::error_code ec, std::uint64_t first) {
+            if (b->done) b->done(ec ? std::error_code(errc::stopped) : ec, first);
+        });
+    }
     retry_.clear();
     if (!draining_.empty()) brk->publish(draining_, nullptr);
     draining_.clear();
@@ -398,5 +418,21 @@ hub_stats hub::stats() const {
 
 std::error_code hub::submit(std::vector<notification>&& batch) { return impl_->submit(std::move(batch)); }
 std::error_code hub::submit(notification&& n) { return impl_->submit(std::move(n)); }
+
+void hub::resync(std::function<void(std::error_code)> done) {
+    asio::post(*impl_->ioc, [self = impl_, done = std::move(done)]() mutable {
+        if (self->stopping()) {
+            if (done) done(errc::stopped);
+            return;
+        }
+        self->brk->restart(std::move(done));
+    });
+}
+
+void hub::submit_confirmed(std::vector<notification>&& batch, confirm_handler done) {
+    asio::post(*impl_->ioc, [self = impl_, batch = std::move(batch), done = std::move(done)]() mutable {
+        self->submit_confirmed(std::move(batch), std::move(done));
+    });
+}
 
 }  // namespace notifier

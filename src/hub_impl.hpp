@@ -33,6 +33,13 @@ class http_session;
 class websocket_session;
 }  // namespace net
 
+/// Notifications accepted for publishing, with who to tell once published
+/// (submit_confirmed(); empty for notify()).
+struct pending_batch {
+    std::vector<notification> items;
+    hub::confirm_handler done;
+};
+
 /// One open connection counted against max_connections and the per-IP
 /// limit; moves from the HTTP session to the WebSocket session.
 class connection_slot {
@@ -68,7 +75,9 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     void shutdown();
     void drain_inbox();
     /// Publishes a batch; on failure keeps it, in order, for a retry.
-    void publish_batch(std::shared_ptr<std::vector<notification>> batch);
+    void publish_batch(std::shared_ptr<pending_batch> batch);
+    /// hub::submit_confirmed() on the loop.
+    void submit_confirmed(std::vector<notification>&& batch, confirm_handler done);
     void schedule_retry();
 
     // --- broker_handler ---
@@ -154,7 +163,7 @@ private:
     std::vector<notification> draining_;
     // Batches notify() accepted that the broker failed to publish, oldest
     // first; retried before anything newer so order holds.
-    std::deque<std::shared_ptr<std::vector<notification>>> retry_;
+    std::deque<std::shared_ptr<pending_batch>> retry_;
     std::unique_ptr<boost::asio::steady_timer> retry_timer_;
     bool retry_scheduled_ = false;
     std::atomic<bool> drain_scheduled_{false};  // a drain_inbox() is due: producers need not wake the loop

@@ -41,4 +41,22 @@ std::error_code notifier::notify_batch(std::vector<notification>&& batch) const 
     return hub_ ? hub_->submit(std::move(batch)) : make_error_code(errc::stopped);
 }
 
+std::error_code notifier::notify_confirmed(std::vector<notification>&& batch, hub::confirm_handler done) const {
+    for (const auto& n : batch)
+        if (auto ec = validate(n)) return ec;
+    if (sink_) {
+        for (auto& n : batch) sink_(std::move(n));
+        if (done) done({}, 0);
+        return {};
+    }
+    if (!hub_) return errc::stopped;
+    hub_->submit_confirmed(std::move(batch), std::move(done));
+    return {};
+}
+
+void notifier::resync(std::function<void(std::error_code)> done) const {
+    if (hub_ && !sink_) return hub_->resync(std::move(done));
+    if (done) done(errc::stopped);
+}
+
 }  // namespace notifier

@@ -6,6 +6,7 @@
 #include <notifier/options.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <system_error>
 #include <vector>
@@ -54,6 +55,20 @@ public:
     /// consecutive seqs. Never blocks on I/O. Used by notifier; prefer that.
     std::error_code submit(std::vector<notification>&& batch);
     std::error_code submit(notification&& n);
+
+    using confirm_handler = std::function<void(std::error_code, std::uint64_t first_seq)>;
+    /// Publishes validated notifications as one batch and calls `done` on the
+    /// hub's loop once the broker has stored them, with the first seq. Failed
+    /// broker publishes are retried in order, so `done` gets an error only
+    /// when the hub stops first (errc::stopped). For change sources that
+    /// confirm to their database only what is published. Unbounded: the
+    /// caller limits what it has in flight.
+    void submit_confirmed(std::vector<notification>&& batch, confirm_handler done);
+
+    /// Starts a new epoch (broker::restart): every client gets `resync` and
+    /// reloads. For a change source that lost changes it cannot name. `done`
+    /// (on the hub's loop; may be empty) gets an error when the broker cannot.
+    void resync(std::function<void(std::error_code)> done);
 
     struct impl;
 private:

@@ -45,6 +45,17 @@ public:
     /// Publishes already validated notifications as one batch (consecutive seqs).
     std::error_code notify_batch(std::vector<notification>&& batch) const;
 
+    // --- for change sources that confirm to their database what is published ---
+
+    /// Validates `batch`, publishes it as one batch and calls `done` (on the
+    /// hub's loop) once the broker stored it: see hub::submit_confirmed().
+    /// With a sink: hands each notification to the sink, then done({}, 0).
+    /// Returns a validation error (then `done` is not called).
+    std::error_code notify_confirmed(std::vector<notification>&& batch, hub::confirm_handler done) const;
+    /// Every client resyncs: see hub::resync(). With a sink only: `done`
+    /// gets errc::stopped (there is no one to resync).
+    void resync(std::function<void(std::error_code)> done) const;
+
 private:
     std::error_code dispatch(notification&& n) const;  // n is valid
 

@@ -52,6 +52,13 @@ void memory_broker::read(std::string_view epoch, std::uint64_t after, std::size_
     done(std::move(page));
 }
 
+void memory_broker::restart(std::function<void(std::error_code)> done) {
+    impl_->history = core::history(impl_->history.capacity());
+    impl_->epoch = core::random_epoch();
+    if (impl_->handler) impl_->handler->on_reset(impl_->epoch, 0);
+    if (done) done({});
+}
+
 std::string memory_broker::epoch() const { return impl_->epoch; }
 std::uint64_t memory_broker::last_seq() const { return impl_->history.last_seq(); }
 

@@ -60,6 +60,17 @@ redis.call('PUBLISH', KEYS[4], table.concat(msg))
 return {epoch, first}
 )lua";
 
+// A new epoch on purpose (broker::restart): KEYS epoch, seq, stream,
+// channel; ARGV the new epoch. Announced with no publication, so every node
+// resets its clients.
+constexpr std::string_view restart_script = R"lua(
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], 0)
+redis.call('DEL', KEYS[3])
+redis.call('PUBLISH', KEYS[4], ARGV[1] .. '\n')
+return ARGV[1]
+)lua";
+
 // Resume reads: epoch, seq and the entries after ARGV[1], in one snapshot.
 constexpr std::string_view read_script = R"lua(
 local epoch = redis.call('GET', KEYS[1]) or ''
@@ -373,7 +384,10 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
             p += v[1] + v[2] + v[3];
             items.push_back(make_publication_from_json(v[0], c, i, j));
         }
-        if (items.empty()) return;
+        if (items.empty()) {
+            if (e != epoch_) reset(std::string(e), 0);  // restart() on some node
+            return;
+        }
         if (e != epoch_) reset(std::string(e), items.front()->seq - 1);
         for (auto& it : items) pending.push_back(std::move(it));
         process();
@@ -549,6 +563,26 @@ void redis_broker::publish(std::span<const notification> batch, publish_handler 
                                    }});
     });
     if (!sent && done) done(errc::broker_unavailable, 0);
+}
+
+void redis_broker::restart(std::function<void(std::error_code)> done) {
+    auto& d = *impl_;
+    if (!d.cmd || !d.cmd_up || !d.handler) {
+        if (done) done(errc::broker_unavailable);
+        return;
+    }
+    const std::string cand = core::random_epoch();
+    const bool sent = command(d.cmd, {"EVAL", restart_script, "4", d.k_epoch, d.k_seq, d.k_stream, d.k_channel, cand},
+                              [self = impl_, cand, done](redisReply* r) {
+                                  if (!r || r->type == REDIS_REPLY_ERROR) {
+                                      if (done) done(errc::broker_unavailable);
+                                      return;
+                                  }
+                                  // Our own announcement may still be on its way.
+                                  if (self->handler && self->epoch_ != cand) self->reset(cand, 0);
+                                  if (done) done({});
+                              });
+    if (!sent && done) done(errc::broker_unavailable);
 }
 
 void redis_broker::read(std::string_view epoch, std::uint64_t after, std::size_t max_count, read_handler done) {

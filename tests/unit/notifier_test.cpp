@@ -259,6 +259,7 @@ public:
     void read(std::string_view epoch, std::uint64_t after, std::size_t max_count, read_handler done) override {
         inner_.read(epoch, after, max_count, std::move(done));
     }
+    void restart(std::function<void(std::error_code)> done) override { inner_.restart(std::move(done)); }
     std::string epoch() const override { return inner_.epoch(); }
     std::uint64_t last_seq() const override { return inner_.last_seq(); }
 

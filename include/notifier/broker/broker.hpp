@@ -76,6 +76,11 @@ public:
     virtual void read(std::string_view epoch, std::uint64_t after, std::size_t max_count,
                       read_handler done) = 0;
 
+    /// Starts a new epoch with an empty history, so every client resyncs
+    /// (handler's on_reset): for a change source that lost changes it cannot
+    /// name. `done` gets an error when the broker cannot (then nothing changed).
+    virtual void restart(std::function<void(std::error_code)> done) = 0;
+
     /// The current epoch: a random id chosen when the history started.
     virtual std::string epoch() const = 0;
 

@@ -44,6 +44,7 @@ public:
     void publish(std::span<const notification> batch, publish_handler done) override;
     void read(std::string_view epoch, std::uint64_t after, std::size_t max_count,
               read_handler done) override;
+    void restart(std::function<void(std::error_code)> done) override;
     std::string epoch() const override;
     std::uint64_t last_seq() const override;
     bool available() const noexcept override;

@@ -1,0 +1,145 @@
+#include "source/postgres/row_encoder.hpp"
+
+#include "core/json_escape.hpp"
+#include "core/utf8.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace notifier::pg {
+
+namespace {
+
+// Type oids from pg_type.dat: stable across PostgreSQL versions.
+constexpr std::uint32_t bool_oid = 16, int8_oid = 20, int2_oid = 21, int4_oid = 23, oid_oid = 26,
+                        json_oid = 114, float4_oid = 700, float8_oid = 701, numeric_oid = 1700, jsonb_oid = 3802;
+
+bool finite_number(std::string_view t) {
+    // NaN, Infinity and -Infinity are the only non-numeric text forms.
+    return !t.empty() && (t.front() == '-' ? t.size() > 1 && t[1] >= '0' && t[1] <= '9' : t.front() >= '0' && t.front() <= '9');
+}
+
+/// The value of column `name` in `t`, if present and not unchanged-TOAST.
+const value* find(const relation& rel, const tuple& t, std::string_view name) {
+    for (std::size_t i = 0; i < rel.columns.size() && i < t.size(); ++i)
+        if (rel.columns[i].name == name) return t[i].k == value::kind::unchanged_toast ? nullptr : &t[i];
+    return nullptr;
+}
+
+/// The key as the notification's id; nullopt when a key column is missing or
+/// NULL, or the result is not a valid id.
+std::optional<std::string> key_of(const watched_table& table, const relation& rel, const tuple& t) {
+    std::string id;
+    for (std::size_t i = 0; i < table.key.size(); ++i) {
+        const value* v = find(rel, t, table.key[i]);
+        if (!v || v->k == value::kind::null) return std::nullopt;
+        if (i) id.push_back(',');
+        id.append(v->bytes);
+    }
+    if (!is_valid_id(id)) return std::nullopt;
+    return id;
+}
+
+}  // namespace
+
+void row_encoder::append_value(std::string& out, std::uint32_t type_oid, std::string_view text) {
+    switch (type_oid) {
+        case bool_oid:
+            out += text == "t" ? "true" : "false";
+            return;
+        case int2_oid:
+        case int4_oid:
+        case int8_oid:
+        case oid_oid:
+            out += text;
+            return;
+        case float4_oid:
+        case float8_oid:
+        case numeric_oid:
+            if (finite_number(text)) {
+                out += text;
+                return;
+            }
+            break;  // NaN, Infinity: a string
+        case json_oid:
+        case jsonb_oid:
+            out += text;  // the server checked it
+            return;
+        default:
+            break;
+    }
+    if (core::is_valid_utf8(text)) {
+        core::append_json_string(out, text);
+    } else {
+        // A database not in UTF-8: keep the bytes visible rather than send invalid JSON.
+        std::string fixed;
+        for (unsigned char ch : text) fixed.push_back(ch < 0x80 ? static_cast<char>(ch) : '?');
+        core::append_json_string(out, fixed);
+    }
+}
+
+void row_encoder::encode(const watched_table& table, const relation& rel, const change& c,
+                         std::vector<notification>& out) const {
+    const tuple& row = c.op == 'D' ? c.old_values : c.new_values;
+    // Update: columns stored out of line and left unchanged are not sent;
+    // a REPLICA IDENTITY FULL table sends its whole old row, which has them.
+    const tuple* old_full = c.old_kind == 'O' ? &c.old_values : nullptr;
+
+    std::string data = "{";
+    for (std::size_t i = 0; i < rel.columns.size() && i < row.size(); ++i) {
+        const value* v = &row[i];
+        if (v->k == value::kind::unchanged_toast) {
+            if (!old_full || i >= old_full->size() || (*old_full)[i].k == value::kind::unchanged_toast) continue;
+            v = &(*old_full)[i];
+        }
+        // A delete by key carries only the key columns; the rest are NULL placeholders.
+        if (c.op == 'D' && c.old_kind == 'K' && v->k == value::kind::null) continue;
+        if (data.size() > 1) data.push_back(',');
+        core::append_json_string(data, rel.columns[i].name);
+        data.push_back(':');
+        if (v->k == value::kind::null)
+            data += "null";
+        else if (v->k == value::kind::binary)
+            core::append_json_string(data, "");  // not requested: binary mode is off
+        else
+            append_value(data, rel.columns[i].type_oid, v->bytes);
+    }
+    data.push_back('}');
+
+    auto make = [&](std::string_view action, std::optional<std::string> id, bool with_data) {
+        notification n;
+        n.collection = table.collection;
+        n.action = action;
+        n.id = std::move(id);
+        if (with_data) {
+            if (data.size() <= max_data_bytes_)
+                n.data = data;
+            else
+                n.data_omitted = true;
+        }
+        out.push_back(std::move(n));
+    };
+
+    switch (c.op) {
+        case 'I':
+            make("create", key_of(table, rel, row), true);
+            return;
+        case 'D':
+            make("delete", key_of(table, rel, row), true);
+            return;
+        default: {
+            auto id = key_of(table, rel, row);
+            if (c.old_kind) {
+                auto old_id = key_of(table, rel, c.old_values);
+                if (old_id && old_id != id) {
+                    make("delete", std::move(old_id), false);
+                    make("create", std::move(id), true);
+                    return;
+                }
+            }
+            make("update", std::move(id), true);
+        }
+    }
+}
+
+}  // namespace notifier::pg

@@ -1,0 +1,43 @@
+#pragma once
+// Turns one decoded row change into notifications: the collection is the
+// table's, `id` its primary key (composite keys joined with ','), `data` the
+// row as a JSON object with numbers, booleans and json/jsonb as JSON and
+// everything else as strings (PostgreSQL's text form). Pure.
+
+#include "source/postgres/pgoutput_decoder.hpp"
+
+#include <notifier/notification.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace notifier::pg {
+
+/// What the source knows of a watched table from the catalog.
+struct watched_table {
+    std::string schema;
+    std::string name;
+    std::string collection;
+    std::vector<std::string> key;  ///< primary key column names, in key order
+};
+
+class row_encoder {
+public:
+    explicit row_encoder(std::size_t max_data_bytes) : max_data_bytes_(max_data_bytes) {}
+
+    /// Appends the notifications of `c`: one, or two for an update that
+    /// changed the key (a delete of the old id, then a create of the new one,
+    /// as the SQLite source does). `rel` describes the columns of `c`.
+    void encode(const watched_table& table, const relation& rel, const change& c,
+                std::vector<notification>& out) const;
+
+    /// One column value as JSON, by the column's type.
+    static void append_value(std::string& out, std::uint32_t type_oid, std::string_view text);
+
+private:
+    std::size_t max_data_bytes_;
+};
+
+}  // namespace notifier::pg
