@@ -59,7 +59,8 @@ struct postgres_source::impl {
         // --- loop thread only ---
         std::vector<pg::watched_table> tables;
         std::unordered_map<std::uint32_t, pg::relation> relations;
-        bool streamed_before = false;
+        bool streamed_before = false;  // set up once: the slot existed
+        bool reached_stream = false;   // the last session streamed: reconnect soon
         lsn submitted_end = 0;   // end of the newest transaction handed to the hub
         lsn confirmed = 0;       // everything before it is published: the slot may forget it
         lsn received = 0;
@@ -245,13 +246,16 @@ struct postgres_source::impl {
         }
 
         // --- the connection ---
-        awaitable<void> session(std::promise<void>* started) {
+        awaitable<void> session(std::promise<void>*& started) {
             sql = std::make_shared<pg::pg_connection>(ioc);
             co_await sql->connect(o.conninfo, false);
             bool recreated = false;
             tables = co_await pg::prepare(*sql, o, streamed_before, recreated);
             sql->close();
             sql.reset();
+            // Set up: from here on, failures are retried, not thrown by start().
+            streamed_before = true;
+            if (started) std::exchange(started, nullptr)->set_value();
             if (recreated) {
                 ++n_resyncs;
                 report("replication slot \"" + o.slot + "\" was lost and made anew: clients resync");
@@ -269,9 +273,8 @@ struct postgres_source::impl {
                                         " LOGICAL " + pg::format_lsn(from) + " (proto_version '1', publication_names " +
                                         pg::pg_connection::quote_literal(pg::pg_connection::quote_ident(o.publication)) +
                                         ")");
-            streamed_before = true;
             connected = true;
-            if (started) started->set_value();
+            reached_stream = true;
             asio::co_spawn(ioc, status_ticker(shared_from_this(), c), asio::detached);
 
             std::string error;
@@ -332,12 +335,11 @@ struct postgres_source::impl {
                 if (self->sql) self->sql->close();
                 self->sql.reset();
                 if (self->stopping) co_return;
-                if (started && !self->streamed_before) {
+                if (std::exchange(self->reached_stream, false)) backoff = self->o.reconnect_min;
+                if (started) {  // set-up failed: start() throws
                     started->set_exception(std::make_exception_ptr(std::runtime_error(what)));
                     co_return;
                 }
-                started = nullptr;
-                if (self->streamed_before) backoff = self->o.reconnect_min;  // it worked: try again soon
                 self->report(what + "; reconnecting");
                 self->backoff_timer.expires_after(backoff);
                 boost::system::error_code ec;
