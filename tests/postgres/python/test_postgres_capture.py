@@ -104,12 +104,12 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         got = await self.notifications(ws, 5)
         summary = [(n["collection"], n["action"]) for n in got]
         self.assertEqual(summary, [("forums", "create"), ("forums", "update"), ("posts", "create"),
-                                   ("posts", "delete"), ("forums", "delete")])
+                                   ("forums", "delete"), ("posts", "delete")])  # the cascade runs after
         forum_id = got[0]["id"]
         self.assertEqual(got[0]["data"]["name"], "General")
         self.assertEqual(got[1]["data"]["name"], "General chat")
         self.assertEqual(got[2]["data"]["forum_id"], int(forum_id))
-        self.assertEqual(got[4]["id"], forum_id)
+        self.assertEqual(got[3]["id"], forum_id)
         self.assertEqual([n["seq"] for n in got], list(range(got[0]["seq"], got[0]["seq"] + 5)))
 
     async def test_nothing_is_lost_while_notifierd_or_postgresql_restarts(self) -> None:
