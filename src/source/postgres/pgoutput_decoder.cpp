@@ -87,7 +87,7 @@ bool read_tuple(reader& r, tuple& out, std::string& error) {
                 break;
             }
             default:
-                if (r.ok()) error = "unknown column kind";
+                error = r.ok() ? "unknown column kind" : "truncated tuple";
                 return false;
         }
         out.push_back(v);
