@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -54,6 +56,10 @@ public:
     /// consecutive seqs. Never blocks on I/O. Used by notifier; prefer that.
     std::error_code submit(std::vector<notification>&& batch);
     std::error_code submit(notification&& n);
+    /// The same for one validated notification given as views: copied into
+    /// the inbox without allocating when small (notify()'s fast path).
+    std::error_code submit(std::string_view collection, std::string_view action, std::optional<std::string_view> id,
+                           std::optional<std::string_view> data_json);
 
     struct impl;
 private:
