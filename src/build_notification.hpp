@@ -12,6 +12,10 @@
 
 namespace notifier {
 
+/// Checks notify()'s arguments; the first violation or an empty error_code.
+std::error_code validate_fields(std::string_view collection, std::string_view action,
+                                std::optional<std::string_view> id, std::optional<std::string_view> data_json) noexcept;
+
 /// Validates the views first (nothing is allocated for invalid input), then
 /// builds `out` once.
 std::error_code build_notification(std::string_view collection, std::string_view action,

@@ -159,6 +159,16 @@ std::error_code hub::impl::submit(notification&& n) {
     return {};
 }
 
+std::error_code hub::impl::submit(std::string_view collection, std::string_view action,
+                                  std::optional<std::string_view> id, std::optional<std::string_view> data_json) {
+    if (!brk->available()) return errc::broker_unavailable;
+    if (closed_.load(std::memory_order_acquire)) return errc::stopped;
+    if (inbox_.size() >= opts.max_pending_notifications) return errc::overloaded;
+    inbox_.push(collection, action, id, data_json);
+    wake_drain();
+    return {};
+}
+
 std::error_code hub::impl::submit(std::vector<notification>&& batch) {
     if (batch.empty()) return {};
     if (!brk->available()) return errc::broker_unavailable;
@@ -175,6 +185,9 @@ void hub::impl::drain_inbox() {
     if (!fanout_.empty()) return;  // fanout_step() calls again when done
     if (!retry_.empty()) return schedule_retry();  // older batches first
     draining_.clear();
+    // Sized up front: the vector moves on with the batch, and growing it
+    // item by item would copy every notification several times.
+    draining_.reserve(std::min<std::size_t>(inbox_.size(), 4096));
     inbox_.drain(draining_, 4096);
     if (draining_.empty()) {
         drain_scheduled_.store(false, std::memory_order_seq_cst);
@@ -418,6 +431,10 @@ hub_stats hub::stats() const {
 
 std::error_code hub::submit(std::vector<notification>&& batch) { return impl_->submit(std::move(batch)); }
 std::error_code hub::submit(notification&& n) { return impl_->submit(std::move(n)); }
+std::error_code hub::submit(std::string_view collection, std::string_view action, std::optional<std::string_view> id,
+                            std::optional<std::string_view> data_json) {
+    return impl_->submit(collection, action, id, data_json);
+}
 
 void hub::resync(std::function<void(std::error_code)> done) {
     asio::post(*impl_->ioc, [self = impl_, done = std::move(done)]() mutable {

@@ -7,7 +7,7 @@
 #include <notifier/options.hpp>
 
 #include "core/jwt_verifier.hpp"
-#include "core/mpsc_inbox.hpp"
+#include "core/notification_inbox.hpp"
 #include "core/subscription_index.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -68,6 +68,8 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     // --- notify() front door (any thread) ---
     std::error_code submit(std::vector<notification>&& batch);
     std::error_code submit(notification&& n);
+    std::error_code submit(std::string_view collection, std::string_view action, std::optional<std::string_view> id,
+                           std::optional<std::string_view> data_json);
     /// Refuses further submit() calls (any thread).
     void close_inbox();
     /// Destroys I/O objects, then the io_context with any handler still
@@ -159,7 +161,7 @@ private:
     bool flush_posted_ = false;
     bool stopping_ = false;
 
-    core::mpsc_inbox<notification> inbox_;
+    core::notification_inbox inbox_;
     std::vector<notification> draining_;
     // Batches notify() accepted that the broker failed to publish, oldest
     // first; retried before anything newer so order holds.

@@ -38,13 +38,19 @@ bool is_valid_id(std::string_view s) noexcept {
     return !s.empty() && s.size() <= 256 && core::is_valid_utf8(s);
 }
 
-std::error_code build_notification(std::string_view collection, std::string_view action,
-                                   std::optional<std::string_view> id, std::optional<std::string_view> data_json,
-                                   notification& out) {
+std::error_code validate_fields(std::string_view collection, std::string_view action,
+                                std::optional<std::string_view> id, std::optional<std::string_view> data_json) noexcept {
     if (!is_valid_collection(collection)) return errc::invalid_collection;
     if (!is_valid_action(action)) return errc::invalid_action;
     if (id && !is_valid_id(*id)) return errc::invalid_id;
     if (data_json && !is_valid_json(*data_json)) return errc::invalid_data;
+    return {};
+}
+
+std::error_code build_notification(std::string_view collection, std::string_view action,
+                                   std::optional<std::string_view> id, std::optional<std::string_view> data_json,
+                                   notification& out) {
+    if (auto ec = validate_fields(collection, action, id, data_json)) return ec;
     out.collection = collection;
     out.action = action;
     if (id) out.id.emplace(*id);

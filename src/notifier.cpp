@@ -8,9 +8,19 @@ namespace notifier {
 std::error_code notifier::notify(std::string_view collection, std::string_view action,
                                  std::optional<std::string_view> id,
                                  std::optional<std::string_view> data_json) const {
+    if (auto ec = validate_fields(collection, action, id, data_json)) return ec;
+    if (!sink_) {
+        // The hub copies the views straight into its inbox: no notification
+        // (and no allocation) is built on the caller's thread.
+        return hub_ ? hub_->submit(collection, action, id, data_json) : make_error_code(errc::stopped);
+    }
     notification n;
-    if (auto ec = build_notification(collection, action, id, data_json, n)) return ec;
-    return dispatch(std::move(n));
+    n.collection = collection;
+    n.action = action;
+    if (id) n.id.emplace(*id);
+    if (data_json) n.data.emplace(*data_json);
+    sink_(std::move(n));
+    return {};
 }
 
 std::error_code notifier::notify(std::string_view collection, std::string_view action, std::int64_t id,

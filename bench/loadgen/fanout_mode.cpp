@@ -30,6 +30,8 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
     publish_log log;
     latency_histogram histogram;
     receiver rx(o, ws_target, histogram, log);
+    latency_histogram first_histogram;
+    rx.record_first_client(first_histogram);
     server_probe probe(o.server_pid);
     std::string err;
 
@@ -150,6 +152,8 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
 
     r.latency_samples = histogram.count();
     r.p50_us = histogram.quantile(0.50);
+    r.first_p50_us = first_histogram.quantile(0.50);
+    r.first_p99_us = first_histogram.quantile(0.99);
     r.p90_us = histogram.quantile(0.90);
     r.p99_us = histogram.quantile(0.99);
     r.p999_us = histogram.quantile(0.999);

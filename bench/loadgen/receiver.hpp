@@ -47,6 +47,8 @@ struct stalled_totals {
 class receiver {
 public:
     receiver(const options& opts, const url& target, latency_histogram& histogram, const publish_log& log);
+    // Also records, per publish index, the latency of the first client to get it.
+    void record_first_client(latency_histogram& h) { ctx_.first_histogram = &h; }
     receiver(const receiver&) = delete;
     receiver& operator=(const receiver&) = delete;
     ~receiver();

@@ -75,6 +75,7 @@ void print_json(const report& r) {
         "\"client_delivered_min\":%llu,\"client_delivered_max\":%llu,"
         "\"duplicates\":%llu,\"out_of_order\":%llu,\"seq_errors\":%llu,\"unparsed\":%llu,\"resyncs\":%llu,"
         "\"latency_us\":{\"samples\":%llu,\"p50\":%s,\"p90\":%s,\"p99\":%s,\"p999\":%s,\"max\":%s},"
+        "\"first_client_latency_us\":{\"p50\":%s,\"p99\":%s},"
         "\"clients_closed\":%d,\"client_close_codes\":%s,\"clients_failed\":%d,\"first_client_failure\":%s,"
         "\"stalled\":%d,\"stalled_closed\":%d,\"stalled_close_frames\":%d,\"stalled_close_codes\":%s,"
         "\"stalled_messages\":%llu,"
@@ -90,7 +91,8 @@ void print_json(const report& r) {
         (unsigned long long)r.duplicates, (unsigned long long)r.out_of_order,
         (unsigned long long)r.seq_errors, (unsigned long long)r.unparsed, (unsigned long long)r.resyncs,
         (unsigned long long)r.latency_samples, latv(r.p50_us).c_str(), latv(r.p90_us).c_str(),
-        latv(r.p99_us).c_str(), latv(r.p999_us).c_str(), latv(r.max_us).c_str(), r.clients_closed,
+        latv(r.p99_us).c_str(), latv(r.p999_us).c_str(), latv(r.max_us).c_str(), latv(r.first_p50_us).c_str(),
+        latv(r.first_p99_us).c_str(), r.clients_closed,
         codes_json(r.client_close_codes).c_str(), r.clients_failed,
         r.first_client_failure.empty() ? "null" : json_string(r.first_client_failure).c_str(), r.stalled,
         r.stalled_closed, r.stalled_close_frames, codes_json(r.stalled_close_codes).c_str(),
@@ -141,6 +143,9 @@ void print_summary(const report& r) {
         std::fprintf(o, "  latency us  p50 %llu  p90 %llu  p99 %llu  p99.9 %llu  max %llu\n",
                      (unsigned long long)r.p50_us, (unsigned long long)r.p90_us, (unsigned long long)r.p99_us,
                      (unsigned long long)r.p999_us, (unsigned long long)r.max_us);
+    if (r.latency_samples > 0 && r.mode == "fanout")
+        std::fprintf(o, "  first client  p50 %llu  p99 %llu (publish to the first of the clients; the rest is fan-out spread)\n",
+                     (unsigned long long)r.first_p50_us, (unsigned long long)r.first_p99_us);
     std::fprintf(o, "  drain       %.2f s\n", r.drain_s);
     if (r.clients_closed > 0 || r.clients_failed > 0) {
         std::fprintf(o, "  clients     %d closed by the server (codes: %s), %d failed\n", r.clients_closed,

@@ -39,6 +39,8 @@ struct report {
 
     std::uint64_t latency_samples = 0;
     std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+    // Publish → first client to receive it (before the fan-out spread).
+    std::uint64_t first_p50_us = 0, first_p99_us = 0;
 
     int clients_closed = 0;
     int clients_failed = 0;

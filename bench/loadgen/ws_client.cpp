@@ -494,7 +494,15 @@ void ws_client::record_delivery(const scanned_fields& f, receive_context& ctx) {
             seq_known_ = true;
         }
     }
-    if (f.has_t) ctx.histogram->record(ctx.now_ns > f.t ? (ctx.now_ns - f.t) / 1000 : 0);
+    const std::uint64_t latency_us = f.has_t && ctx.now_ns > f.t ? (ctx.now_ns - f.t) / 1000 : 0;
+    if (f.has_t) ctx.histogram->record(latency_us);
+    if (f.has_t && f.has_n && ctx.first_histogram && f.n < (1ull << 32)) {
+        if (f.n >= ctx.first_seen.size()) ctx.first_seen.resize(std::size_t(f.n) * 2 + 1024);
+        if (!ctx.first_seen[std::size_t(f.n)]) {
+            ctx.first_seen[std::size_t(f.n)] = true;
+            ctx.first_histogram->record(latency_us);
+        }
+    }
     if (!f.has_n || !f.has_t) {
         ++stats_.unparsed;
         return;

@@ -24,6 +24,11 @@ struct receive_context {
     std::vector<char> buffer;  // the one receive buffer, reused by every read
     std::uint64_t now_ns = 0;  // taken once per read, after recv() returned
     latency_histogram* histogram = nullptr;
+    // Latency of the first client to receive each publish index: the part
+    // of the latency spent before fan-out starts (publish, server loop);
+    // the rest of "histogram" is the spread of the fan-out and of reading.
+    latency_histogram* first_histogram = nullptr;
+    std::vector<bool> first_seen;
     const publish_log* log = nullptr;
 };
 

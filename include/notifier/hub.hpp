@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -55,6 +57,10 @@ public:
     /// consecutive seqs. Never blocks on I/O. Used by notifier; prefer that.
     std::error_code submit(std::vector<notification>&& batch);
     std::error_code submit(notification&& n);
+    /// The same for one validated notification given as views: copied into
+    /// the inbox without allocating when small (notify()'s fast path).
+    std::error_code submit(std::string_view collection, std::string_view action, std::optional<std::string_view> id,
+                           std::optional<std::string_view> data_json);
 
     using confirm_handler = std::function<void(std::error_code, std::uint64_t first_seq)>;
     /// Publishes validated notifications as one batch and calls `done` on the
