@@ -23,6 +23,10 @@ void metrics_text::family(std::string name, std::string help, kind k) {
     if (!valid_name(name, true)) throw std::invalid_argument("invalid metric name \"" + name + "\"");
     for (const auto& f : families_)
         if (f.name == name) throw std::invalid_argument("metric \"" + name + "\" added twice");
+    // prometheus-cpp 1.0.1 writes HELP unescaped; our texts are constants,
+    // so refusing what would need escaping keeps the output valid.
+    if (help.find_first_of("\\\n") != std::string::npos)
+        throw std::invalid_argument("help of \"" + name + "\" holds a backslash or newline");
     prometheus::MetricFamily f;
     f.name = std::move(name);
     f.help = std::move(help);

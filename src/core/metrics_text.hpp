@@ -21,11 +21,14 @@ public:
     static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
 
     /// Starts a family; the samples added next belong to it. Throws
-    /// std::invalid_argument for a name that is not [a-zA-Z_:][a-zA-Z0-9_:]*
-    /// or one already used (both would make the output invalid).
+    /// std::invalid_argument for a name that is not [a-zA-Z_:][a-zA-Z0-9_:]*,
+    /// one already used, or help holding `\` or a newline (all would make
+    /// the output invalid).
     void family(std::string name, std::string help, kind k);
     /// A sample of the current family. Label names must be valid
     /// ([a-zA-Z_][a-zA-Z0-9_]*); values may hold anything (escaped).
+    /// NaN is written "Nan" by prometheus-cpp 1.0.1, which Prometheus
+    /// accepts (it parses floats case-insensitively).
     void sample(double value, labels l = {});
 
     /// A family with one unlabelled sample.
