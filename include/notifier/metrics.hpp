@@ -35,6 +35,7 @@ class source_metrics_registry;
 class [[nodiscard]] metrics_registration {
 public:
     metrics_registration() = default;
+    /// Made by hub::add_source_metrics().
     metrics_registration(std::weak_ptr<core::source_metrics_registry> registry, std::uint64_t id) noexcept
         : registry_(std::move(registry)), id_(id) {}
     metrics_registration(metrics_registration&& o) noexcept;

@@ -82,9 +82,13 @@ void websocket_session::start(std::string handshake_response, std::string leftov
     hub_.counts.ws_opened.add();
     if (hub_.log.enabled(log_level::debug)) {
         const auto remote = socket_.remote_endpoint(ec);
-        NOTIFIER_LOG_DEBUG(hub_.log, "ws_open", {"session", id_},
-                           {"remote", ec ? std::string("unknown") : remote.address().to_string() + ":" + std::to_string(remote.port())},
-                           {"subscriptions", topics_.size()}, {"resume", resume_.requested});
+        std::string addr = "unknown";
+        if (!ec) {
+            const bool v6 = remote.address().is_v6();
+            addr = (v6 ? "[" : "") + remote.address().to_string() + (v6 ? "]:" : ":") + std::to_string(remote.port());
+        }
+        NOTIFIER_LOG_DEBUG(hub_.log, "ws_open", {"session", id_}, {"remote", addr}, {"subscriptions", topics_.size()},
+                           {"resume", resume_.requested});
     }
     push_owned(std::move(handshake_response));
     if (resume_.requested) {
