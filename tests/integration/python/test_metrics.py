@@ -3,7 +3,6 @@ move exactly as real clients act; notifierd's structured log lines."""
 
 import asyncio
 import json
-import math
 import re
 import socket
 import unittest
@@ -12,11 +11,9 @@ from notifier_testlib import (
     TIMEOUT,
     ClientHelpers,
     NotifierServer,
-    http_request,
     kernel_send_buffer_max,
     notification,
     recv_json,
-    wait_closed,
 )
 
 try:
