@@ -15,7 +15,6 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <csignal>
 
 namespace notifier {
@@ -23,7 +22,8 @@ namespace notifier {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-hub::impl::impl(options o, broker_factory make) : opts(std::move(o)), read_buffer(256 * 1024) {
+hub::impl::impl(options o, broker_factory make)
+    : opts(std::move(o)), read_buffer(256 * 1024), log(opts.log_level, opts.log_sink) {
     ioc.emplace(1);  // one thread runs the loop: no locks on the hot path
     brk = make ? make(*ioc) : std::make_unique<memory_broker>(opts.history_size);
 }
@@ -78,6 +78,8 @@ void hub::impl::listen() {
     last_dispatched = brk->last_seq();
     n_last_seq = last_dispatched;
     listener_->run();
+    NOTIFIER_LOG_INFO(log, "listening", {"host", opts.listen_host}, {"port", port.load()}, {"epoch", epoch},
+                      {"last_seq", last_dispatched}, {"auth", auth_enabled()}, {"metrics", opts.metrics});
     schedule_ping();
     if (verifier) schedule_housekeeping();
     if (opts.handle_signals) {
@@ -221,8 +223,7 @@ void hub::impl::publish_batch(std::shared_ptr<pending_batch> batch) {
             return;
         }
         // notify() already said yes to these: keep them and try again.
-        std::fprintf(stderr, "notifier: publish failed (%s); retrying %zu notification(s)\n", ec.message().c_str(),
-                     batch->items.size());
+        NOTIFIER_LOG_WARN(self->log, "publish_failed", {"error", ec.message()}, {"retrying", batch->items.size()});
         self->retry_.push_back(batch);
         self->schedule_retry();
     });
@@ -255,8 +256,7 @@ void hub::impl::on_publications(std::span<const publication_ptr> pubs) {
 
 void hub::impl::drop_backlog_and_resync() {
     const std::uint64_t newest = fanout_.back()->seq;
-    std::fprintf(stderr, "notifier: fan-out backlog above %zu MiB; every client resyncs at seq %llu\n",
-                 fanout_drop_bytes >> 20, static_cast<unsigned long long>(newest));
+    NOTIFIER_LOG_WARN(log, "fanout_backlog_dropped", {"limit_bytes", fanout_drop_bytes}, {"resync_seq", newest});
     resync_all(newest);
 }
 
@@ -273,6 +273,7 @@ void hub::impl::fanout_step(bool unbounded) {
     // keeps up, and the loop still writes hundreds of frames per writev.
     const std::size_t budget = unbounded ? SIZE_MAX : std::clamp<std::size_t>(opts.max_queue_bytes / 4, 4096, 256 * 1024);
     std::size_t spent = 0, count = 0;
+    std::uint64_t delivered = 0;
     while (!fanout_.empty() && spent < budget) {
         auto pub = std::move(fanout_.front());
         fanout_.pop_front();
@@ -280,9 +281,11 @@ void hub::impl::fanout_step(bool unbounded) {
         spent += pub->frame.size();
         ++count;
         last_dispatched = pub->seq;
-        index.match(pub->collection, pub->id, [&pub](net::websocket_session* s) { s->deliver(pub); });
+        index.match(pub->collection, pub->id, [&](net::websocket_session* s) { delivered += s->deliver(pub); });
     }
-    n_published.fetch_add(count, std::memory_order_relaxed);
+    // Counted once per step: the per-delivery cost stays one local add.
+    counts.published.add(count);
+    counts.deliveries.add(delivered);
     n_last_seq.store(last_dispatched, std::memory_order_relaxed);
     if (!fanout_.empty()) {
         fanout_running_ = true;
@@ -295,8 +298,13 @@ void hub::impl::fanout_step(bool unbounded) {
 }
 
 void hub::impl::on_reset(std::string_view new_epoch, std::uint64_t seq) {
+    NOTIFIER_LOG_WARN(log, "history_reset", {"epoch", new_epoch}, {"seq", seq}, {"sessions", sessions_.size()});
     epoch = new_epoch;
     resync_all(seq);
+}
+
+void hub::impl::on_broker_warning(std::string_view event, std::string_view detail) {
+    NOTIFIER_LOG_WARN(log, event, {"detail", detail});
 }
 
 void hub::impl::add_session(std::shared_ptr<net::websocket_session> s) {
@@ -365,6 +373,7 @@ void hub::impl::begin_stop() {
     draining_.clear();
     while (!fanout_.empty()) fanout_step(true);
     stopping_ = true;
+    NOTIFIER_LOG_INFO(log, "stopping", {"sessions", sessions_.size()}, {"last_seq", last_dispatched});
     if (listener_) listener_->close();
     if (ping_timer_) ping_timer_->cancel();
     if (housekeeping_timer_) housekeeping_timer_->cancel();
@@ -383,6 +392,8 @@ void hub::impl::begin_stop() {
 
 void hub::impl::finish_stop() {
     if (stop_timer_) stop_timer_->cancel();
+    if (!stopped_) NOTIFIER_LOG_INFO(log, "stopped", {"last_seq", last_dispatched});
+    stopped_ = true;
     brk->stop();
     ioc->stop();
 }
@@ -426,7 +437,23 @@ std::uint16_t hub::port() const noexcept { return impl_->port.load(); }
 const options& hub::config() const noexcept { return impl_->opts; }
 
 hub_stats hub::stats() const {
-    return {impl_->n_sessions.load(), impl_->n_published.load(), impl_->n_slow.load(), impl_->n_last_seq.load()};
+    const auto& c = impl_->counts;
+    hub_stats s;
+    s.sessions = impl_->n_sessions.load(std::memory_order_relaxed);
+    s.published = c.published.get();
+    s.slow_consumers = c.slow_consumers.get();
+    s.last_seq = impl_->n_last_seq.load(std::memory_order_relaxed);
+    s.deliveries = c.deliveries.get();
+    s.resyncs = c.resyncs.get();
+    s.connections_accepted = c.accepted.get();
+    s.connections_rejected = c.rejected.get();
+    s.auth_failures = c.auth_failures.get();
+    return s;
+}
+
+metrics_registration hub::add_source_metrics(std::string name, source_metrics_reader read) {
+    const auto id = impl_->sources->add(std::move(name), std::move(read));
+    return metrics_registration(impl_->sources, id);
 }
 
 std::error_code hub::submit(std::vector<notification>&& batch) { return impl_->submit(std::move(batch)); }

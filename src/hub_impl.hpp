@@ -7,8 +7,11 @@
 #include <notifier/options.hpp>
 
 #include "core/jwt_verifier.hpp"
+#include "core/loop_counter.hpp"
 #include "core/notification_inbox.hpp"
+#include "core/source_metrics_registry.hpp"
 #include "core/subscription_index.hpp"
+#include "log.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +20,7 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -85,6 +89,7 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     // --- broker_handler ---
     void on_publications(std::span<const publication_ptr> pubs) override;
     void on_reset(std::string_view epoch, std::uint64_t seq) override;
+    void on_broker_warning(std::string_view event, std::string_view detail) override;
     /// Fans out queued publications up to a byte budget, then yields the
     /// loop so sockets drain between steps: a burst larger than a client's
     /// queue limit is spread over loop turns instead of closing everyone.
@@ -142,7 +147,24 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     std::thread thread;
     bool loop_running = false;
 
-    std::atomic<std::uint64_t> n_sessions{0}, n_published{0}, n_slow{0}, n_last_seq{0};
+    std::atomic<std::uint64_t> n_sessions{0}, n_last_seq{0};
+
+    // --- observability (hub_metrics.cpp, docs/operations.md) ---
+    logger log;
+    /// Written on the loop only, by plain-cost increments; stats() reads
+    /// them from any thread.
+    struct counters {
+        core::loop_counter accepted, rejected, ws_opened, published, deliveries, resyncs, slow_consumers,
+            auth_failures;
+    } counts;
+    std::uint64_t next_session_id = 0;
+    /// Sessions ended, by close code (1006: without a close handshake), and
+    /// POST /publish answers by status. Loop thread only.
+    void count_close(std::uint16_t code) { ++closes_by_code_[code]; }
+    void count_publish(unsigned status) { ++publish_by_status_[status]; }
+    std::shared_ptr<core::source_metrics_registry> sources = std::make_shared<core::source_metrics_registry>();
+    /// The body of GET /metrics. Loop thread.
+    std::string render_metrics();
 
 private:
     std::shared_ptr<net::listener> listener_;
@@ -150,6 +172,9 @@ private:
     std::unique_ptr<boost::asio::steady_timer> stop_timer_;
     std::unique_ptr<boost::asio::steady_timer> housekeeping_timer_;
     std::size_t open_connections_ = 0;
+    std::map<std::uint16_t, std::uint64_t> closes_by_code_;
+    std::map<unsigned, std::uint64_t> publish_by_status_;
+    bool stopped_ = false;
     std::unordered_map<std::string, std::size_t> per_ip_;
     std::unique_ptr<boost::asio::signal_set> signals_;
     std::unordered_map<net::websocket_session*, std::shared_ptr<net::websocket_session>> sessions_;

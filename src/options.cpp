@@ -1,5 +1,6 @@
 #include <notifier/options.hpp>
 
+#include <array>
 #include <charconv>
 
 namespace notifier {
@@ -16,6 +17,25 @@ bool parse_listen_address(std::string_view s, std::string& host, std::uint16_t& 
     host = h;
     port = static_cast<std::uint16_t>(v);
     return true;
+}
+
+namespace {
+constexpr std::array<std::string_view, 6> level_names{"trace", "debug", "info", "warn", "error", "off"};
+}
+
+bool parse_log_level(std::string_view s, log_level& level) {
+    for (std::size_t i = 0; i < level_names.size(); ++i) {
+        if (s == level_names[i]) {
+            level = static_cast<log_level>(i);
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string_view log_level_name(log_level level) noexcept {
+    const auto i = static_cast<std::size_t>(level);
+    return i < level_names.size() ? level_names[i] : "unknown";
 }
 
 }  // namespace notifier

@@ -2,6 +2,7 @@
 // The hub: owns the listener, the WebSocket sessions and the broker.
 
 #include <notifier/broker/broker.hpp>
+#include <notifier/metrics.hpp>
 #include <notifier/notification.hpp>
 #include <notifier/options.hpp>
 
@@ -9,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -17,11 +19,17 @@ namespace notifier {
 
 /// Counters for tests, health checks and metrics. Approximate when read from
 /// another thread while the hub runs.
+/// GET /metrics reports these and more (docs/operations.md).
 struct hub_stats {
     std::uint64_t sessions = 0;          ///< open WebSocket sessions
     std::uint64_t published = 0;         ///< publications dispatched
     std::uint64_t slow_consumers = 0;    ///< sessions closed with 4008
     std::uint64_t last_seq = 0;
+    std::uint64_t deliveries = 0;        ///< notification frames queued to sessions
+    std::uint64_t resyncs = 0;           ///< resync frames sent
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t connections_rejected = 0;  ///< refused at a connection limit
+    std::uint64_t auth_failures = 0;     ///< tokens or publish keys refused
 };
 
 /// Owns one event loop (one thread), the sessions and the broker.
@@ -52,6 +60,13 @@ public:
     std::uint16_t port() const noexcept;
     const options& config() const noexcept;
     hub_stats stats() const;
+
+    /// Reports a change source's metrics on GET /metrics under
+    /// source="<name>" until the returned registration is destroyed; `read`
+    /// runs on the hub's loop at each scrape (see metrics.hpp). Throws
+    /// std::invalid_argument for an empty name or reader, or a name already
+    /// registered on this hub.
+    metrics_registration add_source_metrics(std::string name, source_metrics_reader read);
 
     /// Queues already validated notifications for publishing as one batch with
     /// consecutive seqs. Never blocks on I/O. Used by notifier; prefer that.

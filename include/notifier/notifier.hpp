@@ -5,6 +5,7 @@
 #include <notifier/errors.hpp>
 #include <notifier/http_route.hpp>
 #include <notifier/hub.hpp>
+#include <notifier/metrics.hpp>
 #include <notifier/notification.hpp>
 #include <notifier/options.hpp>
 #include <notifier/publication.hpp>

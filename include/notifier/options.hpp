@@ -6,11 +6,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace notifier {
+
+/// Severity of a log event, least severe first (docs/operations.md).
+enum class log_level { trace, debug, info, warn, error, off };
 
 struct options {
     /// Address to bind. Loopback by default: nothing is exposed by accident.
@@ -49,6 +53,19 @@ struct options {
     /// Application routes (see http_route.hpp); empty: none.
     http_handler app_routes;
 
+    // --- Observability (docs/operations.md). ---
+    /// Serve GET /metrics (Prometheus text format). On by default: it shows
+    /// counts only, never names of collections, tokens or addresses (see
+    /// docs/security.md for when to turn it off).
+    bool metrics = true;
+    /// Least severe event logged. `info`: start, stop and problems only;
+    /// `debug` adds one line per connection event, which a busy public
+    /// server does not want by default.
+    notifier::log_level log_level = notifier::log_level::info;
+    /// Receives each log line (logfmt, without the newline) instead of
+    /// stderr; empty: stderr. Called from the hub's thread, one line at a time.
+    std::function<void(std::string_view line)> log_sink;
+
     // --- Security (docs/security.md). Nothing set: no authentication. ---
     /// HS256 secret for subscriber tokens.
     std::string jwt_secret;
@@ -82,5 +99,11 @@ struct options {
 /// ":PORT" leaves `host` empty. False when it is not of that form or the
 /// port is not 0-65535.
 bool parse_listen_address(std::string_view s, std::string& host, std::uint16_t& port);
+
+/// Parses "trace", "debug", "info", "warn", "error" or "off" (as
+/// log_level_name() writes them). False, leaving `level` alone, otherwise.
+bool parse_log_level(std::string_view s, log_level& level);
+/// The name of a level, e.g. "warn".
+std::string_view log_level_name(log_level level) noexcept;
 
 }  // namespace notifier

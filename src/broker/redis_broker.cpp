@@ -14,7 +14,6 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
-#include <cstdio>
 #include <deque>
 #include <map>
 #include <random>
@@ -204,6 +203,10 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     redis_options o;
     std::string k_epoch, k_seq, k_stream, k_channel, maxlen;
     broker_handler* handler = nullptr;
+    /// Tells the hub, which logs it (the broker has no log of its own).
+    void warn(std::string_view event, std::string_view detail) const {
+        if (handler) handler->on_broker_warning(event, detail);
+    }
     std::string epoch_;
     std::uint64_t last_seq_ = 0;  // dispatched on this node
     redisAsyncContext* cmd = nullptr;
@@ -299,7 +302,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         self->cmd = nullptr;
         self->cmd_up = false;
         if (!self->stopped) {
-            std::fprintf(stderr, "notifier: Redis command connection lost; reconnecting\n");
+            self->warn("redis_connection_lost", "Redis command connection lost; reconnecting");
             self->schedule_reconnect();
         }
     }
@@ -308,7 +311,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         self->sub = nullptr;
         self->sub_up = false;
         if (!self->stopped) {
-            std::fprintf(stderr, "notifier: Redis subscription lost; reconnecting\n");
+            self->warn("redis_connection_lost", "Redis subscription lost; reconnecting");
             self->schedule_reconnect();
         }
     }
@@ -465,8 +468,8 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
                 self->last_seq_ = to;
                 self->dispatch(got);
             } else {
-                std::fprintf(stderr, "notifier: Redis history no longer holds seq %llu..%llu; clients resync\n",
-                             static_cast<unsigned long long>(from), static_cast<unsigned long long>(to));
+                self->warn("redis_history_gap", "Redis history no longer holds seq " + std::to_string(from) + ".." +
+                                                    std::to_string(to) + "; clients resync");
                 self->last_seq_ = to;
                 self->handler->on_reset(self->epoch_, to);
                 self->release_done();
@@ -543,7 +546,7 @@ void redis_broker::publish(std::span<const notification> batch, publish_handler 
     const bool sent = command(d.cmd, args, [self = impl_, done, n](redisReply* r) {
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
             if (r && r->type == REDIS_REPLY_ERROR) {
-                std::fprintf(stderr, "notifier: Redis refused a publish: %.*s\n", static_cast<int>(r->len), r->str);
+                self->warn("redis_publish_refused", std::string_view(r->str, r->len));
                 // Script cache flushed behind our back: load it again; the
                 // hub retries the batch.
                 if (std::string_view(r->str, r->len).starts_with("NOSCRIPT")) self->load_scripts();

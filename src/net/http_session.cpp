@@ -1,6 +1,7 @@
 #include "net/http_session.hpp"
 
 #include "core/json_escape.hpp"
+#include "core/metrics_text.hpp"
 #include "core/permissions.hpp"
 #include "core/publish_request.hpp"
 #include "core/topic.hpp"
@@ -107,6 +108,9 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     }
     if (ec == http::error::body_limit) {
         keep_alive_ = false;
+        const auto& head = parser_->get();
+        const auto target = urls::parse_origin_form(head.target());
+        counting_publish_ = head.method() == http::verb::post && target && target->path() == "/publish";
         return send_error(413, "payload_too_large",
                           "body above " + std::to_string(hub_.opts.max_publish_bytes) + " bytes", true);
     }
@@ -146,6 +150,7 @@ void http_session::handle(request&& req) {
         if (method != http::verb::post) {
             return send_method_not_allowed("POST", "use POST");
         }
+        counting_publish_ = true;
         return publish(std::move(req));
     }
     if (path == "/healthz") {
@@ -158,6 +163,12 @@ void http_session::handle(request&& req) {
         res.body() = hub_.stopping() ? R"({"status":"stopping"})" : R"({"status":"ok"})";
         if (hub_.stopping()) res.result(http::status::service_unavailable);
         return send(std::move(res));
+    }
+    if (path == "/metrics" && hub_.opts.metrics) {
+        if (method != http::verb::get && method != http::verb::head) {
+            return send_method_not_allowed("GET, HEAD", "use GET");
+        }
+        return serve_metrics();
     }
     if (hub_.opts.app_routes && try_app_route(req, path, query)) return;
     if (method != http::verb::get && method != http::verb::head) {
@@ -278,6 +289,13 @@ bool http_session::origin_allowed(const request& req) const {
 }
 
 void http_session::send_unauthorized(std::string_view code, std::string_view message) {
+    hub_.counts.auth_failures.add();
+    if (hub_.log.enabled(log_level::debug)) {
+        beast::error_code ec;
+        const auto remote = stream_.socket().remote_endpoint(ec);
+        NOTIFIER_LOG_DEBUG(hub_.log, "auth_failure", {"remote", ec ? std::string("unknown") : remote.address().to_string()},
+                           {"stage", counting_publish_ ? "publish" : "handshake"}, {"code", code}, {"message", message});
+    }
     auto res = error_response(401, code, message);
     res.set(http::field::www_authenticate, "Bearer");
     send(std::move(res));
@@ -307,6 +325,14 @@ void http_session::publish(request&& req) {
         res.body() = std::move(body);
         self->send(std::move(res));
     });
+}
+
+void http_session::serve_metrics() {
+    response res{http::status::ok, version_};
+    res.set(http::field::content_type, core::metrics_text::content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.body() = hub_.render_metrics();
+    send(std::move(res));
 }
 
 void http_session::serve_static(const request& req, std::string_view path) {
@@ -386,6 +412,10 @@ void http_session::send_method_not_allowed(std::string_view allow, std::string_v
 }
 
 void http_session::send(response&& r) {
+    if (counting_publish_) {
+        hub_.count_publish(r.result_int());
+        counting_publish_ = false;
+    }
     auto res = std::make_shared<response>(std::move(r));
     res->keep_alive(keep_alive_ && !hub_.stopping());
     res->prepare_payload();

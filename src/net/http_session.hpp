@@ -37,6 +37,7 @@ private:
     void handle(request&& req);
     void upgrade(request&& req);
     void publish(request&& req);
+    void serve_metrics();
     void serve_static(const request& req, std::string_view path);
     bool origin_allowed(const request& req) const;
     bool try_app_route(const request& req, const std::string& path, std::string_view query);
@@ -58,6 +59,7 @@ private:
     bool keep_alive_ = false;
     bool head_ = false;  // the current request is HEAD: headers only
     bool upgraded_ = false;
+    bool counting_publish_ = false;  // the answer is counted by status (POST /publish)
 };
 
 }  // namespace notifier::net

@@ -5,8 +5,6 @@
 
 #include <boost/asio/socket_base.hpp>
 
-#include <cstdio>
-
 namespace notifier::net {
 
 namespace asio = boost::asio;
@@ -40,7 +38,7 @@ void listener::on_accept(const error_code& ec, asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
         // Out of descriptors or memory: retrying at once would spin.
-        std::fprintf(stderr, "notifier: accept failed: %s\n", ec.message().c_str());
+        NOTIFIER_LOG_ERROR(hub_.log, "accept_failed", {"error", ec.message()}, {"retry_ms", 100});
         backoff_.expires_after(std::chrono::milliseconds(100));
         backoff_.async_wait([self = shared_from_this()](const error_code& e) {
             if (!e) self->do_accept();
@@ -51,6 +49,9 @@ void listener::on_accept(const error_code& ec, asio::ip::tcp::socket socket) {
     const auto remote = socket.remote_endpoint(ignored);
     auto slot = hub_.acquire_slot(remote.address());
     if (!slot) {
+        hub_.counts.rejected.add();
+        NOTIFIER_LOG_DEBUG(hub_.log, "connection_rejected", {"remote", remote.address().to_string()},
+                           {"reason", "connection_limit"});
         // Over a connection limit: a short answer, best effort, then close.
         static constexpr std::string_view body =
             "{\"error\":\"too_many_connections\",\"message\":\"connection limit reached\"}";
@@ -63,6 +64,7 @@ void listener::on_accept(const error_code& ec, asio::ip::tcp::socket socket) {
         socket.close(ignored);
         return do_accept();
     }
+    hub_.counts.accepted.add();
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // latency over batching: we batch ourselves
     std::make_shared<http_session>(hub_, std::move(socket), std::move(slot))->run();
     do_accept();

@@ -35,6 +35,7 @@ websocket_session::websocket_session(hub::impl& hub, asio::ip::tcp::socket socke
                                      std::vector<std::string> topics, bool implicit_all,
                                      resume_request resume, core::permissions perms, std::int64_t token_exp)
     : hub_(hub),
+      id_(++hub.next_session_id),
       socket_(std::move(socket)),
       parser_(hub.opts.max_message_bytes),
       topics_(std::move(topics)),
@@ -78,6 +79,17 @@ void websocket_session::start(std::string handshake_response, std::string leftov
     socket_.non_blocking(true, ec);
     if (ec) return terminate();
     leftover_ = std::move(leftover);
+    hub_.counts.ws_opened.add();
+    if (hub_.log.enabled(log_level::debug)) {
+        const auto remote = socket_.remote_endpoint(ec);
+        std::string addr = "unknown";
+        if (!ec) {
+            const bool v6 = remote.address().is_v6();
+            addr = (v6 ? "[" : "") + remote.address().to_string() + (v6 ? "]:" : ":") + std::to_string(remote.port());
+        }
+        NOTIFIER_LOG_DEBUG(hub_.log, "ws_open", {"session", id_}, {"remote", addr}, {"subscriptions", topics_.size()},
+                           {"resume", resume_.requested});
+    }
     push_owned(std::move(handshake_response));
     if (resume_.requested) {
         replaying_ = true;
@@ -111,26 +123,29 @@ bool websocket_session::matches(const publication& pub) const {
     return false;
 }
 
-void websocket_session::deliver(const publication_ptr& pub) {
-    if (state_ != state::open || replaying_ || pub->seq <= last_seq_) return;
+bool websocket_session::deliver(const publication_ptr& pub) {
+    if (state_ != state::open || replaying_ || pub->seq <= last_seq_) return false;
     last_seq_ = pub->seq;
     // Subscriptions stay within permissions; checked again as a safeguard.
-    if (!perms_.everything() && !perms_.allows_notification(pub->collection, pub->id)) return;
+    if (!perms_.everything() && !perms_.allows_notification(pub->collection, pub->id)) return false;
     const std::size_t size = pub->frame.size();
     // Over the limit: hand what we can to the kernel first; only a client
     // whose socket buffer is full as well is slow.
     if (queue_.bytes() + size > hub_.opts.max_queue_bytes && !writing_) flush();
-    if (state_ != state::open) return;
+    if (state_ != state::open) return false;
     // The limit bounds the backlog: a single frame above it (a large
     // notification) still goes to a client that has nothing else pending.
-    if (!queue_.empty() && !fits_or_close(size)) return;
+    if (!queue_.empty() && !fits_or_close(size)) return false;
     queue_.push(pub, pub->frame);
     hub_.mark_dirty(this);
+    return true;
 }
 
 bool websocket_session::fits_or_close(std::size_t size) {
     if (queue_.bytes() + size <= hub_.opts.max_queue_bytes) return true;
-    hub_.n_slow.fetch_add(1, std::memory_order_relaxed);
+    hub_.counts.slow_consumers.add();
+    NOTIFIER_LOG_DEBUG(hub_.log, "slow_consumer", {"session", id_}, {"queued_bytes", queue_.bytes()},
+                       {"frame_bytes", size}, {"limit", hub_.opts.max_queue_bytes});
     close(close_code::slow_consumer, "slow consumer");
     return false;
 }
@@ -148,6 +163,12 @@ bool websocket_session::push_frame(std::string frame) {
 
 bool websocket_session::push_json(std::string_view json) {
     return push_frame(core::make_frame(core::ws_opcode::text, json));
+}
+
+bool websocket_session::push_resync(std::string_view epoch, std::uint64_t seq) {
+    hub_.counts.resyncs.add();
+    NOTIFIER_LOG_DEBUG(hub_.log, "resync", {"session", id_}, {"epoch", epoch}, {"seq", seq});
+    return push_json(core::encode_resync(epoch, seq));
 }
 
 void websocket_session::flush() {
@@ -210,28 +231,31 @@ void websocket_session::on_history(history_page page) {
             push_json(core::encode_welcome(page.epoch, std::max(page.last_seq, hub_.last_dispatched), true));
         } else {
             push_json(core::encode_welcome(hub_.epoch, hub_.last_dispatched, false));
-            push_json(core::encode_resync(hub_.epoch, hub_.last_dispatched));
+            push_resync(hub_.epoch, hub_.last_dispatched);
             last_seq_ = hub_.last_dispatched;
             replaying_ = false;
         }
         go_live();
     } else if (!ok) {
         // The history moved past the cursor while replaying.
-        push_json(core::encode_resync(hub_.epoch, hub_.last_dispatched));
+        push_resync(hub_.epoch, hub_.last_dispatched);
         last_seq_ = hub_.last_dispatched;
         replaying_ = false;
     }
     if (ok && state_ == state::open) {
+        std::uint64_t delivered = 0;
         for (const auto& pub : page.pubs) {
             if (pub->seq <= last_seq_) continue;
             if (matches(*pub) && (perms_.everything() || perms_.allows_notification(pub->collection, pub->id))) {
                 queue_.push(pub, pub->frame);
+                ++delivered;
             }
             last_seq_ = pub->seq;
         }
+        hub_.counts.deliveries.add(delivered);
         if (page.pubs.empty() && last_seq_ < hub_.last_dispatched) {
             // Dispatched yet not in the history: cannot replay, say so.
-            push_json(core::encode_resync(hub_.epoch, hub_.last_dispatched));
+            push_resync(hub_.epoch, hub_.last_dispatched);
             last_seq_ = hub_.last_dispatched;
             replaying_ = false;
         }
@@ -298,6 +322,7 @@ bool websocket_session::on_event(const core::ws_event& ev) {
             peer_closed_ = true;
             if (state_ == state::open) {
                 // Echo the status code (RFC 6455 section 5.5.1); none given → empty close.
+                close_code_ = ev.code;
                 state_ = state::closing;
                 queue_.drop_unstarted();
                 push_owned(ev.code == 1005 ? core::make_frame(core::ws_opcode::close, {})
@@ -350,6 +375,9 @@ void websocket_session::authenticate(const std::string& token) {
     }
     auto verified = hub_.verifier->verify(token, core::unix_now());
     if (auto* err = std::get_if<core::token_error>(&verified)) {
+        hub_.counts.auth_failures.add();
+        NOTIFIER_LOG_DEBUG(hub_.log, "auth_failure", {"session", id_}, {"stage", "message"}, {"code", err->code},
+                           {"message", err->message});
         push_json(core::encode_error(err->code, err->message));  // the old token stays in force
         return;
     }
@@ -413,6 +441,9 @@ void websocket_session::unsubscribe(const std::vector<std::string>& entries) {
 void websocket_session::close(close_code code, std::string_view reason) {
     if (state_ == state::dead || state_ == state::closing) return;
     const bool slow = code == close_code::slow_consumer;
+    close_code_ = static_cast<std::uint16_t>(code);
+    close_reason_ = reason;
+    closed_by_server_ = true;
     state_ = state::closing;
     replaying_ = false;
     // A slow consumer cannot take what is queued; anything else leaves first.
@@ -430,12 +461,12 @@ void websocket_session::resync(std::string_view epoch, std::uint64_t seq) {
     if (state_ != state::open) return;
     replaying_ = false;
     last_seq_ = seq;
-    if (push_json(core::encode_resync(epoch, seq))) hub_.mark_dirty(this);
+    if (push_resync(epoch, seq)) hub_.mark_dirty(this);
 }
 
 void websocket_session::ping_tick() {
     if (state_ != state::open) return;
-    if (ping_outstanding_ && !alive_) return terminate();
+    if (ping_outstanding_ && !alive_) return terminate("ping timeout");
     alive_ = false;
     ping_outstanding_ = true;
     const auto& f = ping_frame();
@@ -444,10 +475,16 @@ void websocket_session::ping_tick() {
     hub_.mark_dirty(this);
 }
 
-void websocket_session::terminate() {
+void websocket_session::terminate(std::string_view why) {
     if (state_ == state::dead) return;
     auto self = shared_from_this();  // the hub may hold the last reference
     state_ = state::dead;
+    // 1006: the code RFC 6455 (section 7.1.5) reserves for "no close frame".
+    const std::uint16_t code = close_code_ ? close_code_ : 1006;
+    hub_.count_close(code);
+    NOTIFIER_LOG_DEBUG(hub_.log, "ws_close", {"session", id_}, {"code", code},
+                       {"reason", close_code_ ? std::string_view(close_reason_) : why},
+                       {"by", close_code_ == 0 ? "none" : closed_by_server_ ? "server" : "client"});
     replaying_ = false;
     if (close_timer_) close_timer_->cancel();
     error_code ec;

@@ -49,7 +49,8 @@ public:
 
     /// A live publication the index matched. Ignored while replaying (the
     /// replay reaches it through the history) and when already delivered.
-    void deliver(const publication_ptr& pub);
+    /// True when queued (counted by the caller: one add per fan-out step).
+    bool deliver(const publication_ptr& pub);
     /// Writes whatever is queued without blocking.
     void flush();
     /// Starts the closing handshake (RFC 6455 section 7).
@@ -58,10 +59,12 @@ public:
     void resync(std::string_view epoch, std::uint64_t seq);
     /// Hub timer: send a ping, or drop the connection if the last one went unanswered.
     void ping_tick();
-    /// Closes the socket at once and leaves the hub.
-    void terminate();
+    /// Closes the socket at once and leaves the hub; `why` is logged when
+    /// no close handshake took place.
+    void terminate(std::string_view why = "connection ended");
 
     const std::vector<std::string>& topics() const noexcept { return topics_; }
+    std::size_t queued_bytes() const noexcept { return queue_.bytes(); }
     bool dirty = false;  // owned by hub::impl::mark_dirty
 
 private:
@@ -74,6 +77,8 @@ private:
     /// the session as a slow consumer (4008) and returns false.
     bool fits_or_close(std::size_t size);
     bool push_json(std::string_view json);
+    /// Queues `resync` at the hub's position, counted and logged.
+    bool push_resync(std::string_view epoch, std::uint64_t seq);
     bool matches(const publication& pub) const;
     void do_read();
     void on_readable(const boost::system::error_code& ec);
@@ -90,6 +95,7 @@ private:
     void go_live();
 
     hub::impl& hub_;
+    std::uint64_t id_;  // in logs only
     std::unique_ptr<connection_slot> slot_;
     boost::asio::ip::tcp::socket socket_;
     core::ws_frame_parser parser_;
@@ -105,6 +111,9 @@ private:
     std::string leftover_;
     std::unique_ptr<boost::asio::steady_timer> close_timer_;  // only while closing
     std::uint64_t last_seq_ = 0;  // newest seq delivered or skipped: dedupe and replay cursor
+    std::string close_reason_;    // ours, or empty when the peer closed first
+    std::uint16_t close_code_ = 0;  // sent or echoed; 0: no close handshake yet
+    bool closed_by_server_ = false;
     state state_ = state::starting;
     bool replaying_ = false;
     bool read_pending_ = false;     // a broker read is in flight

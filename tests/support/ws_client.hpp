@@ -70,6 +70,12 @@ public:
         ws_.write(boost::asio::buffer(text));
     }
 
+    /// Closing handshake with `code`; returns once the server answered.
+    void close(std::uint16_t code = 1000) {
+        ws_.close(boost::beast::websocket::close_reason(code));
+        closed_ = true;
+    }
+
     /// Close code after read() returned nullopt because the peer closed.
     std::uint16_t close_code() const { return ws_.reason().code; }
     std::string close_reason() const { return std::string(ws_.reason().reason.c_str()); }

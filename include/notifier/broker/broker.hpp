@@ -33,6 +33,15 @@ public:
     /// The history was lost and a new epoch began at `seq`: every client must
     /// resync.
     virtual void on_reset(std::string_view epoch, std::uint64_t seq) = 0;
+
+    /// Something an operator should know that the broker survives (a lost
+    /// connection it retries, a refused command): the hub logs it at warn
+    /// level as `event=<event> detail="<detail>"`. `event` is a short
+    /// snake_case name.
+    virtual void on_broker_warning(std::string_view event, std::string_view detail) {
+        (void)event;
+        (void)detail;
+    }
 };
 
 /// The answer to broker::read().

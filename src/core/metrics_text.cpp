@@ -1,0 +1,62 @@
+#include "core/metrics_text.hpp"
+
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace notifier::core {
+
+namespace {
+
+bool valid_name(std::string_view s, bool colon_ok) {
+    auto letter = [&](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon_ok && c == ':');
+    };
+    if (s.empty() || !letter(s.front())) return false;
+    return std::all_of(s.begin() + 1, s.end(), [&](char c) { return letter(c) || (c >= '0' && c <= '9'); });
+}
+
+}  // namespace
+
+void metrics_text::family(std::string name, std::string help, kind k) {
+    if (!valid_name(name, true)) throw std::invalid_argument("invalid metric name \"" + name + "\"");
+    for (const auto& f : families_)
+        if (f.name == name) throw std::invalid_argument("metric \"" + name + "\" added twice");
+    // prometheus-cpp 1.0.1 writes HELP unescaped; our texts are constants,
+    // so refusing what would need escaping keeps the output valid.
+    if (help.find_first_of("\\\n") != std::string::npos)
+        throw std::invalid_argument("help of \"" + name + "\" holds a backslash or newline");
+    prometheus::MetricFamily f;
+    f.name = std::move(name);
+    f.help = std::move(help);
+    f.type = k == kind::counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge;
+    families_.push_back(std::move(f));
+}
+
+void metrics_text::sample(double value, labels l) {
+    if (families_.empty()) throw std::logic_error("metrics_text::sample() before family()");
+    auto& f = families_.back();
+    prometheus::ClientMetric m;
+    for (auto& [k, v] : l) {
+        if (!valid_name(k, false) || k.starts_with("__")) throw std::invalid_argument("invalid label name \"" + k + "\"");
+        m.label.push_back({std::move(k), std::move(v)});
+    }
+    if (f.type == prometheus::MetricType::Counter) m.counter.value = value;
+    else m.gauge.value = value;
+    f.metric.push_back(std::move(m));
+}
+
+void metrics_text::counter(std::string name, std::string help, double value) {
+    family(std::move(name), std::move(help), kind::counter);
+    sample(value);
+}
+
+void metrics_text::gauge(std::string name, std::string help, double value) {
+    family(std::move(name), std::move(help), kind::gauge);
+    sample(value);
+}
+
+std::string metrics_text::str() const { return prometheus::TextSerializer().Serialize(families_); }
+
+}  // namespace notifier::core
