@@ -154,18 +154,26 @@ void validate(config& c, const raw_options& r, const option_set& opts) {
         throw config_error("--jwt-public-key: cannot read " + r.jwt_public_key_file + opts.source("jwt-public-key"));
     if (!o.jwt_secret.empty() && !o.jwt_public_key_pem.empty())
         throw config_error("use either --jwt-secret (HS256) or --jwt-public-key (RS256/ES256), not both");
+    constexpr std::size_t min_key_size = 16;
+    for (const auto& k : o.publish_keys)
+        if (k.size() < min_key_size)
+            throw config_error("--publish-key: publish keys must be at least 16 characters" + opts.source("publish-key"));
     if (!r.publish_keys_file.empty()) {
         std::ifstream f(r.publish_keys_file);
         if (!f)
             throw config_error("--publish-keys-file: cannot read " + r.publish_keys_file + ": " +
                                std::strerror(errno) + opts.source("publish-keys-file"));
+        int number = 0;
         for (std::string line; std::getline(f, line);) {
+            ++number;
             while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-            if (!line.empty() && line.front() != '#') o.publish_keys.push_back(line);
+            if (line.empty() || line.front() == '#') continue;
+            if (line.size() < min_key_size)
+                throw config_error("--publish-keys-file: publish keys must be at least 16 characters (" +
+                                   r.publish_keys_file + ":" + std::to_string(number) + ")");
+            o.publish_keys.push_back(line);
         }
     }
-    for (const auto& k : o.publish_keys)
-        if (k.size() < 16) throw config_error("publish keys must be at least 16 characters");
     for (const auto& origin : o.allowed_origins)
         if (origin.empty()) throw config_error("--allow-origin: empty origin" + opts.source("allow-origin"));
 
