@@ -110,6 +110,8 @@ void declare(CLI::App& app, option_set& opts, config& c, raw_options& r) {
     auto* uninstall = pg_command->add_subcommand("uninstall", "drop the slot and the publication (idempotent)");
     for (auto* sub : {install, uninstall}) {
         sub->fallthrough();
+        sub->footer("Takes notifierd's options too (flags, NOTIFIER_* variables or --config): --postgres URL, "
+                    "--tables, --postgres-slot, --postgres-publication.");
         sub->add_flag("--print", c.print_sql, "print the SQL instead of running it (connects to nothing)");
     }
     install->parse_complete_callback([&c] { c.what = command::postgres_install; });

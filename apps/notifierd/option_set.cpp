@@ -95,6 +95,23 @@ CLI::Validator number_check() {
         "");
 }
 
+// Connection strings may carry a password: postgresql://user:PASSWORD@host
+// or password=PASSWORD.
+std::string without_passwords(std::string s) {
+    if (const auto scheme = s.find("://"); scheme != std::string::npos) {
+        const auto at = s.find('@', scheme);
+        const auto colon = s.find(':', scheme + 3);
+        if (at != std::string::npos && colon != std::string::npos && colon < at)
+            s.replace(colon + 1, at - colon - 1, "(redacted)");
+    }
+    for (auto pos = s.find("password="); pos != std::string::npos; pos = s.find("password=", pos + 1)) {
+        const auto begin = pos + 9;
+        const auto end = std::min(s.find(' ', begin), s.find('"', begin));
+        s.replace(begin, (end == std::string::npos ? s.size() : end) - begin, "(redacted)");
+    }
+    return s;
+}
+
 }  // namespace
 
 std::string option_set::env_name(std::string_view name) {
@@ -243,7 +260,10 @@ std::string option_set::effective_toml() const {
         if (value.empty()) {
             line = "# " + e.name + " = (not set)";
         } else {
-            if (e.secret) value = e.kind == value_kind::strings ? "[\"(redacted)\"]" : "\"(redacted)\"";
+            if (e.secret)
+                value = e.kind == value_kind::strings ? "[\"(redacted)\"]" : "\"(redacted)\"";
+            else if (e.kind == value_kind::string)
+                value = without_passwords(value);
             line = e.name + " = " + value;
         }
         if (line.size() < 40) line.resize(40, ' ');

@@ -339,6 +339,12 @@ class PostgresCommandTest(ConfigTestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("notifierd: postgres: ", r.stderr)
 
+    def test_check_config_hides_the_database_password(self):
+        effective = self.check_config("--postgres", "postgresql://app:s3cret-pw@127.0.0.1:1/none",
+                                      env={"NOTIFIER_TABLES": "forums,posts"})
+        self.assertEqual(effective["postgres"], ('"postgresql://app:(redacted)@127.0.0.1:1/none"', "--postgres"))
+        self.assertEqual(effective["tables"], ('["forums", "posts"]', "NOTIFIER_TABLES"))
+
     def test_install_without_tables_is_refused(self):
         r = self.run_notifierd("postgres", "install", "--postgres", "postgresql://127.0.0.1:1/none")
         self.assertEqual(r.returncode, 2, r.stderr)
