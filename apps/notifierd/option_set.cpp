@@ -226,6 +226,7 @@ void option_set::set_from_file(entry& e, const std::vector<std::string>& values,
     if (e.origin == value_origin::flag || e.origin == value_origin::env) return;  // they win over the file
     e.origin = value_origin::file;
     e.where = where;
+    if (values.empty()) return;  // `key = []`: none, which is every list option's default
     try {
         e.option->add_result(values);
         e.option->run_callback();

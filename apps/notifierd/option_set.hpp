@@ -4,6 +4,10 @@
 // and the key `NAME` of the TOML file. CLI11 reads flags and variables (a
 // flag wins over its variable); the file is applied afterwards, and only to
 // options neither of them set. Hence flag > env > file > default.
+//
+// Not CLI11's own config-file support: CLI11 2.1.2 applies the file before
+// the variables (the file would win) and reads --config before its variable
+// (NOTIFIER_CONFIG would be ignored), and its messages lose the file's line.
 
 #include <cstddef>
 #include <deque>

@@ -117,6 +117,11 @@ class FileTest(ConfigTestCase):
             self.assertEqual(res.status, 202, res.body)
         server.stop()
 
+    def test_empty_array_means_none(self):
+        path = self.write("publish-key = []\nallow-origin = []\n")
+        effective = self.check_config("--config", path)
+        self.assertNotIn("publish-key", effective)  # printed as "# publish-key = (not set)"
+
     def test_example_file_is_valid(self):
         example = REPO_ROOT / "examples" / "notifierd.toml"
         effective = self.check_config("--config", str(example))
