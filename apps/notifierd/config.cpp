@@ -191,8 +191,7 @@ void validate(config& c, const raw_options& r, const option_set& opts) {
         const char* name = c.what == command::postgres_install ? "postgres install" : "postgres uninstall";
         if (pg.tables.empty() && c.what == command::postgres_install)
             throw config_error(std::string(name) + " needs --tables");
-        if (pg.url.empty() && !c.print_sql)
-            throw config_error(std::string(name) + " needs --postgres (or --print to only show the SQL)");
+        if (pg.url.empty()) throw config_error(std::string(name) + " needs --postgres");
     }
 }
 

@@ -15,12 +15,20 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace notifierd {
 
 namespace {
 
 #ifdef NOTIFIER_WITH_POSTGRES
+// "notifierd: postgres: <why>", once: the source's messages may start with "postgres: " already.
+void print_postgres_error(const std::exception& e) {
+    std::string_view why = e.what();
+    if (why.rfind("postgres: ", 0) == 0) why.remove_prefix(10);
+    std::fprintf(stderr, "notifierd: postgres: %.*s\n", static_cast<int>(why.size()), why.data());
+}
+
 notifier::postgres_source_options postgres_options(const postgres_config& c) {
     notifier::postgres_source_options o;
     o.conninfo = c.url;
@@ -47,10 +55,10 @@ int run_postgres_command(const config& cfg) {
         else
             notifier::postgres_source::uninstall(o);
     } catch (const std::invalid_argument& e) {
-        std::fprintf(stderr, "notifierd: postgres: %s\n", e.what());
+        print_postgres_error(e);
         return 2;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "notifierd: postgres: %s\n", e.what());
+        print_postgres_error(e);
         return 1;
     }
     std::printf("notifierd: %s slot \"%s\" and publication \"%s\"\n", install ? "installed" : "uninstalled",
@@ -83,7 +91,7 @@ int serve(const config& cfg) {
         try {
             postgres->start();
         } catch (const std::runtime_error& e) {
-            std::fprintf(stderr, "notifierd: postgres: %s\n", e.what());
+            print_postgres_error(e);
             return 1;
         }
     }

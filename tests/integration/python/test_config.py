@@ -332,7 +332,8 @@ class PostgresCommandTest(ConfigTestCase):
         self.assertIn("other_slot", r.stdout)
 
     def test_install_takes_options_from_the_file(self):
-        path = self.write('tables = ["forums", "posts"]\npostgres-publication = "from_file"\n')
+        path = self.write('postgres = "postgresql://nobody@127.0.0.1:1/none"\ntables = ["forums", "posts"]\n'
+                          'postgres-publication = "from_file"\n')
         r = self.run_notifierd("postgres", "install", "--config", path, "--print")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("from_file", r.stdout)
@@ -343,6 +344,7 @@ class PostgresCommandTest(ConfigTestCase):
                                "--tables", "forums")
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("notifierd: postgres: ", r.stderr)
+        self.assertNotIn("postgres: postgres:", r.stderr)
 
     def test_check_config_hides_the_database_password(self):
         effective = self.check_config("--postgres", "postgresql://app:s3cret-pw@127.0.0.1:1/none",
@@ -350,10 +352,20 @@ class PostgresCommandTest(ConfigTestCase):
         self.assertEqual(effective["postgres"], ('"postgresql://app:(redacted)@127.0.0.1:1/none"', "--postgres"))
         self.assertEqual(effective["tables"], ('["forums", "posts"]', "NOTIFIER_TABLES"))
 
-    def test_install_without_tables_is_refused(self):
+    def test_install_without_tables_or_database_is_refused(self):
         r = self.run_notifierd("postgres", "install", "--postgres", "postgresql://127.0.0.1:1/none")
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("needs --tables", r.stderr)
+        r = self.run_notifierd("postgres", "install", "--tables", "forums", "--print")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("needs --postgres", r.stderr)
+
+    def test_capture_that_cannot_start_exits_with_1_before_listening(self):
+        r = self.run_notifierd("--postgres", "postgresql://nobody@127.0.0.1:1/none", "--tables", "forums",
+                               "--listen", "127.0.0.1:0")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("notifierd: postgres: ", r.stderr)
+        self.assertNotIn("listening", r.stdout)
 
 
 if __name__ == "__main__":
