@@ -359,6 +359,9 @@ class PostgresCommandTest(ConfigTestCase):
         r = self.run_notifierd("postgres", "install", "--tables", "forums", "--print")
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("needs --postgres", r.stderr)
+        r = self.run_notifierd("postgres", "uninstall", "--postgres", "postgresql://127.0.0.1:1/none", "--print")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("postgres uninstall needs --tables", r.stderr)
 
     def test_capture_that_cannot_start_exits_with_1_before_listening(self):
         r = self.run_notifierd("--postgres", "postgresql://nobody@127.0.0.1:1/none", "--tables", "forums",
