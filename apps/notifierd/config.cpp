@@ -1,152 +1,262 @@
 #include "config.hpp"
 
+#include "config_error.hpp"
+#include "option_set.hpp"
+#include "toml_config.hpp"
+
 #include <notifier/options.hpp>
+#ifdef NOTIFIER_WITH_REDIS
+#include <notifier/broker/redis_broker.hpp>
+#endif
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
-
 namespace notifierd {
 
+namespace {
 
-std::optional<config> parse_config(int argc, char** argv, int& exit_code) {
-    notifier::options o;
-    std::string redis_url;
-    o.handle_signals = true;
-    CLI::App app{"notifierd: real-time change notifications over WebSocket (protocol v1, see docs/protocol.md)"};
-    app.get_formatter()->column_width(36);
-
+// Options whose value is not yet a notifier::options field.
+struct raw_options {
     std::string listen = "127.0.0.1:8080";
-    std::size_t history = o.history_size, max_queue = o.max_queue_bytes, max_message = o.max_message_bytes,
-                max_publish = o.max_publish_bytes, max_header = o.max_header_bytes, max_subs = o.max_subscriptions;
-    long ping = o.ping_interval.count(), handshake = o.handshake_timeout.count(), close_t = o.close_timeout.count();
-
-    app.add_option("--listen", listen, "address to listen on, HOST:PORT (port 0 picks one)")->capture_default_str();
-    app.add_option("--redis", redis_url,
-                   "redis://HOST[:PORT][/PREFIX]: share seq and history with every node on that Redis (default: in memory)")
-        ->envname("NOTIFIER_REDIS");
-    app.add_option("--static-dir", o.static_dir, "directory served at / (default: built-in live page)");
-    app.add_option("--history", history, "notifications kept for resume")->capture_default_str()->check(CLI::Range(1ul, 100'000'000ul));
-    app.add_option("--max-queue-bytes", max_queue, "per-connection outbound queue; above it: close 4008")
-        ->capture_default_str()->check(CLI::Range(1024ul, 1ul << 34));
-    app.add_option("--ping-interval", ping, "seconds between server pings; 0 disables")->capture_default_str()->check(CLI::Range(0l, 86400l));
-    app.add_option("--max-message-bytes", max_message, "largest client message; above it: close 1009")
-        ->capture_default_str()->check(CLI::Range(128ul, 1ul << 30));
-    app.add_option("--max-publish-bytes", max_publish, "largest POST /publish body; above it: 413")
-        ->capture_default_str()->check(CLI::Range(128ul, 1ul << 34));
-    app.add_option("--max-header-bytes", max_header, "largest HTTP request header; above it: 431")
-        ->capture_default_str()->check(CLI::Range(512ul, 1ul << 20));
-    app.add_option("--max-subscriptions", max_subs, "subscription entries per connection")->capture_default_str()->check(CLI::Range(1ul, 1ul << 20));
-    app.add_option("--handshake-timeout", handshake, "seconds a connection may take to send its HTTP request")
-        ->capture_default_str()->check(CLI::Range(1l, 3600l));
-    app.add_option("--close-timeout", close_t, "seconds a closing connection may take to answer")
-        ->capture_default_str()->check(CLI::Range(1l, 3600l));
-
+    long ping = 0, handshake = 0, close_timeout = 0;
     std::string jwt_public_key_file, publish_keys_file;
     bool insecure = false;
-    std::size_t max_conns = o.max_connections, max_conns_ip = o.max_connections_per_ip, burst = o.message_burst;
-    auto* sec = app.add_option_group("Security", "see docs/security.md");
-    sec->add_option("--jwt-secret", o.jwt_secret, "HS256 secret for subscriber tokens (or env NOTIFIER_JWT_SECRET)")
-        ->envname("NOTIFIER_JWT_SECRET");
-    sec->add_option("--jwt-public-key", jwt_public_key_file, "PEM public key file: RS256 (RSA) or ES256 (P-256) tokens")
-        ->check(CLI::ExistingFile);
-    sec->add_option("--jwt-issuer", o.jwt_issuer, "required iss claim (default: not checked)");
-    sec->add_option("--jwt-audience", o.jwt_audience, "required aud claim (default: not checked)");
-    sec->add_option("--publish-key", o.publish_keys, "key required as Authorization: Bearer on POST /publish; repeatable");
-    sec->add_option("--publish-keys-file", publish_keys_file, "file with one publish key per line (or env NOTIFIER_PUBLISH_KEYS_FILE)")
-        ->envname("NOTIFIER_PUBLISH_KEYS_FILE")->check(CLI::ExistingFile);
-    sec->add_option("--allow-origin", o.allowed_origins, "browser origin allowed besides the server's own, e.g. https://app.example; repeatable");
-    sec->add_flag("--insecure", insecure, "allow a non-loopback --listen without any authentication");
-    sec->add_option("--max-connections", max_conns, "open connections in total")->capture_default_str();
-    sec->add_option("--max-connections-per-ip", max_conns_ip, "open connections per client IP (loopback exempt)")->capture_default_str();
-    sec->add_flag("--limit-loopback", o.limit_loopback, "apply the per-IP limit to loopback clients too");
-    sec->add_option("--max-messages-per-second", o.max_messages_per_second, "client messages per second per connection")
-        ->capture_default_str()->check(CLI::PositiveNumber);
-    sec->add_option("--message-burst", burst, "client message burst; that many refusals in a row close with 1008")
-        ->capture_default_str()->check(CLI::Range(1ul, 1ul << 20));
+    std::string config_file;
+    bool check_config = false;
+};
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        exit_code = app.exit(e);
-        return std::nullopt;
+// The option set: every option here is also NOTIFIER_<NAME> and a file key.
+void declare(CLI::App& app, option_set& opts, config& c, raw_options& r) {
+    auto& o = c.hub;
+    r.ping = o.ping_interval.count();
+    r.handshake = o.handshake_timeout.count();
+    r.close_timeout = o.close_timeout.count();
+
+    app.add_option("--config", r.config_file, "TOML file with any of these options (docs/configuration.md)")
+        ->envname("NOTIFIER_CONFIG");
+    app.add_flag("--check-config", r.check_config, "validate the configuration, print the effective one and exit");
+
+    opts.add(app, "listen", r.listen, "address to listen on, HOST:PORT (port 0 picks one)");
+    opts.add(app, "redis", c.redis_url,
+             "redis://HOST[:PORT][/PREFIX]: share seq and history with every node on that Redis (default: in memory)");
+    opts.add(app, "static-dir", o.static_dir, "directory served at / (default: built-in live page)");
+    opts.add(app, "history", o.history_size, "notifications kept for resume")->check(CLI::Range(1ul, 100'000'000ul));
+    opts.add(app, "max-queue-bytes", o.max_queue_bytes, "per-connection outbound queue; above it: close 4008")
+        ->check(CLI::Range(1024ul, 1ul << 34));
+    opts.add(app, "ping-interval", r.ping, "seconds between server pings; 0 disables")->check(CLI::Range(0l, 86400l));
+    opts.add(app, "max-message-bytes", o.max_message_bytes, "largest client message; above it: close 1009")
+        ->check(CLI::Range(128ul, 1ul << 30));
+    opts.add(app, "max-publish-bytes", o.max_publish_bytes, "largest POST /publish body; above it: 413")
+        ->check(CLI::Range(128ul, 1ul << 34));
+    opts.add(app, "max-header-bytes", o.max_header_bytes, "largest HTTP request header; above it: 431")
+        ->check(CLI::Range(512ul, 1ul << 20));
+    opts.add(app, "max-subscriptions", o.max_subscriptions, "subscription entries per connection")
+        ->check(CLI::Range(1ul, 1ul << 20));
+    opts.add(app, "handshake-timeout", r.handshake, "seconds a connection may take to send its HTTP request")
+        ->check(CLI::Range(1l, 3600l));
+    opts.add(app, "close-timeout", r.close_timeout, "seconds a closing connection may take to answer")
+        ->check(CLI::Range(1l, 3600l));
+
+    auto& sec = *app.add_option_group("Security", "see docs/security.md");
+    opts.add(sec, "jwt-secret", o.jwt_secret, "HS256 secret for subscriber tokens");
+    opts.secret("jwt-secret");
+    opts.add(sec, "jwt-public-key", r.jwt_public_key_file, "PEM public key file: RS256 (RSA) or ES256 (P-256) tokens")
+        ->check(CLI::ExistingFile);
+    opts.add(sec, "jwt-issuer", o.jwt_issuer, "required iss claim (default: not checked)");
+    opts.add(sec, "jwt-audience", o.jwt_audience, "required aud claim (default: not checked)");
+    opts.add(sec, "publish-key", o.publish_keys,
+             "key required as Authorization: Bearer on POST /publish; repeatable (the variable holds one)");
+    opts.secret("publish-key");
+    opts.add(sec, "publish-keys-file", r.publish_keys_file, "file with one publish key per line")
+        ->check(CLI::ExistingFile);
+    opts.add(sec, "allow-origin", o.allowed_origins,
+             "browser origin allowed besides the server's own, e.g. https://app.example; repeatable or a,b")
+        ->delimiter(',');
+    opts.add_flag(sec, "insecure", r.insecure, "allow a non-loopback --listen without any authentication");
+    opts.add(sec, "max-connections", o.max_connections, "open connections in total");
+    opts.add(sec, "max-connections-per-ip", o.max_connections_per_ip, "open connections per client IP (loopback exempt)");
+    opts.add_flag(sec, "limit-loopback", o.limit_loopback, "apply the per-IP limit to loopback clients too");
+    opts.add(sec, "max-messages-per-second", o.max_messages_per_second, "client messages per second per connection")
+        ->check(CLI::Validator(
+            [](std::string& s) { return std::strtod(s.c_str(), nullptr) > 0 ? std::string() : "must be greater than 0"; },
+            "POSITIVE"));
+    opts.add(sec, "message-burst", o.message_burst, "client message burst; that many refusals in a row close with 1008")
+        ->check(CLI::Range(1ul, 1ul << 20));
+
+#ifdef NOTIFIER_WITH_POSTGRES
+    auto& pg = *app.add_option_group("PostgreSQL", "change capture through logical decoding (docs/configuration.md)");
+    opts.add(pg, "postgres", c.postgres.url, "libpq URL or connection string of the database to watch");
+    opts.add(pg, "tables", c.postgres.tables, "tables to watch, name or schema.name; repeatable or a,b")
+        ->delimiter(',');
+    opts.add(pg, "postgres-slot", c.postgres.slot, "replication slot notifierd owns");
+    opts.add(pg, "postgres-publication", c.postgres.publication, "publication notifierd owns");
+    opts.add_flag(pg, "postgres-install", c.postgres.install, "create the slot and publication at start when missing");
+    opts.add(pg, "postgres-max-data-bytes", c.postgres.max_data_bytes,
+             "larger rows are sent without data, with \"data_omitted\":true")
+        ->check(CLI::Range(0ul, 1ul << 30));
+
+    auto* pg_command = app.add_subcommand("postgres", "set up or remove what the capture needs in the database")
+                           ->require_subcommand(1);
+    pg_command->fallthrough();  // the options above, after the subcommand
+    auto* install = pg_command->add_subcommand("install", "create the publication and the slot (idempotent)");
+    auto* uninstall = pg_command->add_subcommand("uninstall", "drop the slot and the publication (idempotent)");
+    for (auto* sub : {install, uninstall}) {
+        sub->fallthrough();
+        sub->footer("Takes notifierd's options too (flags, NOTIFIER_* variables or --config): --postgres URL, "
+                    "--tables, --postgres-slot, --postgres-publication.");
+        sub->add_flag("--print", c.print_sql, "print the SQL instead of running it (connects to nothing)");
     }
-    if (!notifier::parse_listen_address(listen, o.listen_host, o.listen_port)) {
-        std::fprintf(stderr, "notifierd: --listen: expected HOST:PORT, got \"%s\"\n", listen.c_str());
-        exit_code = 2;
-        return std::nullopt;
-    }
+    install->parse_complete_callback([&c] { c.what = command::postgres_install; });
+    uninstall->parse_complete_callback([&c] { c.what = command::postgres_uninstall; });
+#else
+    opts.not_built({"postgres", "tables", "postgres-slot", "postgres-publication", "postgres-install",
+                    "postgres-max-data-bytes"},
+                   "this notifierd was built without PostgreSQL support");
+#endif
+}
+
+bool read_file(const std::string& path, std::string& out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return false;
+    out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    return !f.bad();
+}
+
+// Turns the parsed values into notifier::options and refuses what cannot work.
+void validate(config& c, const raw_options& r, const option_set& opts) {
+    auto& o = c.hub;
+    if (!notifier::parse_listen_address(r.listen, o.listen_host, o.listen_port))
+        throw config_error("--listen: expected HOST:PORT, got \"" + r.listen + "\"" + opts.source("listen"));
     if (o.listen_host.empty()) o.listen_host = "0.0.0.0";  // ":PORT": every interface
-    auto read_file = [](const std::string& path, std::string& out) {
-        std::ifstream f(path, std::ios::binary);
-        if (!f) return false;
-        out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-        return true;
-    };
-    if (!jwt_public_key_file.empty() && !read_file(jwt_public_key_file, o.jwt_public_key_pem)) {
-        std::fprintf(stderr, "notifierd: --jwt-public-key: cannot read %s\n", jwt_public_key_file.c_str());
-        exit_code = 2;
-        return std::nullopt;
+    o.ping_interval = std::chrono::seconds(r.ping);
+    o.handshake_timeout = std::chrono::seconds(r.handshake);
+    o.close_timeout = std::chrono::seconds(r.close_timeout);
+
+    if (!c.redis_url.empty()) {
+#ifdef NOTIFIER_WITH_REDIS
+        try {
+            (void)notifier::parse_redis_url(c.redis_url);
+        } catch (const std::invalid_argument& e) {
+            throw config_error(std::string("--redis: ") + e.what() + opts.source("redis"));
+        }
+#else
+        throw config_error("--redis: this notifierd was built without Redis support");
+#endif
     }
-    if (!o.jwt_secret.empty() && !o.jwt_public_key_pem.empty()) {
-        std::fprintf(stderr, "notifierd: use either --jwt-secret (HS256) or --jwt-public-key (RS256/ES256), not both\n");
-        exit_code = 2;
-        return std::nullopt;
-    }
-    if (!publish_keys_file.empty()) {
-        std::ifstream f(publish_keys_file);
+
+    if (!r.jwt_public_key_file.empty() && !read_file(r.jwt_public_key_file, o.jwt_public_key_pem))
+        throw config_error("--jwt-public-key: cannot read " + r.jwt_public_key_file + opts.source("jwt-public-key"));
+    if (!o.jwt_secret.empty() && !o.jwt_public_key_pem.empty())
+        throw config_error("use either --jwt-secret (HS256) or --jwt-public-key (RS256/ES256), not both");
+    constexpr std::size_t min_key_size = 16;
+    for (const auto& k : o.publish_keys)
+        if (k.size() < min_key_size)
+            throw config_error("--publish-key: publish keys must be at least 16 characters" + opts.source("publish-key"));
+    if (!r.publish_keys_file.empty()) {
+        std::ifstream f(r.publish_keys_file);
+        if (!f)
+            throw config_error("--publish-keys-file: cannot read " + r.publish_keys_file + ": " +
+                               std::strerror(errno) + opts.source("publish-keys-file"));
+        int number = 0;
         for (std::string line; std::getline(f, line);) {
+            ++number;
             while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-            if (!line.empty() && line.front() != '#') o.publish_keys.push_back(line);
+            if (line.empty() || line.front() == '#') continue;
+            if (line.size() < min_key_size)
+                throw config_error("--publish-keys-file: publish keys must be at least 16 characters (" +
+                                   r.publish_keys_file + ":" + std::to_string(number) + ")");
+            o.publish_keys.push_back(line);
         }
     }
-    for (const auto& k : o.publish_keys) {
-        if (k.size() < 16) {
-            std::fprintf(stderr, "notifierd: publish keys must be at least 16 characters\n");
-            exit_code = 2;
-            return std::nullopt;
-        }
+    for (const auto& origin : o.allowed_origins)
+        if (origin.empty()) throw config_error("--allow-origin: empty origin" + opts.source("allow-origin"));
+
+    const auto& pg = c.postgres;
+    for (const auto& t : pg.tables)
+        if (t.empty()) throw config_error("--tables: empty table name" + opts.source("tables"));
+    if (c.what == command::serve) {
+        if (!pg.tables.empty() && pg.url.empty())
+            throw config_error("--tables needs --postgres, the database whose tables to watch");
+        if (!pg.url.empty() && pg.tables.empty())
+            throw config_error("--postgres needs --tables, the tables to watch");
+    } else {
+        const char* name = c.what == command::postgres_install ? "postgres install" : "postgres uninstall";
+        // uninstall too: the same option set identifies what notifierd owns.
+        if (pg.tables.empty()) throw config_error(std::string(name) + " needs --tables");
+        if (pg.url.empty()) throw config_error(std::string(name) + " needs --postgres");
     }
-    o.max_connections = max_conns;
-    o.max_connections_per_ip = max_conns_ip;
-    o.message_burst = burst;
-    // Safe defaults: without any authentication, stay on loopback unless told.
+}
+
+// Safe defaults: without any authentication, stay on loopback unless told.
+void check_exposure(const notifier::options& o, bool insecure) {
     const bool any_auth = !o.jwt_secret.empty() || !o.jwt_public_key_pem.empty() || !o.publish_keys.empty();
     const bool subscribers_auth = !o.jwt_secret.empty() || !o.jwt_public_key_pem.empty();
     if (any_auth && (subscribers_auth != !o.publish_keys.empty()))
         std::fprintf(stderr, "notifierd: WARNING: %s\n",
                      subscribers_auth ? "no --publish-key: anyone who can reach the server may publish"
                                       : "no --jwt-secret/--jwt-public-key: anyone who can reach the server may subscribe");
-    if (!any_auth) {
-        boost::system::error_code ec;
-        const auto addr = boost::asio::ip::make_address(o.listen_host, ec);
-        const bool loopback = !ec && addr.is_loopback();
-        if (!loopback && !insecure) {
-            std::fprintf(stderr,
-                         "notifierd: refusing to listen on %s without authentication: set --jwt-secret or "
-                         "--jwt-public-key and --publish-key, or pass --insecure\n",
-                         o.listen_host.c_str());
-            exit_code = 2;
+    if (any_auth) return;
+    boost::system::error_code ec;
+    const auto addr = boost::asio::ip::make_address(o.listen_host, ec);
+    const bool loopback = !ec && addr.is_loopback();
+    if (!loopback && !insecure)
+        throw config_error("refusing to listen on " + o.listen_host +
+                           " without authentication: set --jwt-secret or --jwt-public-key and --publish-key, "
+                           "or pass --insecure");
+    std::fprintf(stderr,
+                 "notifierd: WARNING: running WITHOUT AUTHENTICATION: anyone who can reach %s may "
+                 "subscribe to everything and publish\n",
+                 o.listen_host.c_str());
+}
+
+}  // namespace
+
+std::optional<config> parse_config(int argc, char** argv, int& exit_code) {
+    config c;
+    c.hub.handle_signals = true;
+    raw_options r;
+    option_set opts;
+    CLI::App app{"notifierd: real-time change notifications over WebSocket (protocol v1, see docs/protocol.md)\n"
+                 "Every option is also a NOTIFIER_* variable and a key of the --config file; "
+                 "flag > variable > file > default."};
+    app.get_formatter()->column_width(44);
+    declare(app, opts, c, r);
+
+    exit_code = 2;
+    opts.note_origins(argc, argv);
+    try {
+        app.parse(argc, argv);
+        if (!r.config_file.empty()) apply_toml_file(opts, r.config_file);
+        // Before validate() adds the keys of --publish-keys-file to publish-key.
+        const std::string effective = r.check_config ? opts.effective_toml() : std::string();
+        validate(c, r, opts);
+        if (c.what == command::serve) check_exposure(c.hub, r.insecure);
+        if (r.check_config) {
+            std::fputs(effective.c_str(), stdout);
+            exit_code = 0;
             return std::nullopt;
         }
-        std::fprintf(stderr,
-                     "notifierd: WARNING: running WITHOUT AUTHENTICATION: anyone who can reach %s may "
-                     "subscribe to everything and publish\n",
-                     o.listen_host.c_str());
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) {  // --help
+            exit_code = app.exit(e);
+            return std::nullopt;
+        }
+        std::fprintf(stderr, "notifierd: %s\nRun with --help for more information.\n", opts.explain(e.what()).c_str());
+        return std::nullopt;
+    } catch (const config_error& e) {
+        std::fprintf(stderr, "notifierd: %s\n", e.what());
+        return std::nullopt;
     }
-    o.history_size = history;
-    o.max_queue_bytes = max_queue;
-    o.max_message_bytes = max_message;
-    o.max_publish_bytes = max_publish;
-    o.max_header_bytes = max_header;
-    o.max_subscriptions = max_subs;
-    o.ping_interval = std::chrono::seconds(ping);
-    o.handshake_timeout = std::chrono::seconds(handshake);
-    o.close_timeout = std::chrono::seconds(close_t);
-    return config{std::move(o), std::move(redis_url)};
+    exit_code = 0;
+    return c;
 }
 
 }  // namespace notifierd

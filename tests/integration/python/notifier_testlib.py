@@ -80,7 +80,7 @@ def kernel_send_buffer_max() -> int:
 class NotifierServer:
     """One notifierd subprocess listening on an ephemeral loopback port."""
 
-    def __init__(self, *flags: str, startup_timeout: float = 10.0, listen: str = "127.0.0.1:0",
+    def __init__(self, *flags: str, startup_timeout: float = 10.0, listen: str | None = "127.0.0.1:0",
                  env: dict[str, str] | None = None):
         self.flags = list(flags)
         self.startup_timeout = startup_timeout
@@ -94,7 +94,8 @@ class NotifierServer:
         self.stdout_tail = b""
 
     def start(self) -> "NotifierServer":
-        cmd = [notifierd_path(), "--listen", self.listen, *self.flags]
+        # listen=None: no --listen flag, the address comes from the configuration.
+        cmd = [notifierd_path(), *(["--listen", self.listen] if self.listen is not None else []), *self.flags]
         env = None if self.env is None else {**os.environ, **self.env}
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env)
