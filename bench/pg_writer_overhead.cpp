@@ -206,6 +206,17 @@ std::uint64_t wal_lsn(pg_conn& admin) {
     return std::strtoull(admin.exec("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint").c_str(), nullptr, 10);
 }
 
+/// Uninstalls once the slot is released: after stop() the server ends the
+/// walsender asynchronously, and dropping a slot still active fails.
+void uninstall_when_released(pg_conn& admin, const notifier::postgres_source_options& o) {
+    const auto deadline = clock_type::now() + std::chrono::seconds(10);
+    while (admin.exec("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + o.slot + "'") != "0") {
+        if (clock_type::now() > deadline) throw std::runtime_error("slot " + o.slot + " stays active 10 s after stop()");
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    notifier::postgres_source::uninstall(o);
+}
+
 /// One run of one scenario; throws on a setup failure or a lost notification.
 sample run_scenario(char scenario, const std::string& url, std::size_t count, std::size_t clients) {
     pg_conn admin(url);
@@ -219,7 +230,7 @@ sample run_scenario(char scenario, const std::string& url, std::size_t count, st
     // No slot or publication left over from an interrupted run ((b) has none by definition).
     if (admin.exec("SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + o.slot +
                    "') + (SELECT count(*) FROM pg_publication WHERE pubname = '" + o.publication + "')") != "0")
-        notifier::postgres_source::uninstall(o);
+        uninstall_when_released(admin, o);
     admin.exec(table_sql);
     if (scenario == 'd') admin.exec(trigger_sql);
 
@@ -246,7 +257,7 @@ sample run_scenario(char scenario, const std::string& url, std::size_t count, st
         s.d.catch_up_ms = std::chrono::duration<double, std::milli>(clock_type::now() - done).count();
         s.d.got = emitted.load();
         source->stop();
-        notifier::postgres_source::uninstall(o);
+        uninstall_when_released(admin, o);
     }
     if (listen) {
         const auto deadline = done + std::chrono::seconds(120);
