@@ -26,6 +26,8 @@ namespace {
 // Options whose value is not yet a notifier::options field.
 struct raw_options {
     std::string listen = "127.0.0.1:8080";
+    std::string log_level = "info";
+    bool no_metrics = false;
     long ping = 0, handshake = 0, close_timeout = 0;
     std::string jwt_public_key_file, publish_keys_file;
     bool insecure = false;
@@ -64,6 +66,9 @@ void declare(CLI::App& app, option_set& opts, config& c, raw_options& r) {
         ->check(CLI::Range(1l, 3600l));
     opts.add(app, "close-timeout", r.close_timeout, "seconds a closing connection may take to answer")
         ->check(CLI::Range(1l, 3600l));
+    opts.add(app, "log-level", r.log_level, "trace, debug (one line per connection event), info, warn, error or off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+    opts.add_flag(app, "no-metrics", r.no_metrics, "do not serve GET /metrics (Prometheus text; docs/operations.md)");
 
     auto& sec = *app.add_option_group("Security", "see docs/security.md");
     opts.add(sec, "jwt-secret", o.jwt_secret, "HS256 secret for subscriber tokens");
@@ -137,6 +142,8 @@ void validate(config& c, const raw_options& r, const option_set& opts) {
         throw config_error("--listen: expected HOST:PORT, got \"" + r.listen + "\"" + opts.source("listen"));
     if (o.listen_host.empty()) o.listen_host = "0.0.0.0";  // ":PORT": every interface
     o.ping_interval = std::chrono::seconds(r.ping);
+    notifier::parse_log_level(r.log_level, o.log_level);  // checked by IsMember
+    o.metrics = !r.no_metrics;
     o.handshake_timeout = std::chrono::seconds(r.handshake);
     o.close_timeout = std::chrono::seconds(r.close_timeout);
 

@@ -87,6 +87,7 @@ int serve(const config& cfg) {
 #endif
     hub.listen();
 #ifdef NOTIFIER_WITH_POSTGRES
+    notifier::metrics_registration postgres_metrics;
     if (postgres) {
         try {
             postgres->start();
@@ -94,6 +95,10 @@ int serve(const config& cfg) {
             print_postgres_error(e);
             return 1;
         }
+        postgres_metrics = hub.add_source_metrics("postgres", [p = postgres.get()] {
+            const auto s = p->stats();
+            return notifier::source_metrics{s.connected, s.changes, s.errors, s.lag_ms / 1000.0};
+        });
     }
 #endif
     // Printed once everything started: scripts and tests wait for this line.
@@ -103,6 +108,7 @@ int serve(const config& cfg) {
     std::fflush(stdout);
     hub.run();
 #ifdef NOTIFIER_WITH_POSTGRES
+    postgres_metrics.reset();
     if (postgres) postgres->stop();
 #endif
     std::printf("notifierd stopped\n");

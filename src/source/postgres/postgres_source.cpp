@@ -495,6 +495,16 @@ void postgres_source::uninstall(const postgres_source_options& opts) {
     run_blocking([&](asio::io_context& ioc) -> awaitable<void> {
         pg::pg_connection c(ioc);
         co_await c.connect(opts.conninfo, false);
+        // A source stopped a moment ago leaves its walsender releasing the
+        // slot: give it up to 3 s (a running notifierd keeps it: the drop
+        // then fails with the server's "is active for PID" message).
+        const std::vector<std::string> slot{opts.slot};
+        for (int i = 0; i < 100; ++i) {
+            const auto r = co_await c.exec("SELECT active FROM pg_replication_slots WHERE slot_name = $1", slot);
+            if (r.values.empty() || r.values[0][0] != "t") break;
+            asio::steady_timer t(ioc, std::chrono::milliseconds(30));
+            co_await t.async_wait(use_awaitable);
+        }
         for (const auto& s : statements) co_await c.exec(s);
     });
 }

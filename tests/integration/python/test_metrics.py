@@ -329,5 +329,29 @@ class LogTest(MetricsTest):
         self.assertIn(f" level=info event=listening host=127.0.0.1 port={port} ", lines[0])
 
 
+class DebugLogTest(MetricsTest):
+    server_flags = ("--log-level", "debug")
+
+    async def test_debug_level_logs_each_connection_event(self):
+        ws, _ = await self.connect("?collections=forums")
+        await ws.close()
+        await asyncio.to_thread(self.server.stop)
+        lines = [l for l in self.server.stderr().splitlines() if not l.startswith("notifierd: ")]
+        for line in lines:
+            self.assertTrue(LOG_LINE.fullmatch(line), line)
+        events = [re.search(r" event=(\S+)", l).group(1) for l in lines]
+        self.assertIn("ws_open", events)
+        self.assertIn("ws_close", events)
+        self.assertLess(events.index("ws_open"), events.index("ws_close"))
+
+
+class NoMetricsTest(MetricsTest):
+    server_flags = ("--no-metrics",)
+
+    async def test_metrics_can_be_turned_off(self):
+        res = await self.http("GET", "/metrics")
+        self.assertEqual(res.status, 404, res.body)
+
+
 if __name__ == "__main__":
     unittest.main()
