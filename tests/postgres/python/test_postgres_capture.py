@@ -85,7 +85,8 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
 
     async def asyncTearDown(self) -> None:
         if self.server.running():
-            self.server.stop()
+            # Off the event loop: its clients must answer the close frames.
+            await asyncio.to_thread(self.server.stop)
 
     async def notifications(self, ws, count: int) -> list[dict]:
         """The next `count` notifications (other frames skipped)."""
@@ -114,7 +115,7 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
 
     async def test_nothing_is_lost_while_notifierd_or_postgresql_restarts(self) -> None:
         # notifierd stops; a row is committed while it is away.
-        self.server.stop()
+        await asyncio.to_thread(self.server.stop)
         sql(self.url, "INSERT INTO forums (name) VALUES ('while notifierd was away')")
         self.server = NotifierServer(*self.flags).start()
         # A new notifierd has a new epoch: read it, then replay from its start,
