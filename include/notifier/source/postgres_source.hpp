@@ -62,9 +62,12 @@ struct postgres_source_stats {
     std::uint64_t resyncs = 0;        ///< times the slot was lost and clients told to resync
     std::uint64_t received_lsn = 0;   ///< end of the newest WAL record received
     std::uint64_t confirmed_lsn = 0;  ///< newest commit the hub published and the server was told of
-    /// Milliseconds between the newest commit and its handing to the hub
-    /// (server clock minus ours: meaningful on one host or synced clocks).
+    /// Age of the oldest committed transaction handed to the hub and not yet
+    /// published; 0 when none waits (server clock against ours: meaningful
+    /// on one host or with synchronized clocks).
     double lag_ms = 0;
+    /// Commit to published, for the newest published transaction.
+    double last_delay_ms = 0;
 };
 
 /// Change capture for one PostgreSQL database through one replication slot.

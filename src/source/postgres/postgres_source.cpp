@@ -73,6 +73,7 @@ struct postgres_source::impl {
         struct commit_entry {
             lsn end;
             bool done;
+            std::int64_t commit_time;  // µs since 2000-01-01
         };
         std::deque<commit_entry> pending;  // transactions in flight, in commit order
         std::size_t in_flight = 0;
@@ -87,7 +88,8 @@ struct postgres_source::impl {
         std::atomic<bool> connected{false};
         std::atomic<std::uint64_t> n_transactions{0}, n_changes{0}, n_errors{0}, n_resyncs{0}, received_lsn{0},
             confirmed_lsn{0};
-        std::atomic<double> lag_ms{0};
+        std::atomic<double> last_delay_ms{0};  // commit to published, of the newest transaction
+        std::atomic<std::int64_t> oldest_pending_us{0};  // commit time of the oldest unpublished transaction
         std::mutex m;
         std::condition_variable cv;
 
@@ -106,6 +108,7 @@ struct postgres_source::impl {
                 c = std::max(c, pending.front().end);
                 pending.pop_front();
             }
+            oldest_pending_us.store(pending.empty() ? 0 : pending.front().commit_time);
             // Idle: everything the server sent so far is handled.
             if (pending.empty() && !in_txn) c = std::max(c, server_end);
             if (c == confirmed) return;
@@ -127,7 +130,7 @@ struct postgres_source::impl {
             in_flight -= std::min(in_flight, count);
             ++n_transactions;
             n_changes += count;
-            lag_ms.store(static_cast<double>(pg::pg_now_us() - commit_time) / 1000.0);
+            last_delay_ms.store(static_cast<double>(pg::pg_now_us() - commit_time) / 1000.0);
             resume.cancel();
             advance();
         }
@@ -230,7 +233,7 @@ struct postgres_source::impl {
             txn.clear();
             submitted_end = cm.end_lsn;
             if (batch.empty()) {
-                pending.push_back({cm.end_lsn, true});
+                pending.push_back({cm.end_lsn, true, cm.commit_time});
                 return advance();
             }
             // The server's text forms are valid JSON where we send them as
@@ -243,7 +246,8 @@ struct postgres_source::impl {
                 n.data_omitted = true;
             }
             const std::size_t count = batch.size();
-            pending.push_back({cm.end_lsn, false});
+            pending.push_back({cm.end_lsn, false, cm.commit_time});
+            if (oldest_pending_us.load() == 0) oldest_pending_us.store(cm.commit_time);
             in_flight += count;
             std::weak_ptr<state> weak = shared_from_this();
             const auto commit_time = cm.commit_time;
@@ -451,7 +455,9 @@ postgres_source_stats postgres_source::stats() const {
     s.resyncs = st.n_resyncs.load();
     s.received_lsn = st.received_lsn.load();
     s.confirmed_lsn = st.confirmed_lsn.load();
-    s.lag_ms = st.lag_ms.load();
+    s.last_delay_ms = st.last_delay_ms.load();
+    const auto oldest = st.oldest_pending_us.load();
+    s.lag_ms = oldest ? static_cast<double>(pg::pg_now_us() - oldest) / 1000.0 : 0.0;
     return s;
 }
 

@@ -112,6 +112,11 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         self.assertEqual(got[2]["data"]["forum_id"], int(forum_id))
         self.assertEqual(got[3]["id"], forum_id)
         self.assertEqual([n["seq"] for n in got], list(range(got[0]["seq"], got[0]["seq"] + 5)))
+        # The source's health on /metrics.
+        metrics = (await self.http("GET", "/metrics")).body.decode()
+        self.assertIn('notifier_source_up{source="postgres"} 1', metrics)
+        self.assertRegex(metrics, r'notifier_source_changes_total\{source="postgres"\} 5(\.0)?\n')
+        self.assertRegex(metrics, r'notifier_source_errors_total\{source="postgres"\} 0(\.0)?\n')
 
     async def test_nothing_is_lost_while_notifierd_or_postgresql_restarts(self) -> None:
         # notifierd stops; a row is committed while it is away.
