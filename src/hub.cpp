@@ -463,6 +463,10 @@ std::error_code hub::submit(std::string_view collection, std::string_view action
     return impl_->submit(collection, action, id, data_json);
 }
 
+void hub::log(log_level level, std::string_view event, std::string_view source, std::string_view detail) const {
+    if (impl_->log.enabled(level)) impl_->log.write(level, event, {{"source", source}, {"detail", detail}});
+}
+
 void hub::resync(std::function<void(std::error_code)> done) {
     asio::post(*impl_->ioc, [self = impl_, done = std::move(done)]() mutable {
         if (self->stopping()) {

@@ -82,8 +82,12 @@ int serve(const config& cfg) {
     notifier::hub hub(cfg.hub, make_broker(cfg));
 #ifdef NOTIFIER_WITH_POSTGRES
     std::unique_ptr<notifier::postgres_source> postgres;
-    if (!cfg.postgres.url.empty())
-        postgres = std::make_unique<notifier::postgres_source>(notifier::notifier(hub), postgres_options(cfg.postgres));
+    if (!cfg.postgres.url.empty()) {
+        auto o = postgres_options(cfg.postgres);
+        // Runtime errors (each followed by a reconnect) in the hub's log format.
+        o.on_error = [&hub](std::string_view what) { hub.log(notifier::log_level::warn, "source_error", "postgres", what); };
+        postgres = std::make_unique<notifier::postgres_source>(notifier::notifier(hub), std::move(o));
+    }
 #endif
     hub.listen();
 #ifdef NOTIFIER_WITH_POSTGRES

@@ -86,6 +86,12 @@ public:
     /// caller limits what it has in flight.
     void submit_confirmed(std::vector<notification>&& batch, confirm_handler done);
 
+    /// Writes one line in the hub's log (format and level filter as the hub's
+    /// own lines, docs/operations.md): `event=<event> source=<source>
+    /// detail="…"`. For parts living beside the hub, such as change sources.
+    /// Thread-safe.
+    void log(log_level level, std::string_view event, std::string_view source, std::string_view detail) const;
+
     /// Starts a new epoch (broker::restart): every client gets `resync` and
     /// reloads. For a change source that lost changes it cannot name. `done`
     /// (on the hub's loop; may be empty) gets an error when the broker cannot.

@@ -139,6 +139,8 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         got = await self.notifications(ws, 1)
         self.assertEqual(got[0]["data"]["name"], "after postgresql restarted")
         self.assertEqual(got[0]["seq"], 3)
+        # The lost connection was logged as a structured warning.
+        self.assertRegex(self.server.stderr(), r"level=warn event=source_error source=postgres detail=")
 
     async def test_curl_publishes_over_plain_http(self) -> None:
         ws, _ = await self.connect("?collections=forums,posts")
