@@ -104,6 +104,7 @@ protected:
     }
     void TearDown() override {
         source_.reset();
+        if (!admin_) return;  // SetUp failed before connecting
         drop_slot();
         admin_->exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
     }
