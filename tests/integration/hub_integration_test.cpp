@@ -1,6 +1,7 @@
 // The library end to end: the embedded notify() API and the HTTP API against
 // real WebSocket clients on loopback.
 
+#include "support/eventually.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
 
@@ -12,6 +13,7 @@
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
+using notifier::test::eventually;
 using notifier::test::http_post;
 using notifier::test::test_server;
 using notifier::test::ws_client;
@@ -19,17 +21,6 @@ using notifier::test::ws_client;
 namespace {
 
 std::uint64_t seq_of(const json::object& o) { return o.at("seq").to_number<std::uint64_t>(); }
-
-// Waits for a counter the hub updates on its own thread; bounded.
-template <class F>
-bool eventually(F&& f, std::chrono::milliseconds limit = 10s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f()) return true;
-        std::this_thread::yield();
-    }
-    return f();
-}
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 // metrics registered through the hub. The Python suite checks /metrics
 // against notifierd too (tests/integration/python/test_metrics.py).
 
+#include "support/eventually.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
 
@@ -26,6 +27,7 @@ using namespace std::chrono_literals;
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using notifier::test::http_call;
+using notifier::test::eventually;
 using notifier::test::http_post;
 using notifier::test::test_server;
 using notifier::test::ws_client;
@@ -74,16 +76,6 @@ private:
     std::condition_variable cv_;
     std::vector<std::string> lines_;
 };
-
-template <class F>
-bool eventually(F&& f, std::chrono::milliseconds limit = 10s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f()) return true;
-        std::this_thread::yield();
-    }
-    return f();
-}
 
 notifier::options logged(log_capture& logs, notifier::log_level level = notifier::log_level::debug) {
     notifier::options o;

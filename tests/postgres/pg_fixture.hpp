@@ -3,6 +3,8 @@
 // ctest starts (tests/postgres/pg_scratch, fixture `postgres`), a blocking
 // libpq writer, and a notifier sink that collects what a source emits.
 
+#include "support/collector.hpp"
+
 #include <notifier/source/postgres_source.hpp>
 
 #include <gtest/gtest.h>
@@ -11,10 +13,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -59,33 +59,6 @@ public:
 
 private:
     PGconn* c_;
-};
-
-/// Collects notifications from any thread.
-class collector {
-public:
-    notifier make_notifier() {
-        return notifier([this](notification&& n) {
-            std::lock_guard lock(m_);
-            got_.push_back(std::move(n));
-            cv_.notify_all();
-        });
-    }
-    /// Waits until at least `n` notifications arrived; returns them all.
-    std::vector<notification> wait_for(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-        std::unique_lock lock(m_);
-        cv_.wait_for(lock, timeout, [&] { return got_.size() >= n; });
-        return got_;
-    }
-    std::vector<notification> snapshot() {
-        std::lock_guard lock(m_);
-        return got_;
-    }
-
-private:
-    std::mutex m_;
-    std::condition_variable cv_;
-    std::vector<notification> got_;
 };
 
 /// A fresh database named after the test, with its own slot name.
@@ -145,7 +118,7 @@ protected:
 
     std::string server_, db_, url_;
     std::unique_ptr<pg_writer> admin_;
-    collector sink_;
+    collector sink_{std::chrono::seconds(30)};
     std::unique_ptr<postgres_source> source_;
 };
 

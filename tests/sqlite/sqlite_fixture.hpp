@@ -3,16 +3,16 @@
 // directory, a writer connection, a collector of emitted notifications with
 // deadline-bound waits, and the sqlite3 shell as another process.
 
+#include "support/collector.hpp"
+
 #include <notifier/source/sqlite_source.hpp>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -68,38 +68,6 @@ public:
 
 private:
     sqlite3* db_ = nullptr;
-};
-
-/// Collects what a source emits (through a notifier sink).
-class collector {
-public:
-    notifier make_notifier() {
-        return notifier([this](notification&& n) {
-            std::lock_guard lock(mutex_);
-            got_.push_back(std::move(n));
-            cv_.notify_all();
-        });
-    }
-    /// Waits until at least `n` notifications arrived (or the deadline).
-    std::vector<notification> wait_for(std::size_t n, std::chrono::milliseconds timeout = wait_limit) {
-        std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, timeout, [&] { return got_.size() >= n; });
-        return got_;
-    }
-    /// Everything so far, and forgets it.
-    std::vector<notification> take() {
-        std::lock_guard lock(mutex_);
-        return std::exchange(got_, {});
-    }
-    std::size_t size() {
-        std::lock_guard lock(mutex_);
-        return got_.size();
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::vector<notification> got_;
 };
 
 inline notification make(std::string collection, std::string action, std::optional<std::string> id,
