@@ -16,6 +16,10 @@ namespace notifier {
 std::error_code validate_fields(std::string_view collection, std::string_view action,
                                 std::optional<std::string_view> id, std::optional<std::string_view> data_json) noexcept;
 
+/// Copies the views into a notification, unchecked (callers validated them).
+notification make_notification(std::string_view collection, std::string_view action,
+                               std::optional<std::string_view> id, std::optional<std::string_view> data_json);
+
 /// Validates the views first (nothing is allocated for invalid input), then
 /// builds `out` once.
 std::error_code build_notification(std::string_view collection, std::string_view action,

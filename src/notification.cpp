@@ -47,14 +47,21 @@ std::error_code validate_fields(std::string_view collection, std::string_view ac
     return {};
 }
 
+notification make_notification(std::string_view collection, std::string_view action,
+                               std::optional<std::string_view> id, std::optional<std::string_view> data_json) {
+    notification n;
+    n.collection = collection;
+    n.action = action;
+    if (id) n.id.emplace(*id);
+    if (data_json) n.data.emplace(*data_json);
+    return n;
+}
+
 std::error_code build_notification(std::string_view collection, std::string_view action,
                                    std::optional<std::string_view> id, std::optional<std::string_view> data_json,
                                    notification& out) {
     if (auto ec = validate_fields(collection, action, id, data_json)) return ec;
-    out.collection = collection;
-    out.action = action;
-    if (id) out.id.emplace(*id);
-    if (data_json) out.data.emplace(*data_json);
+    out = make_notification(collection, action, id, data_json);
     return {};
 }
 

@@ -14,12 +14,7 @@ std::error_code notifier::notify(std::string_view collection, std::string_view a
         // (and no allocation) is built on the caller's thread.
         return hub_ ? hub_->submit(collection, action, id, data_json) : make_error_code(errc::stopped);
     }
-    notification n;
-    n.collection = collection;
-    n.action = action;
-    if (id) n.id.emplace(*id);
-    if (data_json) n.data.emplace(*data_json);
-    sink_(std::move(n));
+    sink_(make_notification(collection, action, id, data_json));
     return {};
 }
 

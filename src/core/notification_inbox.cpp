@@ -1,5 +1,7 @@
 #include "core/notification_inbox.hpp"
 
+#include "build_notification.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -71,12 +73,7 @@ void notification_inbox::push(std::string_view collection, std::string_view acti
         }
         slot_misses_.fetch_add(1, std::memory_order_relaxed);
     }
-    notification n;
-    n.collection = collection;
-    n.action = action;
-    if (id) n.id.emplace(*id);
-    if (data) n.data.emplace(*data);
-    push(std::move(n));
+    push(make_notification(collection, action, id, data));
 }
 
 void notification_inbox::push(notification&& n) {
