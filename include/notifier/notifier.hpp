@@ -51,7 +51,8 @@ public:
     /// Validates `batch`, publishes it as one batch and calls `done` (on the
     /// hub's loop) once the broker stored it: see hub::submit_confirmed().
     /// With a sink: hands each notification to the sink, then done({}, 0).
-    /// Returns a validation error (then `done` is not called).
+    /// Returns a validation error (then `done` is not called and `batch` is
+    /// left as it was, so the caller can mend it and try again).
     std::error_code notify_confirmed(std::vector<notification>&& batch, hub::confirm_handler done) const;
     /// Every client resyncs: see hub::resync(). With a sink only: `done`
     /// gets errc::stopped (there is no one to resync).

@@ -3,6 +3,8 @@
 
 #include "source/sqlite_statement.hpp"
 
+#include "core/sql_quote.hpp"
+
 #include <sqlite3.h>
 
 #include <chrono>
@@ -46,9 +48,7 @@ private:
     sqlite3* db_ = nullptr;
 };
 
-/// `name` as an SQL identifier: "name" with inner quotes doubled.
-std::string quote_identifier(std::string_view name);
-/// `s` as an SQL string literal: 'text' with inner quotes doubled.
-std::string quote_literal(std::string_view s);
+using core::quote_identifier;
+using core::quote_literal;
 
 }  // namespace notifier::source

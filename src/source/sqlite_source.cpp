@@ -68,7 +68,7 @@ std::vector<notification> sqlite_source::impl::to_notifications(std::vector<sour
     if (gap || pending_reset) {
         // Rows we never read are gone: every watched collection may have
         // changed in ways we cannot name, so clients reload them.
-        for (const auto& c : collections) batch.push_back(notification{c, std::string(reset_action), {}, {}});
+        for (const auto& c : collections) batch.push_back(reset_notification(c));
     }
     for (auto& r : rows) {
         auto it = collection_of.find(r.table);

@@ -3,7 +3,10 @@
 // database) into notifications, so application code never calls notify()
 // by hand and cannot forget to.
 
+#include <notifier/notification.hpp>
+
 #include <chrono>
+#include <string>
 #include <string_view>
 
 namespace notifier {
@@ -12,6 +15,11 @@ namespace notifier {
 /// knows it lost changes of a collection (e.g. its change log was pruned
 /// while it was not running): "reload this collection".
 inline constexpr std::string_view reset_action = "reset";
+
+/// The `reset_action` notification of one collection.
+inline notification reset_notification(std::string collection) {
+    return notification{std::move(collection), std::string(reset_action), {}, {}};
+}
 
 /// The contract every change source keeps:
 ///

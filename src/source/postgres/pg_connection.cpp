@@ -201,24 +201,4 @@ void pg_connection::try_write_copy(const std::string& bytes) noexcept {
     if (PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size())) == 1) PQflush(conn_);
 }
 
-std::string pg_connection::quote_ident(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out.push_back('"');
-        out.push_back(c);
-    }
-    out.push_back('"');
-    return out;
-}
-
-std::string pg_connection::quote_literal(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'') out.push_back('\'');
-        out.push_back(c);
-    }
-    out.push_back('\'');
-    return out;
-}
-
 }  // namespace notifier::pg

@@ -53,10 +53,6 @@ public:
     bool connected() const noexcept { return conn_ != nullptr; }
     void close() noexcept;
 
-    /// Quotes an identifier / a string literal the way the server does.
-    static std::string quote_ident(const std::string& s);
-    static std::string quote_literal(const std::string& s);
-
 private:
     boost::asio::awaitable<void> wait_readable();
     boost::asio::awaitable<void> wait_writable();

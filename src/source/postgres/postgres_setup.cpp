@@ -1,5 +1,7 @@
 #include "source/postgres/postgres_setup.hpp"
 
+#include "core/sql_quote.hpp"
+
 #include <notifier/notification.hpp>
 
 #include <algorithm>
@@ -36,8 +38,8 @@ table_name split(const std::string& t) {
 }
 
 std::string qualified(const table_name& t) {
-    return t.schema.empty() ? pg_connection::quote_ident(t.name)
-                            : pg_connection::quote_ident(t.schema) + "." + pg_connection::quote_ident(t.name);
+    return t.schema.empty() ? core::quote_identifier(t.name)
+                            : core::quote_identifier(t.schema) + "." + core::quote_identifier(t.name);
 }
 
 std::string table_list(const postgres_source_options& o) {
@@ -78,9 +80,9 @@ void validate(const postgres_source_options& o) {
 
 std::vector<std::string> install_statements(const postgres_source_options& o) {
     validate(o);
-    const std::string pub = pg_connection::quote_ident(o.publication);
-    const std::string lit_pub = pg_connection::quote_literal(o.publication);
-    const std::string lit_slot = pg_connection::quote_literal(o.slot);
+    const std::string pub = core::quote_identifier(o.publication);
+    const std::string lit_pub = core::quote_literal(o.publication);
+    const std::string lit_slot = core::quote_literal(o.slot);
     const std::string tables = table_list(o);
     return {
         "DO $notifier$ BEGIN\n"
@@ -99,8 +101,8 @@ std::vector<std::string> uninstall_statements(const postgres_source_options& o) 
     validate(o);
     return {
         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = " +
-            pg_connection::quote_literal(o.slot),
-        "DROP PUBLICATION IF EXISTS " + pg_connection::quote_ident(o.publication),
+            core::quote_literal(o.slot),
+        "DROP PUBLICATION IF EXISTS " + core::quote_identifier(o.publication),
     };
 }
 

@@ -1,5 +1,6 @@
 #include <notifier/source/postgres_source.hpp>
 
+#include "core/sql_quote.hpp"
 #include "source/postgres/pg_connection.hpp"
 #include "source/postgres/pgoutput_decoder.hpp"
 #include "source/postgres/postgres_setup.hpp"
@@ -211,7 +212,7 @@ struct postgres_source::impl {
                     if (txn_collapsed)
                         txn_collections.insert(t->collection);
                     else
-                        txn.push_back(notification{t->collection, std::string(reset_action), {}, {}});
+                        txn.push_back(reset_notification(t->collection));
                 }
             } else if (auto* cm = std::get_if<pg::commit>(&msg)) {
                 in_txn = false;
@@ -226,7 +227,7 @@ struct postgres_source::impl {
             }
             std::vector<notification> batch;
             if (txn_collapsed) {
-                for (const auto& c : txn_collections) batch.push_back(notification{c, std::string(reset_action), {}, {}});
+                for (const auto& c : txn_collections) batch.push_back(reset_notification(c));
             } else {
                 batch = std::move(txn);
             }
@@ -236,26 +237,30 @@ struct postgres_source::impl {
                 pending.push_back({cm.end_lsn, true, cm.commit_time});
                 return advance();
             }
-            // The server's text forms are valid JSON where we send them as
-            // JSON; should a type ever surprise us, the row goes without data
-            // rather than blocking the stream.
-            for (auto& n : batch) {
-                if (!validate(n)) continue;
-                report("a row of \"" + n.collection + "\" did not encode as valid JSON; sent without data");
-                n.data.reset();
-                n.data_omitted = true;
-            }
             const std::size_t count = batch.size();
+            std::weak_ptr<state> weak = shared_from_this();
+            const auto commit_time = cm.commit_time;
+            auto done = [weak, count, commit_time](std::error_code e, std::uint64_t) {
+                if (auto self = weak.lock())
+                    asio::post(self->ioc, [self, e, count, commit_time] { self->on_published(e, count, commit_time); });
+            };
+            auto ec = n.notify_confirmed(std::move(batch), done);
+            if (ec) {
+                // The server's text forms are valid JSON where we send them
+                // as JSON; should a type ever surprise us, the row goes
+                // without data rather than blocking the stream.
+                for (auto& row : batch) {
+                    if (!validate(row)) continue;
+                    report("a row of \"" + row.collection + "\" did not encode as valid JSON; sent without data");
+                    row.data.reset();
+                    row.data_omitted = true;
+                }
+                ec = n.notify_confirmed(std::move(batch), done);
+            }
+            if (ec) throw std::runtime_error("a change could not be published: " + ec.message());
             pending.push_back({cm.end_lsn, false, cm.commit_time});
             if (oldest_pending_us.load() == 0) oldest_pending_us.store(cm.commit_time);
             in_flight += count;
-            std::weak_ptr<state> weak = shared_from_this();
-            const auto commit_time = cm.commit_time;
-            auto ec = n.notify_confirmed(std::move(batch), [weak, count, commit_time](std::error_code e, std::uint64_t) {
-                if (auto self = weak.lock())
-                    asio::post(self->ioc, [self, e, count, commit_time] { self->on_published(e, count, commit_time); });
-            });
-            if (ec) throw std::runtime_error("a change could not be published: " + ec.message());
         }
 
         // --- the connection ---
@@ -282,9 +287,9 @@ struct postgres_source::impl {
             in_txn = false;
             txn.clear();
             const lsn from = recreated ? 0 : std::max(submitted_end, confirmed);
-            co_await c->start_copy_both("START_REPLICATION SLOT " + pg::pg_connection::quote_ident(o.slot) +
+            co_await c->start_copy_both("START_REPLICATION SLOT " + core::quote_identifier(o.slot) +
                                         " LOGICAL " + pg::format_lsn(from) + " (proto_version '1', publication_names " +
-                                        pg::pg_connection::quote_literal(pg::pg_connection::quote_ident(o.publication)) +
+                                        core::quote_literal(core::quote_identifier(o.publication)) +
                                         ")");
             connected = true;
             reached_stream = true;
@@ -327,7 +332,7 @@ struct postgres_source::impl {
                 asio::post(self->ioc, [self] {
                     std::vector<notification> resets;
                     for (const auto& t : self->tables)
-                        resets.push_back(notification{t.collection, std::string(reset_action), {}, {}});
+                        resets.push_back(reset_notification(t.collection));
                     (void)self->n.notify_confirmed(std::move(resets), nullptr);
                 });
             });
