@@ -32,6 +32,8 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
     receiver rx(o, ws_target, histogram, log);
     latency_histogram first_histogram;
     rx.record_first_client(first_histogram);
+    latency_histogram arrival_histogram;
+    rx.record_arrival(arrival_histogram);
     server_probe probe(o.server_pid);
     std::string err;
 
@@ -158,6 +160,12 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
     r.p99_us = histogram.quantile(0.99);
     r.p999_us = histogram.quantile(0.999);
     r.max_us = histogram.max();
+    r.arrival_samples = arrival_histogram.count();
+    r.arrival_p50_us = arrival_histogram.quantile(0.50);
+    r.arrival_p90_us = arrival_histogram.quantile(0.90);
+    r.arrival_p99_us = arrival_histogram.quantile(0.99);
+    r.arrival_p999_us = arrival_histogram.quantile(0.999);
+    r.arrival_max_us = arrival_histogram.max();
 
     r.server_rss_kib = rss_peak;
     if (server_cpu0 >= 0 && server_cpu1 >= 0) r.server_cpu_s = server_cpu1 - server_cpu0;

@@ -36,6 +36,7 @@ receiver::receiver(const options& opts, const url& target, latency_histogram& hi
     ctx_.buffer.resize(receive_buffer_bytes);
     ctx_.histogram = &histogram;
     ctx_.log = &log;
+    ctx_.realtime_offset = realtime_offset_ns();
     path_ = opts.protocol == protocol_kind::socketio ? "/socket.io/?EIO=4&transport=websocket" : target.target;
 
     std::size_t total = opts.idle > 0 ? std::size_t(opts.idle) : std::size_t(opts.clients) + std::size_t(opts.stalled);

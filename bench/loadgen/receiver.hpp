@@ -49,6 +49,8 @@ public:
     receiver(const options& opts, const url& target, latency_histogram& histogram, const publish_log& log);
     // Also records, per publish index, the latency of the first client to get it.
     void record_first_client(latency_histogram& h) { ctx_.first_histogram = &h; }
+    // Also records publish → kernel receive time of each delivery.
+    void record_arrival(latency_histogram& h) { ctx_.arrival_histogram = &h; }
     receiver(const receiver&) = delete;
     receiver& operator=(const receiver&) = delete;
     ~receiver();

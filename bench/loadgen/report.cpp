@@ -62,6 +62,16 @@ std::string human(double v) {
     return buf;
 }
 
+std::string arrival_json(const report& r) {
+    if (r.arrival_samples == 0) return "null";
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "{\"samples\":%llu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"p999\":%llu,\"max\":%llu}",
+                  (unsigned long long)r.arrival_samples, (unsigned long long)r.arrival_p50_us,
+                  (unsigned long long)r.arrival_p90_us, (unsigned long long)r.arrival_p99_us,
+                  (unsigned long long)r.arrival_p999_us, (unsigned long long)r.arrival_max_us);
+    return buf;
+}
+
 }  // namespace
 
 void print_json(const report& r) {
@@ -76,6 +86,7 @@ void print_json(const report& r) {
         "\"duplicates\":%llu,\"out_of_order\":%llu,\"seq_errors\":%llu,\"unparsed\":%llu,\"resyncs\":%llu,"
         "\"latency_us\":{\"samples\":%llu,\"p50\":%s,\"p90\":%s,\"p99\":%s,\"p999\":%s,\"max\":%s},"
         "\"first_client_latency_us\":{\"p50\":%s,\"p99\":%s},"
+        "\"arrival_latency_us\":%s,"
         "\"clients_closed\":%d,\"client_close_codes\":%s,\"clients_failed\":%d,\"first_client_failure\":%s,"
         "\"stalled\":%d,\"stalled_closed\":%d,\"stalled_close_frames\":%d,\"stalled_close_codes\":%s,"
         "\"stalled_messages\":%llu,"
@@ -92,7 +103,7 @@ void print_json(const report& r) {
         (unsigned long long)r.seq_errors, (unsigned long long)r.unparsed, (unsigned long long)r.resyncs,
         (unsigned long long)r.latency_samples, latv(r.p50_us).c_str(), latv(r.p90_us).c_str(),
         latv(r.p99_us).c_str(), latv(r.p999_us).c_str(), latv(r.max_us).c_str(), latv(r.first_p50_us).c_str(),
-        latv(r.first_p99_us).c_str(), r.clients_closed,
+        latv(r.first_p99_us).c_str(), arrival_json(r).c_str(), r.clients_closed,
         codes_json(r.client_close_codes).c_str(), r.clients_failed,
         r.first_client_failure.empty() ? "null" : json_string(r.first_client_failure).c_str(), r.stalled,
         r.stalled_closed, r.stalled_close_frames, codes_json(r.stalled_close_codes).c_str(),
@@ -146,6 +157,11 @@ void print_summary(const report& r) {
     if (r.latency_samples > 0 && r.mode == "fanout")
         std::fprintf(o, "  first client  p50 %llu  p99 %llu (publish to the first of the clients; the rest is fan-out spread)\n",
                      (unsigned long long)r.first_p50_us, (unsigned long long)r.first_p99_us);
+    if (r.arrival_samples > 0)
+        std::fprintf(o, "  arrival us  p50 %llu  p90 %llu  p99 %llu  p99.9 %llu  max %llu (kernel receive time on the client socket)\n",
+                     (unsigned long long)r.arrival_p50_us, (unsigned long long)r.arrival_p90_us,
+                     (unsigned long long)r.arrival_p99_us, (unsigned long long)r.arrival_p999_us,
+                     (unsigned long long)r.arrival_max_us);
     std::fprintf(o, "  drain       %.2f s\n", r.drain_s);
     if (r.clients_closed > 0 || r.clients_failed > 0) {
         std::fprintf(o, "  clients     %d closed by the server (codes: %s), %d failed\n", r.clients_closed,

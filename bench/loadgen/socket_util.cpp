@@ -30,6 +30,9 @@ int start_connect(const url& target, int rcvbuf, unsigned source_v4) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    // The kernel stamps each segment as it reaches the socket: "arrival"
+    // latency, free of how late this one thread gets around to reading.
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     if (source_v4 != 0 && target.addr.ss_family == AF_INET) {
         // Let connect() pick the port so each source address gets its own
         // ephemeral port range.

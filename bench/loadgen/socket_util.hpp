@@ -17,7 +17,8 @@ long raise_fd_limit();
 // rcvbuf > 0 sets SO_RCVBUF before connect (it must precede the handshake
 // for the window to stay small). source_v4 != 0 binds the local IPv4
 // address first (host byte order), to spread many loopback connections over
-// several source addresses. Returns the fd (connection in progress) or -1
+// several source addresses. SO_TIMESTAMPNS is on: reads carry the kernel's
+// receive time. Returns the fd (connection in progress) or -1
 // with errno set.
 int start_connect(const url& target, int rcvbuf, unsigned source_v4);
 

@@ -245,7 +245,14 @@ void ws_client::on_readable(receive_context& ctx) {
     if (buf.size() < have + min_free_space) buf.resize(have + buf.size());
     if (have) std::memcpy(buf.data(), leftover_.data(), have);
 
-    ssize_t r = recv(fd_, buf.data() + have, buf.size() - have, 0);
+    iovec iov{buf.data() + have, buf.size() - have};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t r = recvmsg(fd_, &msg, 0);
     if (r < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
         if (state_ < state::ready) fail(std::string("recv: ") + std::strerror(errno));
@@ -258,6 +265,17 @@ void ws_client::on_readable(receive_context& ctx) {
         return;
     }
     ctx.now_ns = now_ns();
+    ctx.arrival_ns = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        // TCP reports the newest segment the read consumed: for older
+        // messages in the same read this overstates, never understates.
+        const std::int64_t mono = std::int64_t(ts.tv_sec) * 1'000'000'000ll + std::int64_t(ts.tv_nsec) -
+                                  ctx.realtime_offset;
+        if (mono > 0) ctx.arrival_ns = std::uint64_t(mono);
+    }
     stats_.bytes += std::uint64_t(r);
 
     char* p = buf.data();
@@ -496,6 +514,8 @@ void ws_client::record_delivery(const scanned_fields& f, receive_context& ctx) {
     }
     const std::uint64_t latency_us = f.has_t && ctx.now_ns > f.t ? (ctx.now_ns - f.t) / 1000 : 0;
     if (f.has_t) ctx.histogram->record(latency_us);
+    if (f.has_t && ctx.arrival_histogram && ctx.arrival_ns != 0)
+        ctx.arrival_histogram->record(ctx.arrival_ns > f.t ? (ctx.arrival_ns - f.t) / 1000 : 0);
     if (f.has_t && f.has_n && ctx.first_histogram && f.n < (1ull << 32)) {
         if (f.n >= ctx.first_seen.size()) ctx.first_seen.resize(std::size_t(f.n) * 2 + 1024);
         if (!ctx.first_seen[std::size_t(f.n)]) {

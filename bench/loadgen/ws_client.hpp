@@ -23,7 +23,14 @@ struct receive_context {
     int publishers = 1;
     std::vector<char> buffer;  // the one receive buffer, reused by every read
     std::uint64_t now_ns = 0;  // taken once per read, after recv() returned
+    // Kernel receive time of the newest segment of that read (SO_TIMESTAMPNS,
+    // on CLOCK_MONOTONIC via realtime_offset), 0 if the kernel gave none.
+    std::uint64_t arrival_ns = 0;
+    std::int64_t realtime_offset = 0;
     latency_histogram* histogram = nullptr;
+    // Publish → arrival in the client's socket: the server's part of the
+    // latency, without the time this process took to read.
+    latency_histogram* arrival_histogram = nullptr;
     // Latency of the first client to receive each publish index: the part
     // of the latency spent before fan-out starts (publish, server loop);
     // the rest of "histogram" is the spread of the fan-out and of reading.
