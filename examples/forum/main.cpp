@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
         hub.listen();
         source.start();
         capture = &source;
+        // Unregistered (by its destructor) before the source it reads goes.
+        const auto capture_metrics = hub.add_source_metrics("sqlite", [&source] {
+            const auto s = source.stats();
+            return notifier::source_metrics{s.connected, s.changes, s.errors, s.lag_ms / 1000.0};
+        });
         std::printf("notifier-forum listening on http://%s:%u (database %s)\n", opts.listen_host.c_str(), hub.port(),
                     cfg->db_path.c_str());
         std::fflush(stdout);

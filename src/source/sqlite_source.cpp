@@ -45,6 +45,21 @@ struct sqlite_source::impl {
     std::uint64_t requested = 0;  // sync() calls so far
     std::uint64_t completed = 0;  // sync() calls answered by a complete drain
     std::atomic<std::int64_t> emitted{0};
+    // For stats(): written by the reader thread, read by scrapes.
+    std::atomic<bool> connected{false};
+    std::atomic<std::uint64_t> changes{0};
+    std::atomic<std::uint64_t> errors{0};
+    std::atomic<std::int64_t> waiting_since_ns{0};  // 0: nothing waits
+
+    static std::int64_t steady_ns() noexcept {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    }
+    void note_waiting() noexcept {
+        if (waiting_since_ns.load(std::memory_order_relaxed) == 0)
+            waiting_since_ns.store(steady_ns(), std::memory_order_relaxed);
+    }
 
     void report(std::string_view what) {
         std::string msg = "sqlite_source(" + opts.path + "): " + std::string(what);
@@ -102,8 +117,10 @@ bool sqlite_source::impl::drain() {
         const bool full = rows.size() == page;
         auto batch = to_notifications(rows);
         if (!batch.empty()) {
+            const std::size_t count = batch.size();
             const auto ec = out.notify_batch(std::move(batch));
             if (ec == errc::overloaded || ec == errc::broker_unavailable) {
+                note_waiting();
                 // The same rows again later, fewer at a time: a batch larger
                 // than the hub's inbox would never fit.
                 page = std::max<std::size_t>(1, rows.size() / 2);
@@ -116,6 +133,7 @@ bool sqlite_source::impl::drain() {
                 break;
             }
             if (ec) report("notification refused (" + ec.message() + "); skipped");
+            else changes.fetch_add(count, std::memory_order_relaxed);
         }
         emitted = last;
         pending_reset = false;
@@ -123,6 +141,7 @@ bool sqlite_source::impl::drain() {
         if (!full) break;
     }
     save();
+    waiting_since_ns.store(0, std::memory_order_relaxed);
     return false;
 }
 
@@ -163,6 +182,7 @@ void sqlite_source::impl::run() {
             const auto v = log->data_version();
             const bool look = must_look || woke || v != version;
             version = v;
+            connected.store(true, std::memory_order_relaxed);
             must_look = look && drain();
             failures = 0;
             if (!must_look) {
@@ -173,15 +193,21 @@ void sqlite_source::impl::run() {
         } catch (const source::sqlite_error& e) {
             report(e.what());
             ++failures;
+            errors.fetch_add(1, std::memory_order_relaxed);
             must_look = true;
             // Busy: the connection is fine, another writer held the lock.
             // Anything else: start over with a fresh connection.
-            if (!e.busy()) log.reset();
+            if (!e.busy()) {
+                log.reset();
+                connected.store(false, std::memory_order_relaxed);
+            }
         } catch (const std::exception& e) {
             report(e.what());
             ++failures;
+            errors.fetch_add(1, std::memory_order_relaxed);
             must_look = true;
             log.reset();
+            connected.store(false, std::memory_order_relaxed);
         }
     }
     try {
@@ -190,6 +216,7 @@ void sqlite_source::impl::run() {
         report(std::string("cannot save the position on stop: ") + e.what());
     }
     log.reset();
+    connected.store(false, std::memory_order_relaxed);
 }
 
 sqlite_source::sqlite_source(notifier n, sqlite_source_options opts)
@@ -281,6 +308,17 @@ bool sqlite_source::sync(std::chrono::milliseconds timeout) {
 }
 
 std::int64_t sqlite_source::position() const noexcept { return impl_->emitted.load(); }
+
+sqlite_source_stats sqlite_source::stats() const noexcept {
+    const auto& i = *impl_;
+    sqlite_source_stats s;
+    s.connected = i.connected.load(std::memory_order_relaxed);
+    s.changes = i.changes.load(std::memory_order_relaxed);
+    s.errors = i.errors.load(std::memory_order_relaxed);
+    if (const auto since = i.waiting_since_ns.load(std::memory_order_relaxed); since != 0)
+        s.lag_ms = double(std::max<std::int64_t>(0, impl::steady_ns() - since)) / 1e6;
+    return s;
+}
 
 void sqlite_source::uninstall(const std::string& path) {
     source::sqlite_connection db(path, std::chrono::seconds(5));

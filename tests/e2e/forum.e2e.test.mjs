@@ -111,6 +111,12 @@ describe('forum demo in Chromium', () => {
     await sqlite3(server.dbPath,
       "INSERT INTO posts (forum_id, title, body) SELECT id, 'Shell post', 'via sqlite3' FROM forums WHERE name = 'General chat';");
     await postRow(b, 'Shell post').waitFor({ timeout: LIVE_MS });
+    // The capture reports on /metrics: connected, and every change so far counted.
+    const metrics = await (await fetch(new URL('metrics', server.url))).text();
+    assert.match(metrics, /^notifier_source_up\{source="sqlite"\} 1$/m);
+    const changes = Number(/^notifier_source_changes_total\{source="sqlite"\} (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(changes >= 2, `notifier_source_changes_total: ${changes}`);
+    assert.match(metrics, /^notifier_source_errors_total\{source="sqlite"\} 0$/m);
   });
 
   it('recovers after the server restarts, with what changed meanwhile', async () => {

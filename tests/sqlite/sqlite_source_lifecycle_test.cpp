@@ -3,6 +3,7 @@
 // were lost.
 
 #include "sqlite/sqlite_fixture.hpp"
+#include "support/eventually.hpp"
 #include "support/test_server.hpp"
 
 namespace notifier::test {
@@ -232,6 +233,41 @@ TEST_F(lifecycle, an_invalid_key_is_sent_without_id) {
     EXPECT_EQ(summary(got.take()), (std::vector<std::string>{"users create -", "users create fine"}));
     std::lock_guard lock(errors_mutex_);
     EXPECT_EQ(errors_.size(), 1u);
+}
+
+TEST_F(lifecycle, stats_count_changes_and_errors_and_follow_the_connection) {
+    collector got;
+    sqlite_source s(got.make_notifier(), options());
+    EXPECT_FALSE(s.stats().connected);
+    s.start();
+    ASSERT_TRUE(s.sync(wait_limit));
+    auto st = s.stats();
+    EXPECT_TRUE(st.connected);
+    EXPECT_EQ(st.changes, 0u);
+    EXPECT_EQ(st.errors, 0u);
+
+    db().exec("INSERT INTO items (id) VALUES (1), (2); DELETE FROM items WHERE id = 1");
+    ASSERT_TRUE(s.sync(wait_limit));
+    st = s.stats();
+    EXPECT_EQ(st.changes, 3u);
+    EXPECT_EQ(st.lag_ms, 0.0);
+
+    // The log table disappears under the reader: it reports, counts and
+    // drops its connection, then recovers once the table is back.
+    db().exec("ALTER TABLE _notifier_log RENAME TO _notifier_log_away");
+    ASSERT_TRUE(eventually([&] { return s.stats().errors >= 1 && !s.stats().connected; }));
+    db().exec("ALTER TABLE _notifier_log_away RENAME TO _notifier_log; INSERT INTO items (id) VALUES (3)");
+    ASSERT_TRUE(s.sync(wait_limit));
+    st = s.stats();
+    EXPECT_TRUE(st.connected);
+    EXPECT_EQ(st.changes, 4u);
+    EXPECT_EQ(summary(got.take()),
+              (std::vector<std::string>{"items create 1", "items create 2", "items delete 1", "items create 3"}));
+    std::lock_guard lock(errors_mutex_);
+    ASSERT_FALSE(errors_.empty());
+    EXPECT_NE(errors_.front().find("_notifier_log"), std::string::npos) << errors_.front();
+    s.stop();
+    EXPECT_FALSE(s.stats().connected);
 }
 
 }  // namespace

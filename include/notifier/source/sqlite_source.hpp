@@ -64,6 +64,17 @@ struct sqlite_source_options {
     std::function<void(std::string_view)> on_error;
 };
 
+/// What a running sqlite_source has done (for metrics; see hub::add_source_metrics).
+struct sqlite_source_stats {
+    bool connected = false;     ///< the reader has a working connection to the database
+    std::uint64_t changes = 0;  ///< notifications handed to the hub (resets included)
+    std::uint64_t errors = 0;   ///< failed steps, each retried with backoff (on_error tells which)
+    /// How long committed rows have been waiting since the reader first
+    /// found them and could not hand them over (hub overloaded, errors);
+    /// 0 when caught up.
+    double lag_ms = 0;
+};
+
 /// Change capture for one SQLite database file. Run one source per database
 /// file: the log has a single reader position.
 class sqlite_source final : public change_source {
@@ -84,6 +95,9 @@ public:
 
     /// The id of the last log row handed to the notifier (diagnostics, tests).
     std::int64_t position() const noexcept;
+
+    /// Counters for metrics; thread-safe and cheap (atomics).
+    sqlite_source_stats stats() const noexcept;
 
     /// Drops the triggers and log tables from a database, e.g. when an
     /// application stops using capture. Must not run while a source runs.
