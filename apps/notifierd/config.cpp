@@ -196,8 +196,9 @@ void validate(config& c, const raw_options& r, const option_set& opts) {
             throw config_error("--postgres needs --tables, the tables to watch");
     } else {
         const char* name = c.what == command::postgres_install ? "postgres install" : "postgres uninstall";
-        // uninstall too: the same option set identifies what notifierd owns.
-        if (pg.tables.empty()) throw config_error(std::string(name) + " needs --tables");
+        // Dropping the slot and the publication needs only their names.
+        if (pg.tables.empty() && c.what == command::postgres_install)
+            throw config_error(std::string(name) + " needs --tables");
         if (pg.url.empty()) throw config_error(std::string(name) + " needs --postgres");
     }
 }

@@ -97,7 +97,8 @@ public:
     /// Creates the publication (or sets its tables) and the slot; idempotent.
     /// Throws std::runtime_error with the server's message.
     static void install(const postgres_source_options& opts);
-    /// Drops the slot and the publication if present; idempotent.
+    /// Drops the slot and the publication if present; idempotent. Needs only
+    /// conninfo, slot and publication (tables may be empty).
     static void uninstall(const postgres_source_options& opts);
 
 private:

@@ -57,13 +57,17 @@ constexpr const char* install_hint =
 
 }  // namespace
 
-void validate(const postgres_source_options& o) {
+void validate_names(const postgres_source_options& o) {
     if (o.conninfo.empty()) throw std::invalid_argument("postgres: no connection string");
-    if (o.tables.empty()) throw std::invalid_argument("postgres: no table to watch");
     if (!is_word(o.slot, true))
         throw std::invalid_argument("postgres: slot name \"" + o.slot + "\" must be 1-63 of [a-z0-9_]");
     if (!is_word(o.publication, true))
         throw std::invalid_argument("postgres: publication name \"" + o.publication + "\" must be 1-63 of [a-z0-9_]");
+}
+
+void validate(const postgres_source_options& o) {
+    if (o.tables.empty()) throw std::invalid_argument("postgres: no table to watch");
+    validate_names(o);
     std::set<std::string> names;
     for (const auto& t : o.tables) {
         const auto parts = split(t);
@@ -98,7 +102,7 @@ std::vector<std::string> install_statements(const postgres_source_options& o) {
 }
 
 std::vector<std::string> uninstall_statements(const postgres_source_options& o) {
-    validate(o);
+    validate_names(o);
     return {
         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = " +
             core::quote_literal(o.slot),

@@ -19,6 +19,8 @@ namespace notifier::pg {
 /// publication name PostgreSQL would refuse, a table name that is not
 /// `[schema.]name` of [A-Za-z0-9_] or two tables with the same name.
 void validate(const postgres_source_options& o);
+/// What uninstall needs: the conninfo, the slot and the publication names.
+void validate_names(const postgres_source_options& o);
 
 /// The statements install() runs, in order (each on its own: a slot cannot
 /// be created in a transaction that wrote).

@@ -359,9 +359,20 @@ class PostgresCommandTest(ConfigTestCase):
         r = self.run_notifierd("postgres", "install", "--tables", "forums", "--print")
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("needs --postgres", r.stderr)
-        r = self.run_notifierd("postgres", "uninstall", "--postgres", "postgresql://127.0.0.1:1/none", "--print")
+        r = self.run_notifierd("postgres", "uninstall", "--tables", "forums", "--print")
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("postgres uninstall needs --tables", r.stderr)
+        self.assertIn("postgres uninstall needs --postgres", r.stderr)
+
+    def test_uninstall_needs_only_the_database_and_the_names(self):
+        r = self.run_notifierd("postgres", "uninstall", "--postgres", "postgresql://127.0.0.1:1/none",
+                               "--postgres-slot", "app_slot", "--print")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("slot_name = 'app_slot'", r.stdout)
+        self.assertIn('DROP PUBLICATION IF EXISTS "notifier"', r.stdout)
+        r = self.run_notifierd("postgres", "uninstall", "--postgres", "postgresql://127.0.0.1:1/none",
+                               "--postgres-slot", "Bad-Slot", "--print")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("slot", r.stderr)
 
     def test_capture_that_cannot_start_exits_with_1_before_listening(self):
         r = self.run_notifierd("--postgres", "postgresql://nobody@127.0.0.1:1/none", "--tables", "forums",

@@ -76,8 +76,9 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
 
     @classmethod
     def tearDownClass(cls) -> None:
-        subprocess.run([notifierd_path(), "postgres", "uninstall", *cls.flags], check=True, timeout=60,
-                       capture_output=True)
+        # Only the connection and the names are needed to remove it all.
+        subprocess.run([notifierd_path(), "postgres", "uninstall", "--postgres", cls.url, "--postgres-slot", SLOT],
+                       check=True, timeout=60, capture_output=True)
         sql(cls.admin, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
     async def asyncSetUp(self) -> None:
