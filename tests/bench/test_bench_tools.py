@@ -1,0 +1,84 @@
+"""The benchmark tools still measure what docs/benchmarks.md says they do.
+
+notifier-loadgen against a real notifierd (a short paced run): nothing lost,
+every delivery timed twice, and the kernel's arrival time on the client
+socket never later than the moment the load generator read it. cpu_noise: a
+short run that reports every CPU this process may use.
+"""
+
+import json
+import os
+import re
+import subprocess
+import unittest
+
+NOTIFIERD = os.environ["NOTIFIERD"]
+LOADGEN = os.environ["NOTIFIER_LOADGEN"]
+CPU_NOISE = os.environ["CPU_NOISE"]
+
+
+def last_json_line(text: str) -> dict:
+    return json.loads(text.strip().splitlines()[-1])
+
+
+class LoadgenTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.server = subprocess.Popen([NOTIFIERD, "--listen", "127.0.0.1:0", "--log-level", "warn"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.addCleanup(self.stop_server)
+        line = self.server.stdout.readline()
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        self.assertIsNotNone(m, line)
+        self.port = int(m.group(1))
+
+    def stop_server(self) -> None:
+        self.server.terminate()
+        self.assertEqual(self.server.wait(timeout=20), 0)
+        self.server.stdout.close()
+
+    def test_a_paced_run_loses_nothing_and_times_every_delivery_twice(self):
+        r = subprocess.run([LOADGEN, "--url", f"ws://127.0.0.1:{self.port}/ws", "--clients", "20",
+                            "--publishers", "2", "--rate", "4000", "--duration", "1", "--quiet",
+                            "--server-pid", str(self.server.pid)],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = last_json_line(r.stdout)
+        self.assertGreater(d["published"], 100, d)
+        self.assertEqual(d["publish_errors"], 0, d)
+        self.assertEqual(d["expected"], d["published"] * 20)
+        self.assertEqual(d["delivered"], d["expected"], d)
+        self.assertEqual((d["lost"], d["duplicates"], d["out_of_order"], d["seq_errors"]), (0, 0, 0, 0), d)
+        read, arrival = d["latency_us"], d["arrival_latency_us"]
+        self.assertEqual(read["samples"], d["delivered"])
+        self.assertIsNotNone(arrival, "the kernel gave no receive timestamps")
+        self.assertEqual(arrival["samples"], d["delivered"])
+        # Each frame reaches the socket before it is read; the clock
+        # conversion may be off by a microsecond or two, not more.
+        for q in ("p50", "p90", "p99", "max"):
+            self.assertLessEqual(arrival[q], read[q] + 2, (q, arrival, read))
+        self.assertGreater(arrival["max"], 0)
+        self.assertGreater(d["server_rss_kib"], 0)
+
+
+class CpuNoiseTest(unittest.TestCase):
+    def test_a_short_run_reports_every_usable_cpu(self):
+        r = subprocess.run([CPU_NOISE, "--seconds", "0.3", "--interval-us", "500"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = last_json_line(r.stdout)
+        self.assertEqual(sorted(c["cpu"] for c in d["cpus"]), sorted(os.sched_getaffinity(0)))
+        for c in d["cpus"]:
+            self.assertGreater(c["median_us"], 0)
+            self.assertGreaterEqual(c["p99_us"], c["median_us"])
+            self.assertGreaterEqual(c["max_us"], c["p99_us"])
+        self.assertEqual(d["windows"], 3)
+        self.assertLessEqual(d["slow_everywhere"], d["windows"])
+
+    def test_bad_arguments_exit_2(self):
+        r = subprocess.run([CPU_NOISE, "--seconds", "-1"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
