@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 
 namespace notifier {
@@ -245,17 +246,27 @@ void hub::impl::schedule_retry() {
     });
 }
 
+namespace {
+
+std::int64_t steady_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
 void hub::impl::on_publications(std::span<const publication_ptr> pubs) {
+    const auto now = steady_ns();
     for (const auto& pub : pubs) {
         fanout_bytes_ += pub->frame.size();
-        fanout_.push_back(pub);
+        fanout_.push_back({pub, now});
     }
     if (fanout_bytes_ > fanout_drop_bytes) return drop_backlog_and_resync();
     if (!fanout_running_) fanout_step();
 }
 
 void hub::impl::drop_backlog_and_resync() {
-    const std::uint64_t newest = fanout_.back()->seq;
+    const std::uint64_t newest = fanout_.back().pub->seq;
     NOTIFIER_LOG_WARN(log, "fanout_backlog_dropped", {"limit_bytes", fanout_drop_bytes}, {"resync_seq", newest});
     resync_all(newest);
 }
@@ -263,6 +274,7 @@ void hub::impl::drop_backlog_and_resync() {
 void hub::impl::resync_all(std::uint64_t seq) {
     fanout_.clear();
     fanout_bytes_ = 0;
+    unflushed_.clear();
     last_dispatched = seq;
     n_last_seq.store(seq, std::memory_order_relaxed);
     for_each_session([&](net::websocket_session& s) { s.resync(epoch, seq); });
@@ -275,13 +287,15 @@ void hub::impl::fanout_step(bool unbounded) {
     std::size_t spent = 0, count = 0;
     std::uint64_t delivered = 0;
     while (!fanout_.empty() && spent < budget) {
-        auto pub = std::move(fanout_.front());
+        auto [pub, received_ns] = std::move(fanout_.front());
         fanout_.pop_front();
         fanout_bytes_ -= pub->frame.size();
         spent += pub->frame.size();
         ++count;
         last_dispatched = pub->seq;
+        const std::uint64_t before = delivered;
         index.match(pub->collection, pub->id, [&](net::websocket_session* s) { delivered += s->deliver(pub); });
+        if (delivered != before) unflushed_.push_back(received_ns);
     }
     // Counted once per step: the per-delivery cost stays one local add.
     counts.published.add(count);
@@ -347,6 +361,7 @@ void hub::impl::flush_dirty() {
     auto list = std::move(dirty_);
     dirty_.clear();
     for (auto* s : list) s->dirty = false;
+    const auto start = steady_ns();
     for (auto* s : list) {
         // A session may leave the hub while an earlier one flushes.
         auto it = sessions_.find(s);
@@ -354,6 +369,10 @@ void hub::impl::flush_dirty() {
         auto keep = it->second;
         keep->flush();
     }
+    const auto end = steady_ns();
+    flush_duration_.record(std::uint64_t(end - start));
+    for (const auto received : unflushed_) fanout_latency_.record(std::uint64_t(std::max<std::int64_t>(0, end - received)));
+    unflushed_.clear();
 }
 
 void hub::impl::begin_stop() {

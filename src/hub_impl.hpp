@@ -7,6 +7,7 @@
 #include <notifier/options.hpp>
 
 #include "core/jwt_verifier.hpp"
+#include "core/duration_histogram.hpp"
 #include "core/loop_counter.hpp"
 #include "core/notification_inbox.hpp"
 #include "core/source_metrics_registry.hpp"
@@ -180,7 +181,17 @@ private:
     std::unordered_map<net::websocket_session*, std::shared_ptr<net::websocket_session>> sessions_;
     std::unordered_set<net::http_session*> http_sessions_;
     std::vector<net::websocket_session*> dirty_;
-    std::deque<publication_ptr> fanout_;
+    /// Publications waiting to be fanned out, with when each reached this
+    /// node (steady clock, ns) for notifier_fanout_latency_seconds.
+    struct waiting_publication {
+        publication_ptr pub;
+        std::int64_t received_ns;
+    };
+    std::deque<waiting_publication> fanout_;
+    /// Arrival times of live publications queued to at least one session
+    /// since the last flush; recorded when that flush ends.
+    std::vector<std::int64_t> unflushed_;
+    core::duration_histogram flush_duration_, fanout_latency_;
     std::size_t fanout_bytes_ = 0;
     bool fanout_running_ = false;
     bool flush_posted_ = false;

@@ -50,6 +50,13 @@ std::string hub::impl::render_metrics() {
     m.family("notifier_publish_requests_total", "POST /publish requests, by HTTP status code of the answer.",
              kind::counter);
     for (const auto& [status, n] : publish_by_status_) m.sample(num(n), {{"code", std::to_string(status)}});
+    const auto& bounds = core::duration_histogram::bounds_seconds;
+    m.histogram("notifier_fanout_latency_seconds",
+                "From a live notification reaching this node to the end of the flush that wrote it to its "
+                "subscribers' sockets.",
+                bounds, fanout_latency_.counts(), fanout_latency_.sum_seconds());
+    m.histogram("notifier_flush_duration_seconds", "Time to write every session with something queued, once.",
+                bounds, flush_duration_.counts(), flush_duration_.sum_seconds());
     m.gauge("notifier_broker_up", "1 while the broker can publish, 0 while it cannot (e.g. Redis unreachable).",
             brk && brk->available() ? 1 : 0);
 

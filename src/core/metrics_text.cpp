@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace notifier::core {
@@ -30,7 +31,9 @@ void metrics_text::family(std::string name, std::string help, kind k) {
     prometheus::MetricFamily f;
     f.name = std::move(name);
     f.help = std::move(help);
-    f.type = k == kind::counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge;
+    f.type = k == kind::counter ? prometheus::MetricType::Counter
+             : k == kind::gauge ? prometheus::MetricType::Gauge
+                                : prometheus::MetricType::Histogram;
     families_.push_back(std::move(f));
 }
 
@@ -42,9 +45,32 @@ void metrics_text::sample(double value, labels l) {
         if (!valid_name(k, false) || k.starts_with("__")) throw std::invalid_argument("invalid label name \"" + k + "\"");
         m.label.push_back({std::move(k), std::move(v)});
     }
+    if (f.type == prometheus::MetricType::Histogram)
+        throw std::logic_error("metrics_text::sample() on a histogram family");
     if (f.type == prometheus::MetricType::Counter) m.counter.value = value;
     else m.gauge.value = value;
     f.metric.push_back(std::move(m));
+}
+
+void metrics_text::histogram(std::string name, std::string help, std::span<const double> upper_bounds,
+                             std::span<const std::uint64_t> counts, double sum) {
+    if (counts.size() != upper_bounds.size() + 1)
+        throw std::invalid_argument("histogram \"" + name + "\": one count per bound and one for +Inf");
+    for (std::size_t i = 1; i < upper_bounds.size(); ++i)
+        if (!(upper_bounds[i - 1] < upper_bounds[i]))
+            throw std::invalid_argument("histogram \"" + name + "\": bounds must increase");
+    family(std::move(name), std::move(help), kind::histogram);
+    prometheus::ClientMetric m;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < upper_bounds.size(); ++i) {
+        cumulative += counts[i];
+        m.histogram.bucket.push_back({cumulative, upper_bounds[i]});
+    }
+    cumulative += counts.back();
+    m.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+    m.histogram.sample_count = cumulative;
+    m.histogram.sample_sum = sum;
+    families_.back().metric.push_back(std::move(m));
 }
 
 void metrics_text::counter(std::string name, std::string help, double value) {

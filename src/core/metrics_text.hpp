@@ -5,6 +5,8 @@
 
 #include <prometheus/metric_family.h>
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,7 +17,7 @@ namespace notifier::core {
 class metrics_text {
 public:
     using labels = std::vector<std::pair<std::string, std::string>>;
-    enum class kind { counter, gauge };
+    enum class kind { counter, gauge, histogram };
 
     /// The Content-Type of the output.
     static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -30,6 +32,12 @@ public:
     /// NaN is written "Nan" by prometheus-cpp 1.0.1, which Prometheus
     /// accepts (it parses floats case-insensitively).
     void sample(double value, labels l = {});
+
+    /// A histogram family with one unlabelled sample: bucket counts as
+    /// recorded (not cumulative), one more than `upper_bounds` (the last is
+    /// +Inf), and the sum of the observations.
+    void histogram(std::string name, std::string help, std::span<const double> upper_bounds,
+                   std::span<const std::uint64_t> counts, double sum);
 
     /// A family with one unlabelled sample.
     void counter(std::string name, std::string help, double value);

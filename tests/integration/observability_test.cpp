@@ -309,6 +309,39 @@ TEST(observability, metrics_count_connections_publications_and_deliveries) {
     EXPECT_EQ(server.get().stats().connections_accepted, 7u);
 }
 
+TEST(observability, fanout_latency_and_flush_duration_are_histograms) {
+    test_server server;
+    ws_client a(server.port(), "/ws?collections=x");
+    a.read_json();
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(http_post(server.port(), "/publish", R"({"collection":"x","action":"a"})").first, 202u);
+    // No subscriber: nothing is written, so nothing is timed.
+    EXPECT_EQ(http_post(server.port(), "/publish", R"({"collection":"nobody","action":"a"})").first, 202u);
+    for (int i = 0; i < 4; ++i) a.read_json();
+    const auto m = scrape(server.port());
+    EXPECT_NE(m.find("# TYPE notifier_fanout_latency_seconds histogram\n"), std::string::npos) << m;
+    EXPECT_NE(m.find("# TYPE notifier_flush_duration_seconds histogram\n"), std::string::npos) << m;
+    EXPECT_EQ(sample(m, "notifier_fanout_latency_seconds_count"), 4);
+    EXPECT_GT(sample(m, "notifier_fanout_latency_seconds_sum"), 0);
+    EXPECT_GE(sample(m, "notifier_flush_duration_seconds_count"), 1);  // the welcome's and the publications'
+    for (const std::string name : {"notifier_fanout_latency_seconds", "notifier_flush_duration_seconds"}) {
+        // Cumulative buckets: never decreasing, ending at +Inf with the count.
+        std::istringstream in(m);
+        double last = 0;
+        int buckets = 0;
+        for (std::string line; std::getline(in, line);) {
+            if (line.rfind(name + "_bucket{le=", 0) != 0) continue;
+            const double v = std::stod(line.substr(line.rfind(' ') + 1));
+            EXPECT_GE(v, last) << line;
+            last = v;
+            ++buckets;
+        }
+        EXPECT_EQ(buckets, 15) << name;
+        EXPECT_EQ(sample(m, name + "_bucket{le=\"+Inf\"}"), sample(m, name + "_count")) << name;
+        EXPECT_EQ(last, sample(m, name + "_count")) << name;
+    }
+}
+
 TEST(observability, connections_refused_at_the_limit_are_counted) {
     notifier::options o;
     o.max_connections = 1;

@@ -1,10 +1,12 @@
 // The Prometheus text of a scrape, byte for byte, and the checks that keep
-// it valid (names, labels).
+// it valid (names, labels); the duration histogram behind two of its families.
 
+#include "core/duration_histogram.hpp"
 #include "core/metrics_text.hpp"
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <stdexcept>
 
 using notifier::core::metrics_text;
@@ -88,4 +90,48 @@ TEST(metrics_text, sample_before_family_is_a_logic_error) {
 
 TEST(metrics_text, content_type_is_version_0_0_4) {
     EXPECT_EQ(metrics_text::content_type, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+TEST(metrics_text, histograms_are_cumulative_with_count_sum_and_inf) {
+    metrics_text m;
+    const std::array<double, 2> bounds{0.001, 0.01};
+    const std::array<std::uint64_t, 3> counts{3, 2, 1};  // as recorded, +Inf last
+    m.histogram("lat_seconds", "Latency.", bounds, counts, 0.5);
+    const auto s = m.str();
+    EXPECT_NE(s.find("# TYPE lat_seconds histogram\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("\nlat_seconds_bucket{le=\"0.001\"} 3\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("\nlat_seconds_bucket{le=\"0.01\"} 5\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("\nlat_seconds_bucket{le=\"+Inf\"} 6\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("\nlat_seconds_count 6\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("\nlat_seconds_sum 0.5\n"), std::string::npos) << s;
+    EXPECT_EQ(s.find("le=\"+Inf\"", s.find("le=\"+Inf\"") + 1), std::string::npos) << "+Inf twice: " << s;
+}
+
+TEST(metrics_text, histograms_refuse_mismatched_or_unordered_bounds) {
+    metrics_text m;
+    const std::array<double, 2> bounds{0.01, 0.001};
+    const std::array<std::uint64_t, 3> three{0, 0, 0};
+    const std::array<std::uint64_t, 2> two{0, 0};
+    EXPECT_THROW(m.histogram("h", "", bounds, three, 0), std::invalid_argument);
+    const std::array<double, 2> ordered{0.001, 0.01};
+    EXPECT_THROW(m.histogram("h", "", ordered, two, 0), std::invalid_argument);
+    m.histogram("h", "", ordered, three, 0);
+    EXPECT_THROW(m.sample(1), std::logic_error);  // a histogram takes no plain sample
+}
+
+TEST(duration_histogram, each_duration_lands_in_the_first_bucket_that_holds_it) {
+    notifier::core::duration_histogram h;
+    h.record(0);               // le 50 µs
+    h.record(50'000);          // exactly on a bound: that bucket
+    h.record(50'001);          // next one
+    h.record(1'000'000);       // le 1 ms
+    h.record(2'000'000'000);   // above every bound
+    const auto c = h.counts();
+    ASSERT_EQ(c.size(), notifier::core::duration_histogram::bounds_seconds.size() + 1);
+    EXPECT_EQ(c[0], 2u);
+    EXPECT_EQ(c[1], 1u);
+    EXPECT_EQ(c[4], 1u);  // 0.001 s
+    EXPECT_EQ(c.back(), 1u);
+    EXPECT_EQ(h.count(), 5u);
+    EXPECT_DOUBLE_EQ(h.sum_seconds(), (50'000 + 50'001 + 1'000'000 + 2'000'000'000.0) / 1e9);
 }
