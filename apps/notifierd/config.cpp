@@ -5,6 +5,7 @@
 #include "toml_config.hpp"
 
 #include <notifier/options.hpp>
+#include <notifier/version.hpp>
 #ifdef NOTIFIER_WITH_REDIS
 #include <notifier/broker/redis_broker.hpp>
 #endif
@@ -236,6 +237,7 @@ std::optional<config> parse_config(int argc, char** argv, int& exit_code) {
                  "Every option is also a NOTIFIER_* variable and a key of the --config file; "
                  "flag > variable > file > default."};
     app.get_formatter()->column_width(44);
+    app.set_version_flag("--version", std::string("notifierd ") + notifier::version_string);
     declare(app, opts, c, r);
 
     exit_code = 2;

@@ -68,3 +68,4 @@ private:
 }  // namespace notifier
 
 #include <notifier/transaction.hpp>
+#include <notifier/version.hpp>
