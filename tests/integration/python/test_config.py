@@ -292,7 +292,7 @@ class HelpTest(ConfigTestCase):
         options = re.findall(r"^\s+--([a-z][a-z-]+)", text, re.MULTILINE)
         self.assertGreaterEqual(len(options), 27, text)
         for name in options:
-            if name in ("help", "check-config"):
+            if name in ("help", "version", "check-config"):
                 continue
             env = "NOTIFIER_" + name.upper().replace("-", "_")
             with self.subTest(option=name):

@@ -30,10 +30,13 @@ FLOAT = re.compile(r"[+-]?(?:Inf|NaN|Nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
 
 def parse_strict(text: str) -> dict[str, dict]:
     """A strict reader of the text format 0.0.4 as the hub writes it: every
-    family has HELP then TYPE (counter or gauge) before its samples, sample
-    names are the family's, label values use only the three escapes, values
-    are floats, no series repeats, and the text ends with a newline.
-    Returns {family: {"type", "help", "samples": {labels tuple: value}}}."""
+    family has HELP then TYPE (counter, gauge or histogram) before its
+    samples, sample names are the family's (a histogram's: _bucket with an
+    `le` label, _count, _sum), label values use only the three escapes,
+    values are floats, no series repeats, histogram buckets are cumulative up
+    to le="+Inf" = _count, and the text ends with a newline.
+    Returns {family: {"type", "help", "samples": {labels tuple: value}}};
+    a histogram's sample keys start with ("", suffix)."""
     if not text.endswith("\n"):
         raise AssertionError("output does not end with a newline")
     families: dict[str, dict] = {}
@@ -52,14 +55,21 @@ def parse_strict(text: str) -> dict[str, dict]:
             name, _, kind = line[7:].partition(" ")
             if current is None or name != current["name"] or current["type"] is not None:
                 raise AssertionError(f"TYPE without its HELP {where}")
-            if kind not in ("counter", "gauge"):
+            if kind not in ("counter", "gauge", "histogram"):
                 raise AssertionError(f"unexpected type {where}")
             current["type"] = kind
         elif line.startswith("#") or not line:
             raise AssertionError(f"unexpected comment or blank line {where}")
         else:
             m = re.fullmatch(r"([^{ ]+)(?:\{(.*)\})? (\S+)", line)
-            if not m or current is None or current["type"] is None or m.group(1) != current["name"]:
+            if not m or current is None or current["type"] is None:
+                raise AssertionError(f"sample outside its family {where}")
+            suffix = None
+            if current["type"] == "histogram":
+                suffix = m.group(1)[len(current["name"]):]
+                if not m.group(1).startswith(current["name"]) or suffix not in ("_bucket", "_count", "_sum"):
+                    raise AssertionError(f"sample outside its histogram {where}")
+            elif m.group(1) != current["name"]:
                 raise AssertionError(f"sample outside its family {where}")
             labels = []
             rest = m.group(2) or ""
@@ -78,6 +88,10 @@ def parse_strict(text: str) -> dict[str, dict]:
             if not FLOAT.fullmatch(m.group(3)):
                 raise AssertionError(f"bad value {where}")
             key = tuple(sorted(labels))
+            if suffix is not None:
+                if (suffix == "_bucket") != any(k == "le" for k, _ in labels):
+                    raise AssertionError(f"le label on a bucket and only there {where}")
+                key = (("", suffix),) + key
             if key in current["samples"]:
                 raise AssertionError(f"repeated series {where}")
             value = float(m.group(3))
@@ -87,6 +101,14 @@ def parse_strict(text: str) -> dict[str, dict]:
     for name, f in families.items():
         if f["type"] is None:
             raise AssertionError(f"family {name} has no TYPE")
+        if f["type"] == "histogram":
+            buckets = [(float(dict(k)["le"]), v) for k, v in f["samples"].items() if k[0] == ("", "_bucket")]
+            count = f["samples"].get((("", "_count"),))
+            if not buckets or count is None or (("", "_sum"),) not in f["samples"]:
+                raise AssertionError(f"histogram {name} lacks buckets, _count or _sum")
+            values = [v for _, v in sorted(buckets)]
+            if values != sorted(values) or sorted(buckets)[-1] != (float("inf"), count):
+                raise AssertionError(f"histogram {name}: buckets not cumulative up to +Inf = _count")
     return families
 
 
@@ -108,6 +130,8 @@ EXPECTED = {
     "notifier_queued_bytes": "gauge",
     "notifier_fanout_backlog_bytes": "gauge",
     "notifier_pending_notifications": "gauge",
+    "notifier_fanout_latency_seconds": "histogram",
+    "notifier_flush_duration_seconds": "histogram",
     "notifier_publish_requests_total": "counter",
     "notifier_broker_up": "gauge",
     "notifier_source_up": "gauge",
@@ -183,6 +207,10 @@ class FormatTest(MetricsTest):
             self.assertEqual(parsed[base].type, kind)
         published = [x for x in parsed["notifier_published"].samples if x.name == "notifier_published_total"]
         self.assertEqual([x.value for x in published], [1.0])
+        # The one notification reached its subscriber: timed once.
+        timed = [x for x in parsed["notifier_fanout_latency_seconds"].samples
+                 if x.name == "notifier_fanout_latency_seconds_count"]
+        self.assertEqual([x.value for x in timed], [1.0])
 
     async def test_head_answers_headers_only_and_other_methods_405(self):
         res = await self.http("HEAD", "/metrics")
