@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <utility>
 #include <chrono>
 #include <csignal>
 
@@ -221,6 +222,10 @@ void hub::impl::publish_batch(std::shared_ptr<pending_batch> batch) {
     brk->publish(batch->items, [self = shared_from_this(), batch](std::error_code ec, std::uint64_t first) {
         if (!ec) {
             if (batch->done) batch->done({}, first);
+            return;
+        }
+        if (self->stopping_) {  // no retry any more: say so instead of keeping it
+            if (batch->done) batch->done(errc::stopped, 0);
             return;
         }
         // notify() already said yes to these: keep them and try again.
@@ -486,8 +491,36 @@ void hub::log(log_level level, std::string_view event, std::string_view source, 
     if (impl_->log.enabled(level)) impl_->log.write(level, event, {{"source", source}, {"detail", detail}});
 }
 
+namespace {
+
+// Holds a completion handler posted to the loop and calls it exactly once:
+// by whoever take()s it, or with errc::stopped when the posted work is
+// destroyed unrun (the loop stopped first).
+template <class... Rest>
+class answer_once {
+public:
+    using handler = std::function<void(std::error_code, Rest...)>;
+    explicit answer_once(handler f) : f_(std::move(f)) {}
+    answer_once(answer_once&& o) noexcept : f_(std::exchange(o.f_, nullptr)) {}
+    answer_once& operator=(answer_once&&) = delete;
+    ~answer_once() {
+        if (f_) f_(errc::stopped, Rest()...);
+    }
+    handler take() noexcept { return std::exchange(f_, nullptr); }
+
+private:
+    handler f_;
+};
+
+}  // namespace
+
 void hub::resync(std::function<void(std::error_code)> done) {
-    asio::post(*impl_->ioc, [self = impl_, done = std::move(done)]() mutable {
+    if (impl_->inbox_closed()) {  // stopping or stopped: the loop may never run this
+        if (done) done(errc::stopped);
+        return;
+    }
+    asio::post(*impl_->ioc, [self = impl_, answer = answer_once<>(std::move(done))]() mutable {
+        auto done = answer.take();
         if (self->stopping()) {
             if (done) done(errc::stopped);
             return;
@@ -497,8 +530,13 @@ void hub::resync(std::function<void(std::error_code)> done) {
 }
 
 void hub::submit_confirmed(std::vector<notification>&& batch, confirm_handler done) {
-    asio::post(*impl_->ioc, [self = impl_, batch = std::move(batch), done = std::move(done)]() mutable {
-        self->submit_confirmed(std::move(batch), std::move(done));
+    if (impl_->inbox_closed()) {  // stopping or stopped: the loop may never run this
+        if (done) done(errc::stopped, 0);
+        return;
+    }
+    asio::post(*impl_->ioc, [self = impl_, batch = std::move(batch),
+                             answer = answer_once<std::uint64_t>(std::move(done))]() mutable {
+        self->submit_confirmed(std::move(batch), answer.take());
     });
 }
 

@@ -77,6 +77,8 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
                            std::optional<std::string_view> data_json);
     /// Refuses further submit() calls (any thread).
     void close_inbox();
+    /// True once stop() began: submit() refuses, posted work may never run.
+    bool inbox_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
     /// Destroys I/O objects, then the io_context with any handler still
     /// queued (they hold references to this object). Idempotent.
     void shutdown();

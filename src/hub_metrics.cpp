@@ -29,7 +29,8 @@ std::string hub::impl::render_metrics() {
               num(counts.ws_opened.get()));
     m.family("notifier_websocket_closed_total",
              "WebSocket sessions ended, by the close code sent or echoed (1006: no close handshake).", kind::counter);
-    for (const auto& [code, n] : closes_by_code_) m.sample(num(n), {{"code", std::to_string(code)}});
+    for (const auto& [code, n] : closes_by_code_)
+        m.sample(num(n), {{"code", code == 0 ? std::string("other") : std::to_string(code)}});
     m.counter("notifier_slow_consumer_closes_total", "Sessions closed with 4008 because their queue was full.",
               num(counts.slow_consumers.get()));
     m.counter("notifier_auth_failures_total",

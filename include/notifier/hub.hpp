@@ -81,9 +81,10 @@ public:
     /// Publishes validated notifications as one batch and calls `done` on the
     /// hub's loop once the broker has stored them, with the first seq. Failed
     /// broker publishes are retried in order, so `done` gets an error only
-    /// when the hub stops first (errc::stopped). For change sources that
-    /// confirm to their database only what is published. Unbounded: the
-    /// caller limits what it has in flight.
+    /// when the hub stops first (errc::stopped): once stop() has begun,
+    /// `done` is called at once on the caller's thread. `done` is called
+    /// exactly once. For change sources that confirm to their database only
+    /// what is published. Unbounded: the caller limits what it has in flight.
     void submit_confirmed(std::vector<notification>&& batch, confirm_handler done);
 
     /// Writes one line in the hub's log (format and level filter as the hub's
@@ -94,7 +95,8 @@ public:
 
     /// Starts a new epoch (broker::restart): every client gets `resync` and
     /// reloads. For a change source that lost changes it cannot name. `done`
-    /// (on the hub's loop; may be empty) gets an error when the broker cannot.
+    /// (on the hub's loop; may be empty) gets an error when the broker cannot,
+    /// and errc::stopped at once, on the caller's thread, once stop() began.
     void resync(std::function<void(std::error_code)> done);
 
     struct impl;

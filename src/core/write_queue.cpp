@@ -24,6 +24,7 @@ std::size_t write_queue::gather(std::span<std::string_view> out) const noexcept 
 
 void write_queue::consume(std::size_t n) noexcept {
     bytes_ -= n;
+    pinned_bytes_ -= n < pinned_bytes_ ? n : pinned_bytes_;
     while (n > 0 && head_ < items_.size()) {
         auto& it = items_[head_];
         const std::size_t left = it.bytes.size() - offset_;
@@ -43,7 +44,13 @@ void write_queue::consume(std::size_t n) noexcept {
 }
 
 void write_queue::drop_unstarted() noexcept {
-    const std::size_t keep = head_ + (offset_ > 0 ? 1 : 0);
+    std::size_t keep = head_;
+    std::size_t kept_bytes = 0;
+    // The partially written frame, then whatever the pinned bytes reach into.
+    while (keep < items_.size() && ((keep == head_ && offset_ > 0) || kept_bytes < pinned_bytes_)) {
+        kept_bytes += items_[keep].bytes.size() - (keep == head_ ? offset_ : 0);
+        ++keep;
+    }
     for (std::size_t i = keep; i < items_.size(); ++i) bytes_ -= items_[i].bytes.size();
     items_.resize(keep < items_.size() ? keep : items_.size());
     if (head_ == items_.size()) {

@@ -23,8 +23,13 @@ public:
     void consume(std::size_t n) noexcept;
 
     /// Drops every frame not yet started; a partially written frame stays,
-    /// since the peer must receive it whole before anything else.
+    /// since the peer must receive it whole before anything else, and so
+    /// do pinned frames.
     void drop_unstarted() noexcept;
+
+    /// Pins every frame queued now: drop_unstarted() keeps them (a
+    /// handshake response and welcome the peer must get before a close).
+    void pin_queued() noexcept { pinned_bytes_ = bytes_; }
 
     bool empty() const noexcept { return head_ == items_.size(); }
     std::size_t bytes() const noexcept { return bytes_; }
@@ -41,6 +46,7 @@ private:
     std::size_t head_ = 0;    // first unwritten item
     std::size_t offset_ = 0;  // bytes of items_[head_] already written
     std::size_t bytes_ = 0;   // unwritten bytes in total
+    std::size_t pinned_bytes_ = 0;  // unwritten bytes at the front that drop_unstarted() keeps
 };
 
 }  // namespace notifier::core

@@ -10,6 +10,8 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <iterator>
+#include <limits>
 #include <array>
 
 namespace notifier::net {
@@ -55,8 +57,13 @@ void websocket_session::set_slot(std::unique_ptr<connection_slot> slot) { slot_ 
 
 void websocket_session::check_expiry(std::int64_t now) {
     // The same leeway as at connect: a token accepted then is not cut early.
-    if (state_ == state::open && token_exp_ != 0 && now >= token_exp_ + hub_.opts.jwt_leeway.count())
-        close(close_code::token_expired, "token expired");
+    // Saturating: an exp far in the future (clamped to INT64_MAX) never ends.
+    if (state_ != state::open || token_exp_ == 0) return;
+    const std::int64_t leeway = hub_.opts.jwt_leeway.count();
+    const std::int64_t limit = token_exp_ > std::numeric_limits<std::int64_t>::max() - leeway
+                                   ? std::numeric_limits<std::int64_t>::max()
+                                   : token_exp_ + leeway;
+    if (now >= limit) close(close_code::token_expired, "token expired");
 }
 
 // Token bucket: `max_messages_per_second` with bursts of `message_burst`.
@@ -108,6 +115,9 @@ void websocket_session::start(std::string handshake_response, std::string leftov
 void websocket_session::go_live() {
     if (state_ != state::starting) return;
     state_ = state::open;
+    // The 101 response and the welcome reach the client even if what it sent
+    // along closes the connection at once.
+    queue_.pin_queued();
     if (!leftover_.empty()) {
         std::string data = std::move(leftover_);
         process(std::span<char>(data.data(), data.size()));
@@ -328,6 +338,9 @@ bool websocket_session::on_event(const core::ws_event& ev) {
                 push_owned(ev.code == 1005 ? core::make_frame(core::ws_opcode::close, {})
                                            : core::make_close_frame(ev.code, {}));
                 close_sent_ = true;
+                // A peer that closes and then stops reading must not keep
+                // its connection: the answer gets close_timeout to leave.
+                arm_close_timer();
             }
             flush();
             return false;
@@ -404,9 +417,18 @@ void websocket_session::subscribe(const std::vector<std::string>& entries) {
             return;
         }
     }
-    std::vector<std::string> next = implicit_all_ ? std::vector<std::string>{} : topics_;
-    for (const auto& e : entries)
-        if (!std::binary_search(next.begin(), next.end(), e)) next.insert(std::upper_bound(next.begin(), next.end(), e), e);
+    // Sorted union in O(n log n): a frame of thousands of names must not
+    // hold the loop (inserting one by one into the sorted set was quadratic).
+    std::vector<std::string> added(entries);
+    std::sort(added.begin(), added.end());
+    added.erase(std::unique(added.begin(), added.end()), added.end());
+    std::vector<std::string> next;
+    if (implicit_all_) {
+        next = std::move(added);
+    } else {
+        next.reserve(topics_.size() + added.size());
+        std::set_union(topics_.begin(), topics_.end(), added.begin(), added.end(), std::back_inserter(next));
+    }
     if (next.size() > hub_.opts.max_subscriptions) {
         push_json(core::encode_error("too_many_subscriptions",
                                      "at most " + std::to_string(hub_.opts.max_subscriptions) +
@@ -450,11 +472,15 @@ void websocket_session::close(close_code code, std::string_view reason) {
     if (slow) queue_.drop_unstarted();
     push_owned(core::make_close_frame(static_cast<std::uint16_t>(code), reason));
     close_sent_ = true;
+    arm_close_timer();
+    hub_.mark_dirty(this);
+}
+
+void websocket_session::arm_close_timer() {
     close_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), hub_.opts.close_timeout);
     close_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
-        if (!ec) self->terminate();
+        if (!ec) self->terminate("close timeout");
     });
-    hub_.mark_dirty(this);
 }
 
 void websocket_session::resync(std::string_view epoch, std::uint64_t seq) {
@@ -481,7 +507,8 @@ void websocket_session::terminate(std::string_view why) {
     state_ = state::dead;
     // 1006: the code RFC 6455 (section 7.1.5) reserves for "no close frame".
     const std::uint16_t code = close_code_ ? close_code_ : 1006;
-    hub_.count_close(code);
+    // Codes a client picks (3000-4999) are one series: it must not grow /metrics.
+    hub_.count_close(!closed_by_server_ && code >= 3000 ? 0 : code);
     NOTIFIER_LOG_DEBUG(hub_.log, "ws_close", {"session", id_}, {"code", code},
                        {"reason", close_code_ ? std::string_view(close_reason_) : why},
                        {"by", close_code_ == 0 ? "none" : closed_by_server_ ? "server" : "client"});

@@ -68,6 +68,8 @@ public:
     bool dirty = false;  // owned by hub::impl::mark_dirty
 
 private:
+    /// Closing: terminate unless the connection is gone within close_timeout.
+    void arm_close_timer();
     enum class state { starting, open, closing, dead };
 
     bool push_frame(std::string frame);  // false: closed as slow consumer

@@ -22,6 +22,31 @@ namespace {
 
 std::uint64_t seq_of(const json::object& o) { return o.at("seq").to_number<std::uint64_t>(); }
 
+namespace asio = boost::asio;
+
+std::string upgrade_request(const std::string& target = "/ws") {
+    return "GET " + target + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+}
+
+// A masked client frame (mask key 0, so the payload reads as is), < 126 bytes.
+std::string client_frame(unsigned opcode, const std::string& payload) {
+    std::string f;
+    f.push_back(static_cast<char>(0x80 | opcode));
+    f.push_back(static_cast<char>(0x80 | payload.size()));
+    f.append(4, '\0');
+    return f + payload;
+}
+
+// Everything the server sends until it closes the connection.
+std::string read_to_eof(asio::ip::tcp::socket& s) {
+    std::string got;
+    boost::system::error_code ec;
+    char buf[4096];
+    for (std::size_t n; (n = s.read_some(asio::buffer(buf), ec)), !ec;) got.append(buf, n);
+    return got;
+}
+
 }  // namespace
 
 TEST(hub_integration, embedded_notify_reaches_client_with_exact_json) {
@@ -265,4 +290,98 @@ TEST(hub_integration, app_routes_answer_next_to_the_hub_even_from_another_thread
     // The hub's own routes are not overridable.
     EXPECT_EQ(notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/healthz").first, 200u);
     for (auto& w : workers) w.join();
+}
+
+TEST(hub_integration, a_close_sent_with_the_upgrade_request_still_gets_101_and_welcome_first) {
+    test_server server;
+    asio::io_context ioc;
+    asio::ip::tcp::socket s(ioc);
+    s.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+    asio::write(s, asio::buffer(upgrade_request() + client_frame(0x8, std::string("\x03\xe8", 2))));
+    const auto got = read_to_eof(s);
+    ASSERT_EQ(got.rfind("HTTP/1.1 101", 0), 0u) << got.substr(0, 40);
+    const auto body = got.substr(got.find("\r\n\r\n") + 4);
+    // The welcome (text frame), then the echo of the close: 0x88, length 2, 1000.
+    ASSERT_GE(body.size(), 6u);
+    EXPECT_EQ(static_cast<unsigned char>(body[0]), 0x81);
+    EXPECT_NE(body.find("\"type\":\"welcome\""), std::string::npos);
+    EXPECT_EQ(body.substr(body.size() - 4), std::string("\x88\x02\x03\xe8", 4));
+}
+
+TEST(hub_integration, a_client_that_closes_and_stops_reading_is_dropped_after_close_timeout) {
+    notifier::options o;
+    o.max_queue_bytes = 64 << 20;  // not a slow consumer: the close must end it
+    o.close_timeout = 1s;
+    o.ping_interval = 0s;
+    test_server server(o);
+    asio::io_context ioc;
+    asio::ip::tcp::socket s(ioc);
+    s.open(asio::ip::tcp::v4());
+    s.set_option(asio::socket_base::receive_buffer_size(4096));
+    s.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+    asio::write(s, asio::buffer(upgrade_request()));
+    ASSERT_TRUE(eventually([&] { return server.get().stats().sessions == 1; }));
+    auto n = server.make_notifier();
+    const std::string data = "{\"pad\":\"" + std::string(5000, 'x') + "\"}";
+    for (int i = 0; i < 2000; ++i) ASSERT_FALSE(n.notify("big", "create", std::int64_t{i}, data));  // ~10 MB
+    ASSERT_TRUE(eventually([&] { return server.get().stats().deliveries >= 2000; }));
+    // Its kernel buffers are full; it closes and never reads again.
+    asio::write(s, asio::buffer(client_frame(0x8, std::string("\x03\xe8", 2))));
+    EXPECT_TRUE(eventually([&] { return server.get().stats().sessions == 0; }, 10s));
+}
+
+TEST(hub_integration, thousands_of_names_in_one_subscribe_are_merged_or_refused_as_a_whole) {
+    notifier::options o;
+    o.max_subscriptions = 5000;
+    test_server server(o);
+    ws_client c(server.port(), "/ws?collections=m00002");
+    c.read_json();
+    auto names = [](int from, int count) {  // descending: each would go to the front
+        std::string list;
+        for (int i = from + count - 1; i >= from; --i) {
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "\"m%05d\"", i);
+            list += (list.empty() ? "" : ",") + std::string(buf);
+        }
+        return list;
+    };
+    c.send(R"({"type":"subscribe","collections":[)" + names(0, 4999) + "]}");  // m00002 already there
+    auto r = c.read_json();
+    ASSERT_EQ(r.at("type"), "subscribed");
+    const auto& set = r.at("collections").as_array();
+    ASSERT_EQ(set.size(), 4999u);
+    EXPECT_EQ(set.front(), "m00000");
+    EXPECT_EQ(set.back(), "m04998");
+    EXPECT_TRUE(std::is_sorted(set.begin(), set.end(),
+                               [](const json::value& a, const json::value& b) { return a.as_string() < b.as_string(); }));
+    c.send(R"({"type":"subscribe","collections":[)" + names(4999, 2) + "]}");  // one too many
+    auto refused = c.read_json();
+    EXPECT_EQ(refused.at("code"), "too_many_subscriptions");
+    // Nothing of the refused frame was applied.
+    auto n = server.make_notifier();
+    ASSERT_FALSE(n.notify("m05000", "a"));
+    ASSERT_FALSE(n.notify("m04998", "a"));
+    EXPECT_EQ(c.read_json().at("collection"), "m04998");
+}
+
+TEST(hub_integration, confirmed_work_after_stop_is_answered_stopped_at_once) {
+    test_server server;
+    server.stop();
+    int confirms = 0, resyncs = 0;
+    std::error_code confirm_ec, resync_ec;
+    std::vector<notifier::notification> batch(1);
+    batch[0].collection = "c";
+    batch[0].action = "a";
+    server.get().submit_confirmed(std::move(batch), [&](std::error_code ec, std::uint64_t) {
+        ++confirms;
+        confirm_ec = ec;
+    });
+    server.get().resync([&](std::error_code ec) {
+        ++resyncs;
+        resync_ec = ec;
+    });
+    EXPECT_EQ(confirms, 1);
+    EXPECT_EQ(confirm_ec, notifier::errc::stopped);
+    EXPECT_EQ(resyncs, 1);
+    EXPECT_EQ(resync_ec, notifier::errc::stopped);
 }

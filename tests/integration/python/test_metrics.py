@@ -270,6 +270,17 @@ class CountersTest(MetricsTest):
             "notifier_subscriptions": -2,
         })
 
+        # A code the client picks from the application range is echoed but
+        # counted as "other": clients cannot add series to /metrics.
+        await b.close(code=4321)
+        self.assertEqual(b.close_code, 4321)
+        s4 = await self.scrape()
+        await self.assert_delta(s3, s4, {
+            ("notifier_websocket_closed_total", "code", "other"): 1,
+            "notifier_websocket_sessions": -1,
+        })
+        self.assertNotIn((("code", "4321"),), s4.families["notifier_websocket_closed_total"]["samples"])
+
     async def test_publish_requests_by_status(self):
         s0 = await self.scrape()
         await self.publish(notification("x"))

@@ -625,11 +625,14 @@ class Hs256SubscriberTest(SecurityTestCase):
         await refreshed.send(json.dumps({"type": "auth", "token": self.sign(later)}))
         self.assertEqual(await recv_json(refreshed), {"type": "authenticated", "exp": later["exp"]})
         unlimited, _ = await self.connect_token(self.token(["forums"], exp_in=None))
+        # Beyond int64: held as "never" (adding the leeway must not wrap around).
+        far, _ = await self.connect_token(self.token(["forums"], exp=10**19, exp_in=None))
         code, reason = await wait_closed(expiring, timeout=10)
         self.assertEqual((code, reason), (4001, "token expired"))
         # Checked on the same timer tick: the others would be gone as well.
         await self.ping_pong(refreshed)
         await self.ping_pong(unlimited)
+        await self.ping_pong(far)
 
     # --- publishers ---
 
