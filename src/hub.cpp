@@ -219,7 +219,10 @@ void hub::impl::submit_confirmed(std::vector<notification>&& items, confirm_hand
 }
 
 void hub::impl::publish_batch(std::shared_ptr<pending_batch> batch) {
+    ++publishes_in_flight_;
     brk->publish(batch->items, [self = shared_from_this(), batch](std::error_code ec, std::uint64_t first) {
+        --self->publishes_in_flight_;
+        if (self->stopping_) self->maybe_finish_stop();
         if (!ec) {
             if (batch->done) batch->done({}, first);
             return;
@@ -346,7 +349,7 @@ void hub::impl::remove_session(net::websocket_session* s) {
     }
     sessions_.erase(s);
     n_sessions.store(sessions_.size(), std::memory_order_relaxed);
-    if (stopping_ && sessions_.empty()) finish_stop();
+    if (stopping_) maybe_finish_stop();
 }
 
 void hub::impl::mark_dirty(net::websocket_session* s) {
@@ -387,13 +390,24 @@ void hub::impl::begin_stop() {
     // ahead of their close frames.
     draining_.clear();
     inbox_.drain(draining_, static_cast<std::size_t>(-1));
+    // The broker is stopped only once every publish is answered (or at the
+    // stop deadline): a networked broker may still hold them unsent.
     for (auto& b : retry_) {  // last chance; failures are reported by the broker
-        brk->publish(b->items, [b](std::error_code ec, std::uint64_t first) {
+        ++publishes_in_flight_;
+        brk->publish(b->items, [self = shared_from_this(), b](std::error_code ec, std::uint64_t first) {
             if (b->done) b->done(ec ? std::error_code(errc::stopped) : ec, first);
+            --self->publishes_in_flight_;
+            self->maybe_finish_stop();
         });
     }
     retry_.clear();
-    if (!draining_.empty()) brk->publish(draining_, nullptr);
+    if (!draining_.empty()) {
+        ++publishes_in_flight_;
+        brk->publish(draining_, [self = shared_from_this()](std::error_code, std::uint64_t) {
+            --self->publishes_in_flight_;
+            self->maybe_finish_stop();
+        });
+    }
     draining_.clear();
     while (!fanout_.empty()) fanout_step(true);
     stopping_ = true;
@@ -404,14 +418,20 @@ void hub::impl::begin_stop() {
     if (retry_timer_) retry_timer_->cancel();
     if (signals_) signals_->cancel();
     for (auto* h : std::vector<net::http_session*>(http_sessions_.begin(), http_sessions_.end())) h->close();
-    if (sessions_.empty()) return finish_stop();
     for_each_session([](net::websocket_session& s) { s.close(close_code::going_away, "server shutdown"); });
+    if (maybe_finish_stop()) return;
     stop_timer_ = std::make_unique<asio::steady_timer>(*ioc, opts.close_timeout);
     stop_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
         if (ec) return;
         self->for_each_session([](net::websocket_session& s) { s.terminate(); });
         self->finish_stop();
     });
+}
+
+bool hub::impl::maybe_finish_stop() {
+    if (!stopping_ || stopped_ || !sessions_.empty() || publishes_in_flight_ > 0) return stopped_;
+    finish_stop();
+    return true;
 }
 
 void hub::impl::finish_stop() {

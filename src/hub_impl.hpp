@@ -68,6 +68,9 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     void listen();            // any thread, before the loop runs
     void begin_stop();        // graceful stop
     void finish_stop();
+    /// finish_stop() once every session is gone and the broker answered
+    /// every publish; true when stopped.
+    bool maybe_finish_stop();
     bool stopping() const noexcept { return stopping_; }
 
     // --- notify() front door (any thread) ---
@@ -178,6 +181,7 @@ private:
     std::map<std::uint16_t, std::uint64_t> closes_by_code_;
     std::map<unsigned, std::uint64_t> publish_by_status_;
     bool stopped_ = false;
+    std::size_t publishes_in_flight_ = 0;  // broker publishes not yet answered (stop waits for them)
     std::unordered_map<std::string, std::size_t> per_ip_;
     std::unique_ptr<boost::asio::signal_set> signals_;
     std::unordered_map<net::websocket_session*, std::shared_ptr<net::websocket_session>> sessions_;

@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -218,6 +219,11 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     bool reconnect_scheduled = false;
     std::deque<publication_ptr> pending;  // from pub/sub, waiting for a gap to be filled
     bool filling = false;
+    // Epochs this node left through restart(): their messages may still be
+    // in flight on the subscription and must not take the node back.
+    std::deque<std::string> retired;
+    asio::steady_timer catch_up_timer{ioc};
+    bool catch_up_scheduled = false;
     // Publish answers held until this node dispatched them (by last seq);
     // called with true once dispatched, false when the epoch they belong to
     // was lost first.
@@ -272,6 +278,9 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
             return schedule_reconnect();
         }
         ac->data = this;
+        // A Redis that vanishes without closing the connection is noticed
+        // by TCP keepalive instead of never.
+        redisEnableKeepAlive(&ac->c);
         redis::asio_adapter::attach(ioc, ac);
         redisAsyncSetConnectCallback(ac, is_cmd ? &impl::on_cmd_connect : &impl::on_sub_connect);
         redisAsyncSetDisconnectCallback(ac, is_cmd ? &impl::on_cmd_disconnect : &impl::on_sub_disconnect);
@@ -338,7 +347,17 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         const std::string cand = core::random_epoch(), seen = std::to_string(last_seq_);
         command(cmd, {"EVALSHA", publish_sha, "4", k_epoch, k_seq, k_stream, k_channel, maxlen, cand, epoch_, seen},
                 [self = shared_from_this()](redisReply* r) {
-                    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !self->handler) return;
+                    if (!self->handler || self->stopped) return;
+                    if (!r) return;  // connection lost: catch_up() again once reconnected
+                    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+                        // -LOADING after a restart, NOSCRIPT after a flush: what
+                        // this node missed is still unknown, so ask again.
+                        const std::string_view why = r->type == REDIS_REPLY_ERROR ? std::string_view(r->str, r->len)
+                                                                                  : std::string_view("unexpected reply");
+                        self->warn("redis_catch_up_failed", std::string(why) + "; retrying");
+                        if (why.starts_with("NOSCRIPT")) self->load_scripts();
+                        return self->schedule_catch_up();
+                    }
                     const std::string e(str(r->element[0]));
                     const auto seq = num(r->element[1]);
                     if (e != self->epoch_) return self->reset(e, seq);
@@ -347,6 +366,16 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
                     if (!self->pending.empty()) return self->process();
                     if (seq > self->last_seq_) self->fill(self->last_seq_ + 1, seq);
                 });
+    }
+
+    void schedule_catch_up() {
+        if (stopped || catch_up_scheduled) return;
+        catch_up_scheduled = true;
+        catch_up_timer.expires_after(o.reconnect_min);
+        catch_up_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            self->catch_up_scheduled = false;
+            if (!ec && self->cmd_up && self->sub_up) self->catch_up();
+        });
     }
 
     // --- receiving ---
@@ -368,6 +397,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         const auto nl = m.find('\n');
         if (nl == std::string_view::npos) return;
         const std::string_view e = m.substr(0, nl);
+        if (e != epoch_ && std::find(retired.begin(), retired.end(), e) != retired.end()) return;  // left already
         std::size_t p = nl + 1;
         std::vector<publication_ptr> items;
         while (p < m.size()) {
@@ -493,6 +523,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         if (stopped) return;
         stopped = true;
         reconnect_timer.cancel();
+        catch_up_timer.cancel();
         handler = nullptr;
         if (cmd) redisAsyncFree(cmd);  // pending callbacks run with no reply
         if (sub) redisAsyncFree(sub);
@@ -581,8 +612,13 @@ void redis_broker::restart(std::function<void(std::error_code)> done) {
                                       if (done) done(errc::broker_unavailable);
                                       return;
                                   }
-                                  // Our own announcement may still be on its way.
-                                  if (self->handler && self->epoch_ != cand) self->reset(cand, 0);
+                                  // Our own announcement may still be on its way;
+                                  // so may messages of the epoch we leave.
+                                  if (self->handler && self->epoch_ != cand) {
+                                      self->retired.push_back(self->epoch_);
+                                      if (self->retired.size() > 16) self->retired.pop_front();
+                                      self->reset(cand, 0);
+                                  }
                                   if (done) done({});
                               });
     if (!sent && done) done(errc::broker_unavailable);

@@ -2,12 +2,14 @@
 // redis-server started by this test on a free loopback port.
 
 #include <notifier/broker/redis_broker.hpp>
+#include <notifier/hub.hpp>
 
 #include "support/broker_conformance.hpp"
 
 #include <boost/asio/io_context.hpp>
 
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <netinet/in.h>
 #include <signal.h>
@@ -151,4 +153,119 @@ TEST(redis_broker, start_fails_clearly_without_redis) {
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("cannot connect to Redis"), std::string::npos) << e.what();
     }
+}
+
+namespace {
+
+// Runs the loop until `done` holds or `limit` passes; the final verdict.
+template <class F>
+bool pump_until(boost::asio::io_context& ioc, F&& done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < end) {
+        ioc.restart();
+        ioc.run_for(std::chrono::milliseconds(2));
+    }
+    return done();
+}
+
+// A command on a connection of its own, for what a test does to Redis.
+std::string redis_command(const std::string& c) {
+    timeval tv{2, 0};
+    redisContext* ctx = redisConnectWithTimeout("127.0.0.1", redis_environment::port, tv);
+    std::string out = "<error>";
+    if (ctx && !ctx->err) {
+        if (auto* r = static_cast<redisReply*>(redisCommand(ctx, c.c_str()))) {
+            if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) out.assign(r->str, r->len);
+            else if (r->type == REDIS_REPLY_INTEGER) out = std::to_string(r->integer);
+            else if (r->type == REDIS_REPLY_NIL) out = "<nil>";
+            freeReplyObject(r);
+        }
+    }
+    if (ctx) redisFree(ctx);
+    return out;
+}
+
+notifier::redis_options fresh_options() {
+    notifier::redis_options o;
+    o.port = redis_environment::port;
+    o.prefix = "regress" + std::to_string(::getpid()) + "_" + std::to_string(next_prefix++);
+    return o;
+}
+
+std::vector<notifier::notification> one(std::string id) {
+    return {notifier::notification{"c", "update", std::move(id), std::nullopt}};
+}
+
+// available() is true from start(); a publication that came back through
+// the subscription shows both connections really up.
+void warm_up(notifier::redis_broker& b, boost::asio::io_context& ioc, notifier::testing::recording_handler& h) {
+    const auto before = h.all.size();
+    bool answered = false;
+    b.publish(one("warm-up"), [&](std::error_code, std::uint64_t) { answered = true; });
+    ASSERT_TRUE(pump_until(ioc, [&] { return answered && h.all.size() > before; }));
+}
+
+}  // namespace
+
+TEST(redis_broker, messages_of_the_epoch_left_by_restart_do_not_take_the_node_back) {
+    boost::asio::io_context ioc;
+    notifier::redis_broker b(ioc, fresh_options());
+    notifier::testing::recording_handler h;
+    b.start(h);
+    warm_up(b, ioc, h);
+    const std::string old_epoch = b.epoch();
+    int p_calls = 0, q_calls = 0, r_calls = 0;
+    std::error_code q_ec;
+    // P's announcement of the old epoch is still on its way when restart's
+    // answer arrives; Q is the new epoch's first.
+    b.publish(one("P"), [&](std::error_code, std::uint64_t) { ++p_calls; });
+    b.restart([&](std::error_code) { ++r_calls; });
+    b.publish(one("Q"), [&](std::error_code ec, std::uint64_t) {
+        ++q_calls;
+        q_ec = ec;
+    });
+    ASSERT_TRUE(pump_until(ioc, [&] { return p_calls == 1 && q_calls == 1 && r_calls == 1; }));
+    EXPECT_FALSE(q_ec) << "Q was stored, yet its publisher was told: " << q_ec.message();
+    ASSERT_FALSE(h.all.empty());
+    EXPECT_EQ(h.all.back()->id, "Q");
+    EXPECT_EQ(h.all.back()->seq, 1u);  // of the new epoch
+    EXPECT_NE(b.epoch(), old_epoch);
+    for (std::size_t i = 1; i < h.resets.size(); ++i) EXPECT_NE(h.resets[i].first, old_epoch) << "reset #" << i;
+}
+
+TEST(redis_broker, a_failed_catch_up_is_retried_until_the_node_has_what_it_missed) {
+    boost::asio::io_context ioa, iob;
+    const auto o = fresh_options();
+    notifier::redis_broker a(ioa, o), b(iob, o);
+    notifier::testing::recording_handler ha, hb;
+    a.start(ha);
+    b.start(hb);
+    warm_up(a, ioa, ha);  // seq 1
+    warm_up(b, iob, hb);  // seq 2; A has not read it yet
+    ASSERT_TRUE(pump_until(ioa, [&] { return ha.all.size() == 2; }));
+    redis_command("CLIENT KILL TYPE pubsub");  // every subscription drops
+    // B publishes while A's loop does not run: A misses the announcement.
+    int published = 0;
+    b.publish(one("missed"), [&](std::error_code ec, std::uint64_t) { published += ec ? 100 : 1; });
+    ASSERT_TRUE(pump_until(iob, [&] { return published != 0; }));
+    ASSERT_EQ(published, 1);
+    // A's catch-up after resubscribing fails once (as with -LOADING after a
+    // Redis restart): it must ask again, not wait for the next publication.
+    redis_command("SCRIPT FLUSH");
+    EXPECT_TRUE(pump_until(ioa, [&] { return ha.all.size() == 3; }));
+    EXPECT_EQ(a.last_seq(), 3u);
+    ASSERT_EQ(ha.all.size(), 3u);
+    EXPECT_EQ(ha.all.back()->id, "missed");
+}
+
+TEST(redis_broker, what_notify_accepted_before_stop_reaches_redis) {
+    const auto o = fresh_options();
+    notifier::options ho;
+    ho.listen_host = "127.0.0.1";
+    ho.listen_port = 0;
+    notifier::hub hub(ho, notifier::make_redis_broker(o));
+    hub.start();
+    ASSERT_FALSE(hub.submit(notifier::notification{"c", "update", std::string("x"), std::nullopt}));
+    hub.stop();  // returns once the loop ended
+    EXPECT_EQ(redis_command("GET " + o.prefix + ":seq"), "1") << "the accepted notification never reached Redis";
 }
