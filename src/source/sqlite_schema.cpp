@@ -95,12 +95,10 @@ table_shape describe_table(sqlite_connection& db, const std::string& name) {
         }
         std::sort(pk.begin(), pk.end());
         for (auto& [_, c] : pk) s.primary_key.push_back(c);
-        // A WITHOUT ROWID table has no rowid to select.
-        try {
-            db.prepare("SELECT _rowid_ FROM " + quote_identifier(name));
-        } catch (const sqlite_error&) {
-            s.rowid = false;
-        }
+        // From the catalog, not by selecting _rowid_: a column may be named so.
+        auto wr = db.prepare("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1");
+        wr.bind(1, name);
+        if (wr.step() && wr.column_int(0) != 0) s.rowid = false;
         bool pk_index = false;
         auto idx = db.prepare("SELECT name, \"unique\", origin FROM pragma_index_list(?1)");
         idx.bind(1, name);
@@ -164,14 +162,17 @@ std::vector<std::string> trigger_sql(const capture_table& t, std::size_t max_log
     const std::string cap = "DELETE FROM " + log + " WHERE id <= last_insert_rowid() - " +
                             std::to_string(max_log_rows) + ";\n";
     const std::string clear = "DELETE FROM " + scratch + " WHERE tbl = " + lit + ";\n";
+    // Keys are compared byte for byte (COLLATE BINARY): under a NOCASE key
+    // 'abc' and 'ABC' are one row to SQLite but two ids to a client.
     // Rows a REPLACE deleted without firing the DELETE trigger (it fires only
     // with recursive_triggers on, and then removes its row from the scratch).
     const std::string replaced = insert_log + "SELECT " + lit + ", 'delete', s.pk, NULL FROM " + scratch +
                                  " AS s WHERE s.tbl = " + lit + " AND s.pk IS NOT NEW." + k +
-                                 " AND NOT EXISTS (SELECT 1 FROM " + tbl + " WHERE " + k +
-                                 " = s.pk) ORDER BY s.rowid;\n";
+                                 " COLLATE BINARY AND NOT EXISTS (SELECT 1 FROM " + tbl + " WHERE " + k +
+                                 " = s.pk COLLATE BINARY) ORDER BY s.rowid;\n";
     const std::string existed = "EXISTS (SELECT 1 FROM " + scratch + " AS s WHERE s.tbl = " + lit +
-                                " AND s.pk = NEW." + k + ")";
+                                " AND s.pk = NEW." + k + " COLLATE BINARY)";
+    const std::string key_changed = "OLD." + k + " IS NOT NEW." + k + " COLLATE BINARY";
     std::vector<std::string> out;
 
     // BEFORE INSERT: remember the rows this insert may replace. Leftovers of
@@ -193,9 +194,9 @@ std::vector<std::string> trigger_sql(const capture_table& t, std::size_t max_log
                   ");\nEND");
     // A changed key is a delete of the old id and a create of the new one.
     out.push_back("CREATE TRIGGER " + trigger_name(t, "after_update") + " AFTER UPDATE ON " + tbl + " BEGIN\n" +
-                  replaced + insert_log + "SELECT " + lit + ", 'delete', OLD." + k + ", NULL WHERE OLD." + k +
-                  " IS NOT NEW." + k + ";\n" + insert_log + "VALUES (" + lit + ", CASE WHEN OLD." + k +
-                  " IS NOT NEW." + k + " AND NOT " + existed + " THEN 'create' ELSE 'update' END, NEW." + k + ", " +
+                  replaced + insert_log + "SELECT " + lit + ", 'delete', OLD." + k + ", NULL WHERE " + key_changed +
+                  ";\n" + insert_log + "VALUES (" + lit + ", CASE WHEN " + key_changed + " AND NOT " + existed +
+                  " THEN 'create' ELSE 'update' END, NEW." + k + ", " +
                   data_sql(t, "NEW") + ");\n" + clear + cap + "END");
     out.push_back("CREATE TRIGGER " + trigger_name(t, "after_delete") + " AFTER DELETE ON " + tbl + " BEGIN\n" +
                   insert_log + "VALUES (" + lit + ", 'delete', OLD." + k + ", NULL);\nDELETE FROM " + scratch +

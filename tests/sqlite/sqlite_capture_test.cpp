@@ -20,6 +20,8 @@ CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT);
 CREATE TABLE samples (id INTEGER PRIMARY KEY, b BLOB, r REAL);
 CREATE TABLE events (id INTEGER PRIMARY KEY, writer TEXT NOT NULL, txn INTEGER NOT NULL);
 CREATE TABLE forums (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE contacts (email TEXT PRIMARY KEY COLLATE NOCASE, name TEXT);
+CREATE TABLE odd (k TEXT PRIMARY KEY, _rowid_ TEXT) WITHOUT ROWID;
 CREATE TABLE posts (id INTEGER PRIMARY KEY, forum_id INTEGER NOT NULL REFERENCES forums (id) ON DELETE CASCADE,
                     title TEXT NOT NULL);
 )sql";
@@ -41,6 +43,8 @@ protected:
             {"events", "", "", {"writer", "txn"}},
             {"forums", "", "", {"name"}},
             {"posts", "", "", {"forum_id", "title"}},
+            {"contacts", "", "", {"name"}},
+            {"odd", "", "", {"_rowid_"}},
         };
         source_ = std::make_unique<sqlite_source>(collected_.make_notifier(), std::move(o));
         source_->start();
@@ -229,6 +233,31 @@ TEST_P(capture, without_rowid_table) {
                                               "update navy", "delete navy", "delete red"}))
         << describe(got);
     expect_data(got[2], R"({"color":"#e00"})");
+}
+
+TEST_P(capture, a_case_insensitive_key_that_changes_case_is_a_delete_and_a_create) {
+    // One row to SQLite (COLLATE NOCASE), two ids to a client.
+    db().exec("INSERT INTO contacts (email, name) VALUES ('abc', 'A')");
+    db().exec("INSERT OR REPLACE INTO contacts (email, name) VALUES ('ABC', 'B')");
+    db().exec("UPDATE contacts SET email = 'Abc' WHERE email = 'abc'");
+    db().exec("INSERT OR REPLACE INTO contacts (email, name) VALUES ('Abc', 'C')");
+    auto got = emitted();
+    std::vector<std::string> seen;
+    for (auto& n : got) seen.push_back(n.action + " " + n.id.value_or("-"));
+    EXPECT_EQ(seen, (std::vector<std::string>{"create abc", "delete abc", "create ABC", "delete ABC", "create Abc",
+                                              "update Abc"}))
+        << describe(got);
+}
+
+TEST_P(capture, a_without_rowid_table_may_have_a_column_named_rowid) {
+    db().exec("INSERT INTO odd (k, _rowid_) VALUES ('a', 'x')");
+    db().exec("UPDATE odd SET _rowid_ = 'y' WHERE k = 'a'");
+    db().exec("DELETE FROM odd");
+    auto got = emitted();
+    std::vector<std::string> seen;
+    for (auto& n : got) seen.push_back(n.action + " " + n.id.value_or("-"));
+    EXPECT_EQ(seen, (std::vector<std::string>{"create a", "update a", "delete a"})) << describe(got);
+    expect_data(got[1], R"({"_rowid_":"y"})");
 }
 
 TEST_P(capture, changing_the_key_is_a_delete_and_a_create) {
