@@ -154,6 +154,23 @@ TEST(RowEncoder, UpdateLeavesOutUnchangedToastAndDeleteCarriesTheKey) {
     EXPECT_EQ(out[0].data, R"({"id":7})");
 }
 
+TEST(RowEncoder, ARenamedKeyColumnIsFoundByTheRelationsKeyFlags) {
+    // ALTER TABLE forums RENAME COLUMN id TO forum_id: the relation message
+    // has the new name, the names read at connect the old one.
+    auto rel = forums_relation();
+    rel.columns[0].name = "forum_id";
+    bytes d;
+    d.c('D').u(16385, 4).c('K').u(3, 2).text("7").c('n').c('n');
+    std::string error;
+    auto m = decode_message(d.s, error);
+    ASSERT_TRUE(m) << error;
+    std::vector<notification> out;
+    row_encoder(1 << 20).encode(forums, rel, std::get<change>(*m), out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].action, "delete");
+    EXPECT_EQ(out[0].id, "7");
+}
+
 TEST(RowEncoder, AChangedKeyIsADeleteThenACreate) {
     bytes u;
     u.c('U').u(16385, 4).c('K').u(3, 2).text("7").c('n').c('n').c('N').u(3, 2).text("8").text("n").text("b");

@@ -196,6 +196,32 @@ asio::awaitable<void> pg_connection::write_copy(const std::string& bytes) {
     co_await flush();
 }
 
+asio::awaitable<void> pg_connection::end_copy() {
+    for (;;) {
+        const int r = PQputCopyEnd(conn_, nullptr);
+        if (r == 1) break;
+        if (r < 0) fail("cannot end the replication stream");
+        co_await wait_writable();
+    }
+    co_await flush();
+    for (;;) {
+        char* buf = nullptr;
+        const int n = PQgetCopyData(conn_, &buf, 1);
+        if (n > 0) {  // the stream's tail, not wanted any more
+            PQfreemem(buf);
+            continue;
+        }
+        if (n == 0) {
+            co_await wait_readable();
+            if (!PQconsumeInput(conn_)) fail("connection to PostgreSQL lost");
+            continue;
+        }
+        break;  // the server ended the copy as well
+    }
+    while (result_ptr r{PQgetResult(conn_)}) {
+    }
+}
+
 void pg_connection::try_write_copy(const std::string& bytes) noexcept {
     if (!conn_) return;
     if (PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size())) == 1) PQflush(conn_);

@@ -49,6 +49,10 @@ public:
     /// Queues a CopyData message and flushes what the socket takes now,
     /// without waiting (a last word before close()).
     void try_write_copy(const std::string& bytes) noexcept;
+    /// Ends COPY BOTH from this side and reads (discarding) until the server
+    /// ended it too: it has then processed everything sent before, such as
+    /// the last status update.
+    boost::asio::awaitable<void> end_copy();
 
     bool connected() const noexcept { return conn_ != nullptr; }
     void close() noexcept;

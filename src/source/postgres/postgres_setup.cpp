@@ -121,10 +121,16 @@ asio::awaitable<std::vector<watched_table>> prepare(pg_connection& c, const post
     // Tables: schema and primary key from the catalog.
     std::vector<watched_table> tables;
     for (const auto& t : o.tables) {
-        const auto r = co_await c.exec("SELECT n.nspname, c.relname, c.oid::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        const auto r = co_await c.exec("SELECT n.nspname, c.relname, c.oid::text, c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE c.oid = to_regclass($1)",
             params(qualified(split(t))));
         if (r.values.empty()) throw std::runtime_error("table \"" + t + "\" does not exist");
+        // pgoutput names the partition a row went to, not the parent: every
+        // change would be dropped. Refuse instead of watching nothing.
+        if (r.values[0][3] == "p")
+            throw std::runtime_error("table \"" + t + "\" is partitioned: watch its partitions instead (each is a collection)");
+        if (r.values[0][3] != "r")
+            throw std::runtime_error("\"" + t + "\" is not a table (views and foreign tables cannot be watched)");
         watched_table w{*r.values[0][0], *r.values[0][1], *r.values[0][1], {}};
         const auto keys = co_await c.exec("SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
             "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "

@@ -84,6 +84,7 @@ struct postgres_source::impl {
         std::shared_ptr<pg::pg_connection> repl;  // the stream, while connected
         std::shared_ptr<pg::pg_connection> sql;   // setup queries, while connecting
         bool status_writing = false, status_again = false, status_reply = false;
+        bool hub_gone = false;  // a hand-over failed: the hub stopped
 
         // --- any thread ---
         std::atomic<bool> connected{false};
@@ -121,10 +122,16 @@ struct postgres_source::impl {
             cv.notify_all();
         }
 
-        void on_published(std::error_code ec, std::size_t count, std::int64_t commit_time) {
-            if (ec) return;  // the hub stopped: keep the position
+        void on_published(std::error_code ec, std::size_t count, std::int64_t commit_time, std::uint64_t end_lsn) {
+            if (ec) {  // the hub stopped: keep the position
+                hub_gone = true;
+                resume.cancel();
+                return;
+            }
+            // This transaction's entry: with a networked broker answers may
+            // come out of order, and only a published one may be confirmed.
             for (auto& e : pending)
-                if (!e.done) {
+                if (e.end == end_lsn) {
                     e.done = true;
                     break;
                 }
@@ -240,9 +247,12 @@ struct postgres_source::impl {
             const std::size_t count = batch.size();
             std::weak_ptr<state> weak = shared_from_this();
             const auto commit_time = cm.commit_time;
-            auto done = [weak, count, commit_time](std::error_code e, std::uint64_t) {
+            const auto end_lsn = cm.end_lsn;
+            auto done = [weak, count, commit_time, end_lsn](std::error_code e, std::uint64_t) {
                 if (auto self = weak.lock())
-                    asio::post(self->ioc, [self, e, count, commit_time] { self->on_published(e, count, commit_time); });
+                    asio::post(self->ioc, [self, e, count, commit_time, end_lsn] {
+                        self->on_published(e, count, commit_time, end_lsn);
+                    });
             };
             auto ec = n.notify_confirmed(std::move(batch), done);
             if (ec) {
@@ -348,11 +358,13 @@ struct postgres_source::impl {
                     what = e.what();
                 }
                 self->connected = false;
+                // Stopping: stop()'s own work sends the last status on this
+                // connection, then closes it.
+                if (self->stopping) co_return;
                 if (self->repl) self->repl->close();
                 self->repl.reset();
                 if (self->sql) self->sql->close();
                 self->sql.reset();
-                if (self->stopping) co_return;
                 if (std::exchange(self->reached_stream, false)) backoff = self->o.reconnect_min;
                 if (started) {  // set-up failed: start() throws
                     started->set_exception(std::make_exception_ptr(std::runtime_error(what)));
@@ -402,20 +414,43 @@ void postgres_source::stop() {
     std::lock_guard lock(impl_->lifecycle);
     if (!impl_->thread.joinable()) return;
     auto st = impl_->st;
-    asio::post(st->ioc, [st] {
-        st->stopping = true;
-        // Tell the server what is published, best effort and without
-        // waiting: the next start resumes from there.
-        if (st->repl && st->repl->connected()) {
-            const auto msg = pg::encode_status_update(st->received, st->confirmed, pg::pg_now_us(), false);
-            st->repl->try_write_copy(msg);
+    // At once, not in the posted work: the stream loop may hand over
+    // buffered transactions for a long time without yielding.
+    st->stopping = true;
+    asio::co_spawn(st->ioc, [st]() -> asio::awaitable<void> {
+        // What was handed over gets a moment to be published, so that the
+        // position told to the server covers it and the next start does not
+        // repeat it (unless the hub itself is stopping).
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (!st->pending.empty() && !st->hub_gone && std::chrono::steady_clock::now() < deadline) {
+            st->resume.expires_at(deadline);
+            boost::system::error_code ec;
+            co_await st->resume.async_wait(asio::redirect_error(use_awaitable, ec));
+        }
+        st->advance();
+        // Tell the server what is published, then end the stream and wait
+        // (bounded) until the server ended it too: only then has it applied
+        // the position, which the next start resumes from. Closing at once
+        // could lose the update while the server is busy sending.
+        if (auto c = st->repl; c && c->connected()) {
+            asio::steady_timer guard(st->ioc, std::chrono::seconds(2));
+            guard.async_wait([c](const boost::system::error_code& ec) {
+                if (!ec) c->close();
+            });
+            try {
+                co_await c->write_copy(pg::encode_status_update(st->received, st->confirmed, pg::pg_now_us(), false));
+                co_await c->end_copy();
+            } catch (const std::exception&) {
+                // Best effort: the server keeps the last position it applied.
+            }
+            guard.cancel();
         }
         if (st->repl) st->repl->close();
         if (st->sql) st->sql->close();
         st->resume.cancel();
         st->backoff_timer.cancel();
         st->status_timer.cancel();
-    });
+    }, asio::detached);
     impl_->thread.join();
     // Coroutines that were not resumed before the loop ran out of work.
     st->ioc.restart();

@@ -26,17 +26,35 @@ const value* find(const relation& rel, const tuple& t, std::string_view name) {
     return nullptr;
 }
 
+bool has_column(const relation& rel, std::string_view name) {
+    return std::any_of(rel.columns.begin(), rel.columns.end(), [&](const column& c) { return c.name == name; });
+}
+
 /// The key as the notification's id; nullopt when a key column is missing or
-/// NULL, or the result is not a valid id.
+/// NULL, or the result is not a valid id. The key columns are the primary
+/// key's, in key order, as read from the catalog at connect; once a key
+/// column was renamed (the relation message has the new names) they are the
+/// replica identity columns the relation message flags, in column order.
 std::optional<std::string> key_of(const watched_table& table, const relation& rel, const tuple& t) {
     std::string id;
-    for (std::size_t i = 0; i < table.key.size(); ++i) {
-        const value* v = find(rel, t, table.key[i]);
-        if (!v || v->k == value::kind::null) return std::nullopt;
-        if (i) id.push_back(',');
+    std::size_t parts = 0;
+    auto add = [&](const value* v) {
+        if (!v || v->k == value::kind::null) return false;
+        if (parts++) id.push_back(',');
         id.append(v->bytes);
+        return true;
+    };
+    const bool by_name = std::all_of(table.key.begin(), table.key.end(), [&](const std::string& k) { return has_column(rel, k); });
+    if (by_name) {
+        for (const auto& k : table.key)
+            if (!add(find(rel, t, k))) return std::nullopt;
+    } else {
+        for (std::size_t i = 0; i < rel.columns.size(); ++i) {
+            if (!rel.columns[i].key) continue;
+            if (i >= t.size() || t[i].k == value::kind::unchanged_toast || !add(&t[i])) return std::nullopt;
+        }
     }
-    if (!is_valid_id(id)) return std::nullopt;
+    if (parts == 0 || !is_valid_id(id)) return std::nullopt;
     return id;
 }
 
