@@ -131,6 +131,13 @@ publication_ptr entry_to_publication(const redisReply* e) {
 
 using reply_fn = std::function<void(redisReply*)>;
 
+// Commands in flight on a connection and when it last answered, for the
+// broker's watchdog.
+struct command_clock {
+    std::size_t outstanding = 0;
+    std::chrono::steady_clock::time_point last_answer{};
+};
+
 void once_trampoline(redisAsyncContext*, void* r, void* priv) {
     auto* fn = static_cast<reply_fn*>(priv);
     (*fn)(static_cast<redisReply*>(r));
@@ -138,9 +145,15 @@ void once_trampoline(redisAsyncContext*, void* r, void* priv) {
 }
 
 // Sends a command; `fn` gets the reply, or nullptr when the connection went
-// away first. False if it could not even be queued.
-bool command(redisAsyncContext* ac, const std::vector<std::string_view>& args, reply_fn fn) {
+// away first. False if it could not even be queued. `clock` (owned by the
+// broker, which outlives every callback) counts it until answered.
+bool command(redisAsyncContext* ac, const std::vector<std::string_view>& args, reply_fn fn, command_clock& clock) {
     if (!ac) return false;
+    fn = [&clock, fn = std::move(fn)](redisReply* r) {
+        if (clock.outstanding) --clock.outstanding;
+        clock.last_answer = std::chrono::steady_clock::now();
+        fn(r);
+    };
     std::vector<const char*> argv;
     std::vector<std::size_t> lens;
     for (auto a : args) {
@@ -153,6 +166,7 @@ bool command(redisAsyncContext* ac, const std::vector<std::string_view>& args, r
         delete cb;
         return false;
     }
+    if (clock.outstanding++ == 0) clock.last_answer = std::chrono::steady_clock::now();  // the clock starts now
     return true;
 }
 
@@ -197,7 +211,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     std::string publish_sha;
 
     void load_scripts() {
-        command(cmd, {"SCRIPT", "LOAD", publish_script}, [](redisReply*) {});
+        command(cmd, {"SCRIPT", "LOAD", publish_script}, [](redisReply*) {}, cmd_clock);
     }
 
     asio::io_context& ioc;
@@ -222,6 +236,13 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     // Epochs this node left through restart(): their messages may still be
     // in flight on the subscription and must not take the node back.
     std::deque<std::string> retired;
+    // Epochs left, with the last seq dispatched in each: a publish answered
+    // late from one of them is settled at once.
+    std::deque<std::pair<std::string, std::uint64_t>> left;
+    // Redis' seq as last seen by catch_up(): filled up to once pending is through.
+    std::uint64_t known_seq = 0;
+    command_clock cmd_clock;
+    asio::steady_timer watchdog{ioc};
     asio::steady_timer catch_up_timer{ioc};
     bool catch_up_scheduled = false;
     // Publish answers held until this node dispatched them (by last seq);
@@ -264,6 +285,27 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
 
     // --- connections ---
     static impl* of(const redisAsyncContext* ac) { return static_cast<impl*>(ac->data); }
+
+    // A command connection with work outstanding and no answer for
+    // command_timeout is dropped: its callbacks fail and it reconnects.
+    void arm_watchdog() {
+        watchdog.expires_after(std::max<std::chrono::milliseconds>(o.command_timeout / 4, std::chrono::milliseconds(10)));
+        watchdog.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (ec || self->stopped) return;
+            const auto& c = self->cmd_clock;
+            if (self->cmd && c.outstanding > 0 && std::chrono::steady_clock::now() - c.last_answer > self->o.command_timeout) {
+                self->warn("redis_timeout", "Redis did not answer for " + std::to_string(self->o.command_timeout.count()) +
+                                                " ms; reconnecting");
+                auto* ac = self->cmd;
+                self->cmd = nullptr;
+                self->cmd_up = false;
+                redisAsyncFree(ac);  // its callbacks run now with no reply
+                self->cmd_clock = {};
+                self->schedule_reconnect();
+            }
+            self->arm_watchdog();
+        });
+    }
 
     void connect_all() {
         if (stopped) return;
@@ -361,11 +403,12 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
                     const std::string e(str(r->element[0]));
                     const auto seq = num(r->element[1]);
                     if (e != self->epoch_) return self->reset(e, seq);
+                    self->known_seq = std::max(self->known_seq, seq);
                     if (self->filling) return;
                     // A fill lost with the connection leaves `pending` waiting: restart it.
                     if (!self->pending.empty()) return self->process();
                     if (seq > self->last_seq_) self->fill(self->last_seq_ + 1, seq);
-                });
+                }, cmd_clock);
     }
 
     void schedule_catch_up() {
@@ -428,8 +471,11 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
 
     void reset(std::string e, std::uint64_t seq) {
         // Redis lost the history: a new epoch.
+        left.emplace_back(epoch_, last_seq_);
+        if (left.size() > 16) left.pop_front();
         epoch_ = std::move(e);
         last_seq_ = seq;
+        known_seq = seq;
         pending.clear();
         filling = false;
         // Publications numbered in the lost epoch will never be dispatched.
@@ -461,6 +507,8 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
             }
             dispatch(run);
         }
+        // Redis had more than pub/sub brought (seen by catch_up): fetch it.
+        if (pending.empty() && !filling && known_seq > last_seq_) fill(last_seq_ + 1, known_seq);
     }
 
     void dispatch(const std::vector<publication_ptr>& run) {
@@ -505,7 +553,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
                 self->release_done();
             }
             self->process();
-        });
+        }, cmd_clock);
         if (!sent) filling = false;
     }
 
@@ -524,6 +572,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         stopped = true;
         reconnect_timer.cancel();
         catch_up_timer.cancel();
+        watchdog.cancel();
         handler = nullptr;
         if (cmd) redisAsyncFree(cmd);  // pending callbacks run with no reply
         if (sub) redisAsyncFree(sub);
@@ -546,6 +595,7 @@ void redis_broker::start(broker_handler& handler) {
     // connections come up (hiredis queues commands until connected).
     impl_->cmd_up = impl_->sub_up = true;
     impl_->connect_all();
+    impl_->arm_watchdog();
 }
 
 void redis_broker::stop() { impl_->stop(); }
@@ -591,11 +641,16 @@ void redis_broker::publish(std::span<const notification> batch, publish_handler 
         const auto last = first + n - 1;
         const std::string e(str(r->element[0]));
         if (self->last_seq_ >= last && e == self->epoch_) return done({}, first);
+        if (e != self->epoch_) {
+            // An epoch this node already left: dispatched then, or never.
+            for (const auto& [old_epoch, old_last] : self->left)
+                if (old_epoch == e) return old_last >= last ? done({}, first) : done(errc::broker_unavailable, 0);
+        }
         self->waiting_done.emplace(last, impl::waiting{e, [done, first](bool ok) {
                                        if (ok) done({}, first);
                                        else done(errc::broker_unavailable, 0);
                                    }});
-    });
+    }, d.cmd_clock);
     if (!sent && done) done(errc::broker_unavailable, 0);
 }
 
@@ -620,7 +675,7 @@ void redis_broker::restart(std::function<void(std::error_code)> done) {
                                       self->reset(cand, 0);
                                   }
                                   if (done) done({});
-                              });
+                              }, d.cmd_clock);
     if (!sent && done) done(errc::broker_unavailable);
 }
 
@@ -652,7 +707,7 @@ void redis_broker::read(std::string_view epoch, std::uint64_t after, std::size_t
             page.result = history_page::status::gone;
         }
         done(std::move(page));
-    });
+    }, d.cmd_clock);
     if (!sent) done(d.unreadable_page());
 }
 

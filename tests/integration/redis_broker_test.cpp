@@ -2,6 +2,7 @@
 // redis-server started by this test on a free loopback port.
 
 #include <notifier/broker/redis_broker.hpp>
+#include <notifier/errors.hpp>
 #include <notifier/hub.hpp>
 
 #include "support/broker_conformance.hpp"
@@ -268,4 +269,67 @@ TEST(redis_broker, what_notify_accepted_before_stop_reaches_redis) {
     ASSERT_FALSE(hub.submit(notifier::notification{"c", "update", std::string("x"), std::nullopt}));
     hub.stop();  // returns once the loop ended
     EXPECT_EQ(redis_command("GET " + o.prefix + ":seq"), "1") << "the accepted notification never reached Redis";
+}
+
+namespace {
+
+// A redis-server of the test's own, for what cannot be done to the shared one.
+struct own_redis {
+    int port = free_port();
+    pid_t pid = -1;
+    own_redis() {
+        const std::string p = std::to_string(port);
+        const char* argv[] = {"redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                              "no", "--loglevel", "warning", nullptr};
+        posix_spawnp(&pid, "redis-server", nullptr, nullptr, const_cast<char**>(argv), environ);
+        for (int i = 0; i < 500 && !answers(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ~own_redis() {
+        ::kill(pid, SIGCONT);
+        ::kill(pid, SIGKILL);
+        int st = 0;
+        ::waitpid(pid, &st, 0);
+    }
+    bool answers() const {
+        timeval tv{0, 200'000};
+        redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
+        bool ok = false;
+        if (c && !c->err)
+            if (auto* r = static_cast<redisReply*>(redisCommand(c, "PING"))) {
+                ok = r->type == REDIS_REPLY_STATUS;
+                freeReplyObject(r);
+            }
+        if (c) redisFree(c);
+        return ok;
+    }
+};
+
+}  // namespace
+
+TEST(redis_broker, a_redis_that_stops_answering_fails_publishes_then_recovers) {
+    own_redis redis;
+    ASSERT_TRUE(redis.answers()) << "redis-server did not start";
+    boost::asio::io_context ioc;
+    notifier::redis_options o;
+    o.port = redis.port;
+    o.prefix = "frozen";
+    o.command_timeout = std::chrono::milliseconds(300);
+    notifier::redis_broker b(ioc, o);
+    notifier::testing::recording_handler h;
+    b.start(h);
+    warm_up(b, ioc, h);
+    // Frozen, with its connections open: only the watchdog can tell.
+    ::kill(redis.pid, SIGSTOP);
+    int answered = 0;
+    std::error_code ec;
+    b.publish(one("while frozen"), [&](std::error_code e, std::uint64_t) {
+        ++answered;
+        ec = e;
+    });
+    ASSERT_TRUE(pump_until(ioc, [&] { return answered == 1; }));
+    EXPECT_EQ(ec, notifier::errc::broker_unavailable);
+    EXPECT_FALSE(b.available());
+    ::kill(redis.pid, SIGCONT);
+    ASSERT_TRUE(pump_until(ioc, [&] { return b.available(); }));
+    warm_up(b, ioc, h);  // publishes and delivers again
 }

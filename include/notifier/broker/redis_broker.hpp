@@ -23,6 +23,10 @@ struct redis_options {
     std::chrono::milliseconds reconnect_max{2'000};
     /// Blocking connect at start(): how long to try before giving up.
     std::chrono::milliseconds connect_timeout{2'000};
+    /// A command unanswered this long means Redis is gone even though the
+    /// connection looks open (host frozen, partition): the connection is
+    /// dropped, its commands fail (publish answers 503) and it reconnects.
+    std::chrono::milliseconds command_timeout{5'000};
 };
 
 /// Parses `redis://host[:port][/prefix]`; throws std::invalid_argument.
