@@ -4,6 +4,8 @@
 
 #include "postgres/pg_fixture.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 
 #include <map>
@@ -293,6 +295,21 @@ TEST_F(pg_test, setup_errors_say_what_is_wrong) {
     auto bad = options({"t"});
     bad.conninfo = "postgresql://postgres@127.0.0.1:1/none";
     EXPECT_THROW(start(bad), std::runtime_error);
+    {
+        // A server that accepts the connection and never says a word: the
+        // kernel completes the handshake from the listen backlog.
+        boost::asio::io_context ioc;
+        boost::asio::ip::tcp::acceptor silent(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+        auto mute = options({"t"});
+        mute.conninfo = "postgresql://postgres@127.0.0.1:" + std::to_string(silent.local_endpoint().port()) +
+                        "/none?connect_timeout=1";
+        try {
+            start(mute);
+            FAIL() << "started against a server that never answers";
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find("within 1 s (connect_timeout)"), std::string::npos) << e.what();
+        }
+    }
     EXPECT_THROW(postgres_source(sink_.make_notifier(), options({"a b"})), std::invalid_argument);
     EXPECT_THROW(postgres_source(sink_.make_notifier(), options({})), std::invalid_argument);
     EXPECT_THROW(postgres_source(sink_.make_notifier(), options({"x.t", "y.t"})), std::invalid_argument);

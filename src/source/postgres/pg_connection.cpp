@@ -2,8 +2,13 @@
 
 #include <libpq-fe.h>
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <stdexcept>
 
 namespace notifier::pg {
@@ -57,9 +62,22 @@ asio::awaitable<void> pg_connection::wait_writable() {
 
 asio::awaitable<void> pg_connection::connect(const std::string& conninfo, bool replication) {
     close();
+    // libpq's non-blocking connect ignores connect_timeout: a server that
+    // accepts TCP and never answers would hang us. Enforced here, from the
+    // connection string's connect_timeout (default 10 s).
+    int timeout_s = 10;
+    char* parse_error = nullptr;
+    if (PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error)) {
+        for (auto* o = options; o->keyword; ++o)
+            if (std::strcmp(o->keyword, "connect_timeout") == 0 && o->val && std::atoi(o->val) > 0)
+                timeout_s = std::atoi(o->val);
+        PQconninfoFree(options);
+    }
+    if (parse_error) PQfreemem(parse_error);
+    const std::string timeout_text = std::to_string(timeout_s);
     // Keywords after dbname override what the expanded connection string says.
     std::vector<const char*> keys{"dbname", "client_encoding", "application_name", "connect_timeout"};
-    std::vector<const char*> vals{conninfo.c_str(), "UTF8", "notifierd", "10"};
+    std::vector<const char*> vals{conninfo.c_str(), "UTF8", "notifierd", timeout_text.c_str()};
     if (replication) {
         keys.push_back("replication");
         vals.push_back("database");
@@ -69,18 +87,30 @@ asio::awaitable<void> pg_connection::connect(const std::string& conninfo, bool r
     conn_ = PQconnectStartParams(keys.data(), vals.data(), 1);
     if (!conn_) throw std::runtime_error("out of memory");
     if (PQstatus(conn_) == CONNECTION_BAD) fail("cannot connect to PostgreSQL");
+    auto timed_out = std::make_shared<bool>(false);
+    asio::steady_timer deadline(ioc_, std::chrono::seconds(timeout_s));
+    deadline.async_wait([this, timed_out](const boost::system::error_code& ec) {
+        if (ec) return;
+        *timed_out = true;
+        if (socket_) socket_->cancel();
+    });
     PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
     while (poll != PGRES_POLLING_OK) {
         if (poll == PGRES_POLLING_FAILED) fail("cannot connect to PostgreSQL");
         // The socket may change between attempts (several hosts, SSL retry).
         if (socket_) socket_->release();
         socket_ = std::make_unique<asio::posix::stream_descriptor>(ioc_, PQsocket(conn_));
+        boost::system::error_code ec;
         if (poll == PGRES_POLLING_READING)
-            co_await wait_readable();
+            co_await socket_->async_wait(asio::posix::stream_descriptor::wait_read, asio::redirect_error(asio::use_awaitable, ec));
         else
-            co_await wait_writable();
+            co_await socket_->async_wait(asio::posix::stream_descriptor::wait_write, asio::redirect_error(asio::use_awaitable, ec));
+        if (*timed_out)
+            fail("PostgreSQL did not complete the connection within " + timeout_text + " s (connect_timeout)");
+        if (ec) fail("cannot connect to PostgreSQL: " + ec.message());
         poll = PQconnectPoll(conn_);
     }
+    deadline.cancel();
     if (PQsetnonblocking(conn_, 1) != 0) fail("cannot make the connection non-blocking");
     socket_->release();
     socket_ = std::make_unique<asio::posix::stream_descriptor>(ioc_, PQsocket(conn_));
