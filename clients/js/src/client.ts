@@ -67,9 +67,18 @@ export class NotifierClient {
   // server has, as far as we told it.
   readonly #wanted = new Map<string, number>();
   #sent = new Set<string>();
-  #implicitAll = false;
+  // Entries the server refused (an error frame answered their subscribe):
+  // kept out of the next URL, where a refusal would fail the upgrade itself,
+  // and not asked again until the app subscribes to them anew.
+  readonly #refused = new Set<string>();
+  // Subscribe/unsubscribe frames sent and not answered yet, in order: the
+  // server answers each with `subscribed` or `error`.
+  #awaiting: Array<{ subscribe: string[] }> = [];
   #serverSet: string[] = [];
   #flushQueued = false;
+  // Asked to resume and the welcome said it could not: the cursor stays
+  // until the resync frame, so a connection lost in between asks again.
+  #resyncDue = false;
 
   readonly #handlers = new Map<string, Listeners<Notification>>();
   readonly #all = new Listeners<Notification>();
@@ -126,6 +135,7 @@ export class NotifierClient {
   connect(): void {
     if (!this.#closed) return;
     this.#closed = false;
+    this.#attempt = 0;
     this.#setState(this.#everLive ? 'reconnecting' : 'connecting');
     // Later in this task: handlers added right after the constructor then
     // travel in the URL instead of a subscribe frame.
@@ -175,7 +185,10 @@ export class NotifierClient {
   /** Adds subscriptions; returns the function that releases them. */
   subscribe(...entries: string[]): () => void {
     entries.forEach(checkEntry);
-    for (const e of entries) this.#wanted.set(e, (this.#wanted.get(e) ?? 0) + 1);
+    for (const e of entries) {
+      this.#wanted.set(e, (this.#wanted.get(e) ?? 0) + 1);
+      this.#refused.delete(e); // asked anew: try again
+    }
     this.#queueFlush();
     let released = false;
     return () => {
@@ -223,6 +236,11 @@ export class NotifierClient {
 
   async #open(): Promise<void> {
     const generation = ++this.#generation;
+    // Armed before the token: a token function that never settles is timed
+    // out like a server that never answers.
+    this.#connectTimer = setTimeout(() => {
+      if (generation === this.#generation && this.#state !== 'live') this.#lost();
+    }, this.#options.connectTimeoutMs ?? 10_000);
     let token: string | undefined;
     try {
       const t = this.#options.token;
@@ -233,7 +251,7 @@ export class NotifierClient {
       return;
     }
     if (generation !== this.#generation || this.#closed) return;
-    const entries = [...this.#wanted.keys()].sort();
+    const entries = [...this.#wanted.keys()].filter((e) => !this.#refused.has(e)).sort();
     let socket: WebSocketLike;
     try {
       socket = new this.#WebSocket(this.#url(entries, token));
@@ -243,28 +261,33 @@ export class NotifierClient {
       return;
     }
     this.#socket = socket;
-    // Without collections the server subscribes to everything implicitly
-    // until the first subscribe frame; the flush after the welcome ends it.
     this.#sent = new Set(entries);
-    this.#implicitAll = entries.length === 0;
+    this.#awaiting = [];
     socket.onopen = () => {};
     socket.onerror = () => {}; // a close event follows
-    socket.onclose = () => {
-      if (generation === this.#generation) this.#lost();
+    socket.onclose = (event: { code?: number; reason?: string }) => {
+      if (generation !== this.#generation) return;
+      // 4001: the token expired. A fixed token will be refused from now on:
+      // say so and stop; a token function gets to provide a fresh one.
+      if (event?.code === 4001 && typeof this.#options.token !== 'function') {
+        this.close();
+        this.#errorListeners.emit({ code: 'token_expired', message: event.reason || 'token expired' });
+        return;
+      }
+      this.#lost();
     };
     socket.onmessage = (event: { data: unknown }) => {
       if (generation === this.#generation) this.#receive(event.data);
     };
-    this.#connectTimer = setTimeout(() => {
-      if (generation === this.#generation && this.#state !== 'live') this.#lost();
-    }, this.#options.connectTimeoutMs ?? 10_000);
   }
 
   #url(entries: string[], token: string | undefined): string {
     const url = new URL(this.#options.url);
     if (url.protocol === 'http:') url.protocol = 'ws:';
     else if (url.protocol === 'https:') url.protocol = 'wss:';
-    if (entries.length) url.searchParams.set('collections', entries.join(','));
+    // Always present: an empty value means "nothing" to the server, while an
+    // absent one means everything (and would replay everything on resume).
+    url.searchParams.set('collections', entries.join(','));
     if (this.#epoch !== null && this.#seq !== null) {
       url.searchParams.set('since', String(this.#seq));
       url.searchParams.set('epoch', this.#epoch);
@@ -328,8 +351,12 @@ export class NotifierClient {
     // A resume may overlap what was already received: drop duplicates.
     if (this.#seq !== null && n.seq <= this.#seq) return;
     this.#seq = n.seq;
+    const generation = this.#generation;
     this.#all.emit(n);
-    for (const [entry, listeners] of [...this.#handlers]) if (matches(entry, n)) listeners.emit(n);
+    for (const [entry, listeners] of [...this.#handlers]) {
+      if (this.#closed || generation !== this.#generation) return; // a handler closed the client
+      if (matches(entry, n)) listeners.emit(n);
+    }
   }
 
   #control(frame: ControlFrame): void {
@@ -337,33 +364,51 @@ export class NotifierClient {
       case 'welcome':
         clearTimeout(this.#connectTimer);
         this.#connectTimer = undefined;
-        this.#epoch = frame.epoch;
-        // Resumed: the replay continues from our cursor. Otherwise we start
-        // at the server's newest seq (a resync frame follows if we asked to
-        // resume and could not).
-        if (!frame.resumed) this.#seq = frame.seq;
+        // Resumed: the replay continues from our cursor. Not resumed, having
+        // asked: the resync frame that follows moves the cursor (until then
+        // a lost connection must ask again). Not resumed, not having asked:
+        // we start at the server's newest seq.
+        this.#resyncDue = !frame.resumed && this.#epoch !== null && this.#seq !== null;
+        if (!this.#resyncDue) {
+          this.#epoch = frame.epoch;
+          if (!frame.resumed) this.#seq = frame.seq;
+        }
         this.#attempt = 0;
         this.#everLive = true;
         this.#startPing();
         // The upgrade accepted the URL's set (the server confirms only
         // later changes).
-        this.#serverSet = this.#implicitAll ? ['*'] : [...this.#sent].sort();
+        this.#serverSet = [...this.#sent].sort();
         this.#setState('live');
+        if (this.#closed) return; // a state listener closed the client
         this.#subscriptionListeners.emit(this.serverSubscriptions);
         this.#flush();
         break;
       case 'resync':
+        this.#resyncDue = false;
         this.#epoch = frame.epoch;
         this.#seq = frame.seq;
         this.#resyncListeners.emit({ epoch: frame.epoch, seq: frame.seq });
         break;
       case 'subscribed':
+        this.#awaiting.shift();
         this.#serverSet = [...frame.collections];
+        for (const e of frame.collections) this.#refused.delete(e);
         this.#subscriptionListeners.emit(this.serverSubscriptions);
         break;
-      case 'error':
+      case 'error': {
+        // The answer to a subscribe: those entries are not held by the
+        // server; keep them out of the next connection's URL.
+        const answered = this.#awaiting.shift();
+        if (answered && answered.subscribe.length) {
+          for (const e of answered.subscribe) {
+            this.#refused.add(e);
+            this.#sent.delete(e);
+          }
+        }
         this.#errorListeners.emit({ code: frame.code, message: frame.message });
         break;
+      }
       default:
         break; // pong, and frame types of later protocol versions
     }
@@ -406,22 +451,17 @@ export class NotifierClient {
 
   #flush(): void {
     if (this.#state !== 'live') return; // the next connection's URL carries the set
-    const wanted = new Set(this.#wanted.keys());
-    if (this.#implicitAll) {
-      // The first subscribe frame replaces the implicit "*"; with nothing to
-      // subscribe, unsubscribing "*" ends it.
-      const frame = wanted.size
-        ? { type: 'subscribe', collections: [...wanted].sort() }
-        : { type: 'unsubscribe', collections: ['*'] };
-      if (!this.#send(frame)) return;
-      this.#implicitAll = false;
-      this.#sent = wanted;
-      return;
-    }
+    const wanted = new Set([...this.#wanted.keys()].filter((e) => !this.#refused.has(e)));
     const add = [...wanted].filter((e) => !this.#sent.has(e)).sort();
     const remove = [...this.#sent].filter((e) => !wanted.has(e)).sort();
-    if (add.length && !this.#send({ type: 'subscribe', collections: add })) return;
-    if (remove.length && !this.#send({ type: 'unsubscribe', collections: remove })) return;
+    if (add.length) {
+      if (!this.#send({ type: 'subscribe', collections: add })) return;
+      this.#awaiting.push({ subscribe: add });
+    }
+    if (remove.length) {
+      if (!this.#send({ type: 'unsubscribe', collections: remove })) return;
+      this.#awaiting.push({ subscribe: [] });
+    }
     this.#sent = wanted;
   }
 

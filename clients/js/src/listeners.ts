@@ -1,15 +1,17 @@
-// A set of callbacks. A throwing callback is reported and does not stop
-// the others or the client.
+// A list of callbacks. Each add() is its own registration (the same function
+// added twice is called twice and removed once per remover). A throwing
+// callback is reported and does not stop the others or the client.
 
 export type Listener<T> = (value: T) => void;
 
 export class Listeners<T> {
-  readonly #set = new Set<Listener<T>>();
+  readonly #set = new Set<{ listener: Listener<T> }>();
 
   add(listener: Listener<T>): () => void {
-    this.#set.add(listener);
+    const registration = { listener };
+    this.#set.add(registration);
     return () => {
-      this.#set.delete(listener);
+      this.#set.delete(registration);
     };
   }
 
@@ -18,7 +20,7 @@ export class Listeners<T> {
   }
 
   emit(value: T): void {
-    for (const listener of [...this.#set]) {
+    for (const { listener } of [...this.#set]) {
       try {
         listener(value);
       } catch (error) {
