@@ -10,7 +10,9 @@
 #include "net/static_files.hpp"
 #include "net/websocket_session.hpp"
 
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/read.hpp>
@@ -78,7 +80,13 @@ bool is_json_content_type(std::string_view v) {
 }  // namespace
 
 http_session::http_session(hub::impl& hub, asio::ip::tcp::socket socket, std::unique_ptr<connection_slot> slot)
-    : hub_(hub), slot_(std::move(slot)), stream_(std::move(socket)) {
+    : hub_(hub),
+      slot_(std::move(slot)),
+      stream_(std::move(socket)),
+      // Beast limits the request header and the body, not chunk headers or
+      // trailers: without a cap an endless chunk-size line grows this
+      // buffer until memory runs out. Past the cap the read fails (400).
+      buffer_(hub.opts.max_header_bytes + hub.opts.max_publish_bytes + 64 * 1024) {
     hub_.add_http(this);
 }
 
@@ -93,12 +101,35 @@ void http_session::close() {
 }
 
 void http_session::do_read() {
+    // Answers sent before handle() (413, 431, 400) must not inherit the
+    // previous request's HEAD or version.
+    head_ = false;
+    version_ = 11;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(hub_.opts.max_header_bytes));
     parser_->body_limit(hub_.opts.max_publish_bytes);
     stream_.expires_after(hub_.opts.handshake_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+    // The header first: a client that sent `Expect: 100-continue` (curl
+    // for large bodies, several HTTP libraries) waits for "100 Continue"
+    // before it sends the body.
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+}
+
+void http_session::on_header(beast::error_code ec, std::size_t n) {
+    if (ec) return on_read(ec, n);
+    auto self = shared_from_this();
+    const auto expect = parser_->get()[http::field::expect];
+    if (!parser_->is_done() && beast::iequals(expect, "100-continue")) {
+        static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        return asio::async_write(stream_, asio::buffer(go_on.data(), go_on.size()),
+                                 [self](beast::error_code e, std::size_t) {
+                                     if (e) return self->close();
+                                     http::async_read(self->stream_, self->buffer_, *self->parser_,
+                                                      beast::bind_front_handler(&http_session::on_read, self));
+                                 });
+    }
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, self));
 }
 
 void http_session::on_read(beast::error_code ec, std::size_t) {
@@ -181,7 +212,7 @@ void http_session::handle(request&& req) {
 }
 
 void http_session::upgrade(request&& req) {
-    if (req.method() != http::verb::get) return send_error(400, "invalid_handshake", "WebSocket upgrade needs GET");
+    if (req.method() != http::verb::get) return send_method_not_allowed("GET", "use GET with a WebSocket upgrade");
     if (req[http::field::sec_websocket_version] != "13") {
         auto res = error_response(426, "unsupported_version", "only WebSocket version 13 is supported");
         res.set(http::field::sec_websocket_version, "13");
@@ -356,6 +387,7 @@ void http_session::serve_static(const request& req, std::string_view path) {
         res->set(http::field::content_type, mime_type(*file));
         res->content_length(size);
         res->keep_alive(keep_alive_);
+        stream_.expires_after(hub_.opts.handshake_timeout);
         return http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code e, std::size_t n) {
             self->on_write(!res->keep_alive(), e, n);
         });
@@ -365,6 +397,10 @@ void http_session::serve_static(const request& req, std::string_view path) {
     res->set(http::field::content_type, mime_type(*file));
     res->content_length(size);
     res->keep_alive(keep_alive_);
+    // A fresh deadline (the request's would cut the download short), long
+    // enough for a client reading at 64 KiB/s; one that stops reading is
+    // still dropped.
+    stream_.expires_after(hub_.opts.handshake_timeout + std::chrono::seconds(size / (64 * 1024)));
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code e, std::size_t n) {
         self->on_write(!res->keep_alive(), e, n);
     });
@@ -383,13 +419,28 @@ bool http_session::try_app_route(const request& req, const std::string& path, st
         if (once->exchange(true)) return;  // a second answer would corrupt the stream
         asio::post(self->stream_.get_executor(), [self, out = std::move(out)]() mutable {
             response res{static_cast<http::status>(out.status), self->version_};
-            res.set(http::field::content_type, out.content_type);
-            for (auto& [k, v] : out.headers) res.set(k, v);
+            try {
+                res.set(http::field::content_type, out.content_type);
+                for (auto& [k, v] : out.headers) res.set(k, v);
+            } catch (const std::exception& e) {  // e.g. a header value Beast refuses
+                return self->send_error(500, "internal_error", std::string("invalid response: ") + e.what());
+            }
             res.body() = std::move(out.body);
             self->send(std::move(res));
         });
     };
-    return hub_.opts.app_routes(r, std::move(respond));
+    // An application route that throws must not take the hub's loop down.
+    try {
+        return hub_.opts.app_routes(r, respond);
+    } catch (const std::exception& e) {
+        if (once->exchange(true)) return true;  // it answered before throwing
+        send_error(500, "internal_error", std::string("the application route failed: ") + e.what());
+        return true;
+    } catch (...) {
+        if (once->exchange(true)) return true;
+        send_error(500, "internal_error", "the application route failed");
+        return true;
+    }
 }
 
 http_session::response http_session::error_response(unsigned status, std::string_view code,

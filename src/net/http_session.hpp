@@ -33,6 +33,7 @@ private:
     using response = boost::beast::http::response<boost::beast::http::string_body>;
 
     void do_read();
+    void on_header(boost::beast::error_code ec, std::size_t n);
     void on_read(boost::beast::error_code ec, std::size_t);
     void handle(request&& req);
     void upgrade(request&& req);

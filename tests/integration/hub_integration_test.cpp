@@ -385,3 +385,24 @@ TEST(hub_integration, confirmed_work_after_stop_is_answered_stopped_at_once) {
     EXPECT_EQ(resyncs, 1);
     EXPECT_EQ(resync_ec, notifier::errc::stopped);
 }
+
+TEST(hub_integration, an_application_route_that_throws_answers_500_and_the_hub_carries_on) {
+    notifier::options o;
+    o.app_routes = [](const notifier::http_request& req, notifier::http_responder respond) -> bool {
+        if (req.path == "/api/throws") throw std::runtime_error("boom");
+        if (req.path == "/api/bad-header") {
+            // Beast refuses a header value this long: the answer cannot be built.
+            respond({200, "text/plain", "x", {{"X-Long", std::string(70'000, 'v')}}});
+            return true;
+        }
+        return false;
+    };
+    test_server server(o);
+    auto [s1, b1] = notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/api/throws");
+    EXPECT_EQ(s1, 500u);
+    EXPECT_NE(b1.find("\"internal_error\""), std::string::npos) << b1;
+    auto [s2, b2] = notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/api/bad-header");
+    EXPECT_EQ(s2, 500u);
+    EXPECT_NE(b2.find("\"internal_error\""), std::string::npos) << b2;
+    EXPECT_EQ(notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/healthz").first, 200u);
+}

@@ -242,6 +242,47 @@ class EndpointsTest(ServerTestCase):
                 self.assertTrue(head2.startswith(b"HTTP/1.1 200 "))
                 self.assertEqual(json.loads(body2), {"status": "ok"})
 
+    async def test_an_error_answered_after_a_head_request_keeps_its_body(self):
+        data = await self.pipelined(
+            b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2000000\r\n\r\n")
+        (_, _), (head2, body2) = self.split_responses(data, ["HEAD", "POST"])
+        self.assertTrue(head2.startswith(b"HTTP/1.1 413 "), head2)
+        self.assertEqual(json.loads(body2)["error"], "payload_too_large")
+
+    async def test_expect_100_continue_is_answered_before_the_body(self):
+        body = json.dumps(notification("expect")).encode()
+
+        def run():
+            with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
+                s.sendall(b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"Expect: 100-continue\r\nConnection: close\r\n"
+                          b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+                interim = s.recv(65536)  # the client waits for this before sending the body
+                s.sendall(body)
+                final = b""
+                while chunk := s.recv(65536):
+                    final += chunk
+                return interim, final
+        interim, final = await asyncio.to_thread(run)
+        self.assertEqual(interim, b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.assertTrue(final.startswith(b"HTTP/1.1 202 "), final[:80])
+        # Too big: refused at once, no 100.
+        res = await self.http("POST", "/publish", "x" * (MIB + 1), {**JSON_HEADERS, "Expect": "100-continue"})
+        self.assert_error_body(res, 413, "payload_too_large")
+
+    async def test_ws_upgrade_with_another_method_405(self):
+        def run():
+            with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
+                s.sendall(b"POST /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                          b"Content-Length: 0\r\n\r\n")
+                return s.recv(65536)
+        data = await asyncio.to_thread(run)
+        self.assertTrue(data.startswith(b"HTTP/1.1 405 "), data[:80])
+        self.assertIn(b"method_not_allowed", data)
+
     async def test_ws_bad_collections_400(self):
         for query in ["collections=bad%20name", "collections=bad+name", "collections=posts,,forums",
                       "collections=posts/", "collections=" + "a" * 129]:
@@ -343,6 +384,35 @@ class SmallPublishLimitTest(ServerTestCase):
     async def test_small_body_accepted(self):
         self.assertEqual(len(await self.publish(notification("small", data="z" * 100))), 1)
 
+    async def test_an_endless_chunk_header_is_refused_not_buffered(self):
+        # Beast limits the header and the body, not a chunk-size line: the
+        # read buffer's own cap (header + body limits + 64 KiB) must end it.
+        def rss_kib():
+            with open(f"/proc/{self.server.proc.pid}/status") as f:
+                return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+        def run():
+            with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
+                s.sendall(b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"Transfer-Encoding: chunked\r\n\r\n1;")
+                try:
+                    for _ in range(64):  # 4 MiB of a chunk extension without an end
+                        s.sendall(b"a" * 65536)
+                except OSError:
+                    pass  # refused while sending
+                data = b""
+                try:
+                    while chunk := s.recv(65536):
+                        data += chunk
+                except OSError:
+                    pass
+                return data
+        before = rss_kib()
+        data = await asyncio.to_thread(run)
+        self.assertTrue(data.startswith(b"HTTP/1.1 400 "), data[:80])
+        self.assertLess(rss_kib() - before, 2048, "the server buffered the junk")
+        await self.assert_serves()
+
 
 class StaticFilesTest(ServerTestCase):
     INDEX = b"<!doctype html><title>notifier test page</title>"
@@ -411,6 +481,51 @@ class StaticFilesTest(ServerTestCase):
         res = await self.http("POST", "/index.html", "x", {"Content-Type": "text/plain"})
         self.assert_error_body(res, 405, "method_not_allowed")
         self.assertIn("GET", res.header("allow"))
+
+
+class StaticDownloadDeadlineTest(ServerTestCase):
+    """A download on a kept-alive connection gets its own deadline: it is not
+    cut at what is left of the request's (--handshake-timeout)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        root = Path(cls.tmp.name)
+        cls.size = 32 * MIB  # well beyond what socket buffers hold
+        (root / "big.bin").write_bytes(b"x" * cls.size)
+        cls.server_flags = ("--static-dir", str(root), "--handshake-timeout", "1")
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.tmp.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.tmp.cleanup()
+
+    async def test_a_slow_download_after_an_idle_keep_alive_completes(self):
+        def run():
+            import time
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+            try:
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                time.sleep(0.8)  # the client idles on its kept-alive connection
+                conn.request("GET", "/big.bin")
+                res = conn.getresponse()
+                got = 0
+                while chunk := res.read(256 * 1024):
+                    got += len(chunk)
+                    time.sleep(0.01)  # ~25 MB/s: the download outlasts the remaining 0.2 s
+                return res.status, got
+            finally:
+                conn.close()
+        status, got = await asyncio.to_thread(run)
+        self.assertEqual((status, got), (200, self.size))
 
 
 if __name__ == "__main__":
