@@ -177,6 +177,11 @@ std::error_code hub::impl::submit(std::vector<notification>&& batch) {
     if (batch.empty()) return {};
     if (!brk->available()) return errc::broker_unavailable;
     if (closed_.load(std::memory_order_acquire)) return errc::stopped;
+    // Batches are admitted one at a time: checked separately, racing batches
+    // all fit the same free room. Single notify() calls stay lock-free; they
+    // can exceed the limit by at most one each while racing for its last
+    // room (a soft limit, documented).
+    std::lock_guard lock(batch_admission_);
     if (inbox_.size() + batch.size() > opts.max_pending_notifications) return errc::overloaded;
     inbox_.push_batch(std::move(batch));
     wake_drain();

@@ -211,7 +211,8 @@ private:
     std::unique_ptr<boost::asio::steady_timer> retry_timer_;
     bool retry_scheduled_ = false;
     std::atomic<bool> drain_scheduled_{false};  // a drain_inbox() is due: producers need not wake the loop
-    std::atomic<bool> closed_{false};           // submit() refuses after stop
+    std::atomic<bool> closed_{false};
+    std::mutex batch_admission_;  // submit(batch): check and push as one           // submit() refuses after stop
     void wake_drain();
 };
 

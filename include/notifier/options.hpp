@@ -46,7 +46,9 @@ struct options {
     /// Subscription entries per connection.
     std::size_t max_subscriptions = 1024;
     /// notify() calls waiting for the event loop; above it notify() returns
-    /// errc::overloaded instead of growing without bound.
+    /// errc::overloaded instead of growing without bound. Batches are
+    /// admitted one at a time against it; single notify() calls stay
+    /// lock-free and may pass it by one each while racing for its last room.
     std::size_t max_pending_notifications = 1 << 20;
     /// Install SIGINT/SIGTERM handlers in run() that stop the hub gracefully.
     bool handle_signals = false;

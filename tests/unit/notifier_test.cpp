@@ -441,3 +441,31 @@ TEST(NotifierHub, BrokerIsDestroyedWithAHubNeverStarted) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(NotifierHub, RacingBatchesDoNotAllFitTheSameFreeRoom) {
+    for (int round = 0; round < 100; ++round) {
+        auto opts = test_options();
+        opts.max_pending_notifications = 3;
+        notifier::hub h(opts);  // not started: nothing drains
+        const notifier::notifier n(h);
+        std::atomic<int> ready{0}, accepted{0};
+        std::vector<std::thread> producers;
+        for (int t = 0; t < 8; ++t)
+            producers.emplace_back([&] {
+                ready.fetch_add(1);
+                while (ready.load() < 8) {  // start together
+                }
+                std::vector<notifier::notification> batch(2, notifier::notification{"a", "b", {}, {}});
+                if (!n.notify_batch(std::move(batch))) accepted.fetch_add(2);
+            });
+        for (auto& p : producers) p.join();
+        // One batch of two fits under 3; a second would make four.
+        ASSERT_EQ(accepted.load(), 2) << "round " << round;
+        h.start();
+        h.stop();
+    }
+}
+
+}  // namespace
