@@ -300,7 +300,9 @@ void hub::impl::fanout_step(bool unbounded) {
     std::size_t spent = 0, count = 0;
     std::uint64_t delivered = 0;
     while (!fanout_.empty() && spent < budget) {
-        auto [pub, received_ns] = std::move(fanout_.front());
+        // Not a structured binding: clang before 16 cannot capture one below.
+        const waiting_publication next = std::move(fanout_.front());
+        const publication_ptr& pub = next.pub;
         fanout_.pop_front();
         fanout_bytes_ -= pub->frame.size();
         spent += pub->frame.size();
@@ -308,7 +310,7 @@ void hub::impl::fanout_step(bool unbounded) {
         last_dispatched = pub->seq;
         const std::uint64_t before = delivered;
         index.match(pub->collection, pub->id, [&](net::websocket_session* s) { delivered += s->deliver(pub); });
-        if (delivered != before) unflushed_.push_back(received_ns);
+        if (delivered != before) unflushed_.push_back(next.received_ns);
     }
     // Counted once per step: the per-delivery cost stays one local add.
     counts.published.add(count);
