@@ -4,54 +4,13 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, afterEach, describe, it } from 'node:test';
 
-import WebSocket from 'ws';
+import { NotifierClient } from './client.js';
+import { client, closeClients, server, serverSet, state, stopServers } from './testing/fixtures.js';
+import { waitFor } from './testing/notifierd.js';
+import type { Notification, ResyncEvent, ServerError } from './types.js';
 
-import { NotifierClient, type NotifierClientOptions } from './client.js';
-import { Notifierd, waitFor } from './testing/notifierd.js';
-import type { ConnectionState, Notification, ResyncEvent, ServerError, WebSocketConstructor } from './types.js';
-
-const clients: NotifierClient[] = [];
-const servers: Notifierd[] = [];
-
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
-after(async () => {
-  for (const s of servers.splice(0)) await s.stop();
-});
-
-async function server(args: string[] = [], port = 0): Promise<Notifierd> {
-  const s = await Notifierd.start(args, port);
-  servers.push(s);
-  return s;
-}
-
-function client(s: Notifierd, options: Partial<NotifierClientOptions> = {}): NotifierClient {
-  const c = new NotifierClient({
-    url: s.url,
-    WebSocket: WebSocket as unknown as WebSocketConstructor,
-    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
-    ...options,
-  });
-  clients.push(c);
-  return c;
-}
-
-function state(c: NotifierClient, wanted: ConnectionState): Promise<ConnectionState> {
-  return waitFor((cb) => c.onState(cb), (s) => s === wanted, `state ${wanted}`);
-}
-
-function serverSet(c: NotifierClient, wanted: string[]): Promise<string[]> {
-  return waitFor(
-    (cb) => {
-      const undo = c.onSubscriptions(cb);
-      cb(c.serverSubscriptions);
-      return undo;
-    },
-    (set) => JSON.stringify(set) === JSON.stringify(wanted),
-    `the server to confirm ${JSON.stringify(wanted)}`,
-  );
-}
+afterEach(closeClients);
+after(stopServers);
 
 /** Records notifications and waits for a count. */
 class Recorder {

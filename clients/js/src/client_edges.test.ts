@@ -8,20 +8,13 @@ import { after, afterEach, describe, it } from 'node:test';
 
 import WebSocket from 'ws';
 
-import { NotifierClient, type NotifierClientOptions } from './client.js';
-import { Notifierd, waitFor } from './testing/notifierd.js';
-import type { ConnectionState, Notification, ResyncEvent, WebSocketConstructor } from './types.js';
+import type { NotifierClient, NotifierClientOptions } from './client.js';
+import { client as fixtureClient, closeClients, server, serverSet, state, stopServers } from './testing/fixtures.js';
+import { type Notifierd, waitFor } from './testing/notifierd.js';
+import type { Notification, ResyncEvent, WebSocketConstructor } from './types.js';
 
-const clients: NotifierClient[] = [];
-const servers: Notifierd[] = [];
-afterEach(() => { for (const c of clients.splice(0)) c.close(); });
-after(async () => { for (const s of servers.splice(0)) await s.stop(); });
-
-async function server(args: string[] = []): Promise<Notifierd> {
-  const s = await Notifierd.start(args);
-  servers.push(s);
-  return s;
-}
+afterEach(closeClients);
+after(stopServers);
 
 // ws, remembering its sockets so a test can cut the network.
 const sockets: WebSocket[] = [];
@@ -32,22 +25,8 @@ class TrackedWS extends WebSocket {
   }
 }
 
-function client(s: Notifierd, options: Partial<NotifierClientOptions> = {}): NotifierClient {
-  const c = new NotifierClient({
-    url: s.url,
-    WebSocket: TrackedWS as unknown as WebSocketConstructor,
-    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
-    ...options,
-  });
-  clients.push(c);
-  return c;
-}
-
-const state = (c: NotifierClient, wanted: ConnectionState, ms?: number) =>
-  waitFor((cb) => c.onState(cb), (s) => s === wanted, `state ${wanted}`, ms);
-const serverSet = (c: NotifierClient, wanted: string[]) =>
-  waitFor<string[]>((cb) => { const u = c.onSubscriptions(cb); cb(c.serverSubscriptions); return u; },
-    (set) => JSON.stringify(set) === JSON.stringify(wanted), `server set ${wanted}`);
+const client = (s: Notifierd, options: Partial<NotifierClientOptions> = {}): NotifierClient =>
+  fixtureClient(s, { WebSocket: TrackedWS as unknown as WebSocketConstructor, ...options });
 const cutNetwork = () => sockets[sockets.length - 1]!.terminate();
 
 describe('client edges', () => {
