@@ -414,25 +414,22 @@ class SmallPublishLimitTest(ServerTestCase):
         await self.assert_serves()
 
 
-class StaticFilesTest(ServerTestCase):
-    INDEX = b"<!doctype html><title>notifier test page</title>"
+class StaticDirTestCase(ServerTestCase):
+    """A server with --static-dir on a scratch directory that populate()
+    fills; extra_flags go on its command line too."""
+
+    extra_flags: tuple[str, ...] = ()
+
+    @classmethod
+    def populate(cls, scratch: Path) -> Path:
+        """Fills `scratch`; returns the directory to serve."""
+        raise NotImplementedError
 
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
-        root = Path(cls.tmp.name) / "www"
-        outside = Path(cls.tmp.name) / "outside"
-        root.mkdir()
-        outside.mkdir()
-        (root / "index.html").write_bytes(cls.INDEX)
-        (root / "app.js").write_text("console.log(1)")
-        (root / "sub").mkdir()
-        (root / "sub" / "index.html").write_bytes(b"sub page")
-        (outside / "secret.txt").write_text("secret outside the static dir")
-        os.symlink(outside / "secret.txt", root / "link.txt")
-        os.symlink(outside, root / "linkdir")
-        os.symlink("/etc/passwd", root / "passwd")
-        cls.server_flags = ("--static-dir", str(root))
+        root = cls.populate(Path(cls.tmp.name))
+        cls.server_flags = ("--static-dir", str(root), *cls.extra_flags)
         try:
             super().setUpClass()
         except BaseException:
@@ -445,6 +442,26 @@ class StaticFilesTest(ServerTestCase):
             super().tearDownClass()
         finally:
             cls.tmp.cleanup()
+
+
+class StaticFilesTest(StaticDirTestCase):
+    INDEX = b"<!doctype html><title>notifier test page</title>"
+
+    @classmethod
+    def populate(cls, scratch: Path) -> Path:
+        root = scratch / "www"
+        outside = scratch / "outside"
+        root.mkdir()
+        outside.mkdir()
+        (root / "index.html").write_bytes(cls.INDEX)
+        (root / "app.js").write_text("console.log(1)")
+        (root / "sub").mkdir()
+        (root / "sub" / "index.html").write_bytes(b"sub page")
+        (outside / "secret.txt").write_text("secret outside the static dir")
+        os.symlink(outside / "secret.txt", root / "link.txt")
+        os.symlink(outside, root / "linkdir")
+        os.symlink("/etc/passwd", root / "passwd")
+        return root
 
     async def test_serves_index(self):
         for path in ["/", "/index.html"]:
@@ -483,29 +500,17 @@ class StaticFilesTest(ServerTestCase):
         self.assertIn("GET", res.header("allow"))
 
 
-class StaticDownloadDeadlineTest(ServerTestCase):
+class StaticDownloadDeadlineTest(StaticDirTestCase):
     """A download on a kept-alive connection gets its own deadline: it is not
     cut at what is left of the request's (--handshake-timeout)."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        root = Path(cls.tmp.name)
-        cls.size = 32 * MIB  # well beyond what socket buffers hold
-        (root / "big.bin").write_bytes(b"x" * cls.size)
-        cls.server_flags = ("--static-dir", str(root), "--handshake-timeout", "1")
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.tmp.cleanup()
-            raise
+    extra_flags = ("--handshake-timeout", "1")
+    size = 32 * MIB  # well beyond what socket buffers hold
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.tmp.cleanup()
+    def populate(cls, scratch: Path) -> Path:
+        (scratch / "big.bin").write_bytes(b"x" * cls.size)
+        return scratch
 
     async def test_a_slow_download_after_an_idle_keep_alive_completes(self):
         def run():
