@@ -138,10 +138,18 @@ struct command_clock {
     std::chrono::steady_clock::time_point last_answer{};
 };
 
+// One command's callback and the clock that counts it until answered.
+struct pending_reply {
+    reply_fn fn;
+    command_clock& clock;
+};
+
 void once_trampoline(redisAsyncContext*, void* r, void* priv) {
-    auto* fn = static_cast<reply_fn*>(priv);
-    (*fn)(static_cast<redisReply*>(r));
-    delete fn;
+    auto* p = static_cast<pending_reply*>(priv);
+    if (p->clock.outstanding) --p->clock.outstanding;
+    p->clock.last_answer = std::chrono::steady_clock::now();
+    p->fn(static_cast<redisReply*>(r));
+    delete p;
 }
 
 // Sends a command; `fn` gets the reply, or nullptr when the connection went
@@ -149,18 +157,13 @@ void once_trampoline(redisAsyncContext*, void* r, void* priv) {
 // broker, which outlives every callback) counts it until answered.
 bool command(redisAsyncContext* ac, const std::vector<std::string_view>& args, reply_fn fn, command_clock& clock) {
     if (!ac) return false;
-    fn = [&clock, fn = std::move(fn)](redisReply* r) {
-        if (clock.outstanding) --clock.outstanding;
-        clock.last_answer = std::chrono::steady_clock::now();
-        fn(r);
-    };
     std::vector<const char*> argv;
     std::vector<std::size_t> lens;
     for (auto a : args) {
         argv.push_back(a.data());
         lens.push_back(a.size());
     }
-    auto* cb = new reply_fn(std::move(fn));
+    auto* cb = new pending_reply{std::move(fn), clock};
     if (redisAsyncCommandArgv(ac, once_trampoline, cb, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
         REDIS_OK) {
         delete cb;
@@ -233,12 +236,14 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     bool reconnect_scheduled = false;
     std::deque<publication_ptr> pending;  // from pub/sub, waiting for a gap to be filled
     bool filling = false;
-    // Epochs this node left through restart(): their messages may still be
-    // in flight on the subscription and must not take the node back.
-    std::deque<std::string> retired;
-    // Epochs left, with the last seq dispatched in each: a publish answered
+    // Epochs this node left (restart(), lost data), with the last seq it
+    // dispatched in each: their messages may still be in flight on the
+    // subscription and must not take the node back, and a publish answered
     // late from one of them is settled at once.
     std::deque<std::pair<std::string, std::uint64_t>> left;
+    bool has_left(std::string_view e) const {
+        return std::any_of(left.begin(), left.end(), [&](const auto& l) { return l.first == e; });
+    }
     // Redis' seq as last seen by catch_up(): filled up to once pending is through.
     std::uint64_t known_seq = 0;
     command_clock cmd_clock;
@@ -440,7 +445,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         const auto nl = m.find('\n');
         if (nl == std::string_view::npos) return;
         const std::string_view e = m.substr(0, nl);
-        if (e != epoch_ && std::find(retired.begin(), retired.end(), e) != retired.end()) return;  // left already
+        if (e != epoch_ && has_left(e)) return;  // an epoch left already
         std::size_t p = nl + 1;
         std::vector<publication_ptr> items;
         while (p < m.size()) {
@@ -669,11 +674,7 @@ void redis_broker::restart(std::function<void(std::error_code)> done) {
                                   }
                                   // Our own announcement may still be on its way;
                                   // so may messages of the epoch we leave.
-                                  if (self->handler && self->epoch_ != cand) {
-                                      self->retired.push_back(self->epoch_);
-                                      if (self->retired.size() > 16) self->retired.pop_front();
-                                      self->reset(cand, 0);
-                                  }
+                                  if (self->handler && self->epoch_ != cand) self->reset(cand, 0);
                                   if (done) done({});
                               }, d.cmd_clock);
     if (!sent && done) done(errc::broker_unavailable);
