@@ -397,9 +397,12 @@ void hub::impl::begin_stop() {
     // ahead of their close frames.
     draining_.clear();
     inbox_.drain(draining_, static_cast<std::size_t>(-1));
-    // The broker is stopped only once every publish is answered (or at the
-    // stop deadline): a networked broker may still hold them unsent.
-    for (auto& b : retry_) {  // last chance; failures are reported by the broker
+    // Retries first (older), then the inbox: last chance, in order. The
+    // broker is stopped only once every publish is answered (or at the stop
+    // deadline): a networked broker may still hold them unsent.
+    if (!draining_.empty()) retry_.push_back(std::make_shared<pending_batch>(pending_batch{std::move(draining_), nullptr}));
+    draining_.clear();
+    for (auto& b : retry_) {
         ++publishes_in_flight_;
         brk->publish(b->items, [self = shared_from_this(), b](std::error_code ec, std::uint64_t first) {
             if (b->done) b->done(ec ? std::error_code(errc::stopped) : ec, first);
@@ -408,14 +411,6 @@ void hub::impl::begin_stop() {
         });
     }
     retry_.clear();
-    if (!draining_.empty()) {
-        ++publishes_in_flight_;
-        brk->publish(draining_, [self = shared_from_this()](std::error_code, std::uint64_t) {
-            --self->publishes_in_flight_;
-            self->maybe_finish_stop();
-        });
-    }
-    draining_.clear();
     while (!fanout_.empty()) fanout_step(true);
     stopping_ = true;
     NOTIFIER_LOG_INFO(log, "stopping", {"sessions", sessions_.size()}, {"last_seq", last_dispatched});
