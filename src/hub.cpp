@@ -2,11 +2,8 @@
 #include <notifier/errors.hpp>
 #include <notifier/hub.hpp>
 
-#include "core/topic.hpp"
 #include "hub_impl.hpp"
-#include "net/http_session.hpp"
 #include "net/listener.hpp"
-#include "net/websocket_session.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -24,31 +21,58 @@ namespace notifier {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
+namespace {
+
+thread_local const hub::impl* current_hub = nullptr;
+
+std::int64_t steady_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+unsigned shard_count(unsigned threads) {
+    if (threads > 0) return threads;
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+void hub::impl::enter_thread(const impl* h) noexcept { current_hub = h; }
+bool hub::impl::on_hub_thread() const noexcept { return current_hub == this; }
+
 hub::impl::impl(options o, broker_factory make)
-    : opts(std::move(o)), read_buffer(256 * 1024), log(opts.log_level, opts.log_sink) {
-    ioc.emplace(1);  // one thread runs the loop: no locks on the hot path
+    : opts(std::move(o)), log(opts.log_level, opts.log_sink), hold_bytes_(0) {
+    ioc.emplace(1);  // the intake: one thread owns the broker, no locks around it
     brk = make ? make(*ioc) : std::make_unique<memory_broker>(opts.history_size);
+    const unsigned n = shard_count(opts.threads);
+    shards.reserve(n);
+    // One shard runs on the intake's loop: the whole hub is one thread.
+    for (unsigned i = 0; i < n; ++i) shards.push_back(std::make_unique<shard>(*this, i, n == 1 ? &*ioc : nullptr));
+    hold_bytes_ = fanout_budget();
 }
 
 hub::impl::~impl() { shutdown(); }
 
 void hub::impl::shutdown() {
-    // I/O objects must go before the io_context that owns their services.
-    ping_timer_.reset();
-    housekeeping_timer_.reset();
-    retry_timer_.reset();
+    // I/O objects must go before the loops that own their services.
     stop_timer_.reset();
+    retry_timer_.reset();
     signals_.reset();
     listener_.reset();
-    sessions_.clear();
-    dirty_.clear();
-    fanout_.clear();
+    for (auto& s : shards) s->clear();
     // The broker's I/O objects (e.g. Redis connections) go first too.
     if (brk) {
         brk->stop();
         brk.reset();
     }
+    // Handlers queued on the intake may hold sessions whose sockets belong
+    // to a shard's loop: the intake's loop goes first.
     ioc.reset();
+    shards.clear();
+}
+
+std::size_t hub::impl::fanout_budget() const noexcept {
+    return std::clamp<std::size_t>(opts.max_queue_bytes / 4, 4096, 256 * 1024);
 }
 
 void hub::impl::close_inbox() { closed_.store(true, std::memory_order_seq_cst); }
@@ -76,14 +100,12 @@ void hub::impl::listen() {
     listener_ = std::make_shared<net::listener>(*this, asio::ip::tcp::endpoint(addr, opts.listen_port));
     port = listener_->port();
     brk->start(*this);
-    epoch = brk->epoch();
-    last_dispatched = brk->last_seq();
-    n_last_seq = last_dispatched;
+    last_published_ = brk->last_seq();
+    for (auto& s : shards) s->start(brk->epoch(), last_published_);
     listener_->run();
-    NOTIFIER_LOG_INFO(log, "listening", {"host", opts.listen_host}, {"port", port.load()}, {"epoch", epoch},
-                      {"last_seq", last_dispatched}, {"auth", auth_enabled()}, {"metrics", opts.metrics});
-    schedule_ping();
-    if (verifier) schedule_housekeeping();
+    NOTIFIER_LOG_INFO(log, "listening", {"host", opts.listen_host}, {"port", port.load()}, {"epoch", brk->epoch()},
+                      {"last_seq", last_published_}, {"shards", shards.size()}, {"auth", auth_enabled()},
+                      {"metrics", opts.metrics});
     if (opts.handle_signals) {
         signals_ = std::make_unique<asio::signal_set>(*ioc, SIGINT, SIGTERM);
         signals_->async_wait([self = shared_from_this()](const error_code& ec, int) {
@@ -92,53 +114,52 @@ void hub::impl::listen() {
     }
 }
 
-void hub::impl::schedule_ping() {
-    if (opts.ping_interval.count() <= 0) return;
-    if (!ping_timer_) ping_timer_ = std::make_unique<asio::steady_timer>(*ioc);
-    ping_timer_->expires_after(opts.ping_interval);
-    ping_timer_->async_wait([this](const error_code& ec) {
-        if (ec || stopping_) return;
-        for_each_session([](net::websocket_session& s) { s.ping_tick(); });
-        schedule_ping();
-    });
+void hub::impl::start_shards() {
+    for (auto& s : shards) s->start_thread();
 }
 
-void hub::impl::schedule_housekeeping() {
-    // Token expiry needs second resolution; one timer serves every session.
-    if (!housekeeping_timer_) housekeeping_timer_ = std::make_unique<asio::steady_timer>(*ioc);
-    housekeeping_timer_->expires_after(std::chrono::seconds(1));
-    housekeeping_timer_->async_wait([this](const error_code& ec) {
-        if (ec || stopping_) return;
-        const auto now = core::unix_now();
-        for_each_session([now](net::websocket_session& s) { s.check_expiry(now); });
-        schedule_housekeeping();
-    });
+void hub::impl::join_shards() {
+    for (auto& s : shards) s->join();
 }
 
-connection_slot::~connection_slot() { hub_.release_slot(ip_, per_ip_); }
+// --- connections ---
+
+connection_slot::~connection_slot() {
+    if (shard_) shard_->connection_closed();
+    hub_.release_slot(ip_, per_ip_);
+}
 
 std::unique_ptr<connection_slot> hub::impl::acquire_slot(const asio::ip::address& ip) {
-    if (open_connections_ >= opts.max_connections) return nullptr;
+    if (open_connections_.load(std::memory_order_relaxed) >= opts.max_connections) return nullptr;
     // On a dual-stack listener IPv4 clients arrive as ::ffff:a.b.c.d.
     const bool loopback = ip.is_loopback() ||
                           (ip.is_v6() && ip.to_v6().is_v4_mapped() &&
                            asio::ip::make_address_v4(asio::ip::v4_mapped, ip.to_v6()).is_loopback());
     const bool per_ip = opts.limit_loopback || !loopback;
-    std::string key = ip.to_string();
+    std::string key = per_ip ? ip.to_string() : std::string();
     if (per_ip) {
+        std::lock_guard lock(per_ip_mutex_);
         auto& n = per_ip_[key];
         if (n >= opts.max_connections_per_ip) return nullptr;
         ++n;
     }
-    ++open_connections_;
+    open_connections_.fetch_add(1, std::memory_order_relaxed);
     return std::make_unique<connection_slot>(*this, std::move(key), per_ip);
 }
 
 void hub::impl::release_slot(const std::string& ip, bool per_ip) {
-    --open_connections_;
+    open_connections_.fetch_sub(1, std::memory_order_relaxed);
     if (!per_ip) return;
+    std::lock_guard lock(per_ip_mutex_);
     auto it = per_ip_.find(ip);
     if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+}
+
+shard& hub::impl::pick_shard() noexcept {
+    shard* best = shards.front().get();
+    for (auto& s : shards)
+        if (s->connections() < best->connections()) best = s.get();
+    return *best;
 }
 
 bool hub::impl::publish_key_ok(std::string_view authorization) const noexcept {
@@ -153,6 +174,8 @@ bool hub::impl::publish_key_ok(std::string_view authorization) const noexcept {
         if (k.size() == key.size() && CRYPTO_memcmp(k.data(), key.data(), k.size()) == 0) ok = true;
     return ok;
 }
+
+// --- the intake ---
 
 std::error_code hub::impl::submit(notification&& n) {
     if (!brk->available()) return errc::broker_unavailable;
@@ -188,10 +211,36 @@ std::error_code hub::impl::submit(std::vector<notification>&& batch) {
     return {};
 }
 
+bool hub::impl::shards_busy() const noexcept {
+    for (const auto& s : shards)
+        if (s->backlog_bytes() > hold_bytes_) return true;
+    return false;
+}
+
+bool hub::impl::backlogged() const noexcept {
+    for (const auto& s : shards)
+        if (s->backlog_bytes() > fanout_limit_bytes) return true;
+    return false;
+}
+
+void hub::impl::shard_drained() {
+    // Dekker with drain_inbox(): the shard lowered its backlog before it
+    // looks at the flag, the intake set the flag before it looks again at
+    // the backlogs, so one of them sees the other.
+    if (!waiting_for_shards_.load(std::memory_order_seq_cst) || shards_busy()) return;
+    if (waiting_for_shards_.exchange(false, std::memory_order_seq_cst))
+        asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
+}
+
 void hub::impl::drain_inbox() {
-    // Publish only once earlier publications are fanned out: the backlog
-    // then stays in the bounded inbox, where notify() reports overloaded.
-    if (!fanout_.empty()) return;  // fanout_step() calls again when done
+    // Publish only while the shards keep up: the backlog then stays in the
+    // bounded inbox, where notify() reports overloaded. A shard that falls
+    // to hold_bytes_ calls shard_drained(), which resumes here.
+    if (shards_busy()) {
+        waiting_for_shards_.store(true, std::memory_order_seq_cst);
+        if (shards_busy()) return;
+        waiting_for_shards_.store(false, std::memory_order_seq_cst);
+    }
     if (!retry_.empty()) return schedule_retry();  // older batches first
     draining_.clear();
     // Sized up front: the vector moves on with the batch, and growing it
@@ -204,14 +253,14 @@ void hub::impl::drain_inbox() {
         if (inbox_.size() > 0) wake_drain();
         return;
     }
-    if (!stopping_) publish_batch(std::make_shared<pending_batch>(pending_batch{std::move(draining_), nullptr}));
+    if (!stopping()) publish_batch(std::make_shared<pending_batch>(pending_batch{std::move(draining_), nullptr}));
     draining_.clear();
     // Stay scheduled for one more look while notifications keep coming.
     asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void hub::impl::submit_confirmed(std::vector<notification>&& items, confirm_handler done) {
-    if (stopping_) {
+    if (stopping()) {
         if (done) done(errc::stopped, 0);
         return;
     }
@@ -227,12 +276,12 @@ void hub::impl::publish_batch(std::shared_ptr<pending_batch> batch) {
     ++publishes_in_flight_;
     brk->publish(batch->items, [self = shared_from_this(), batch](std::error_code ec, std::uint64_t first) {
         --self->publishes_in_flight_;
-        if (self->stopping_) self->maybe_finish_stop();
+        if (self->stopping()) self->maybe_finish_stop();
         if (!ec) {
             if (batch->done) batch->done({}, first);
             return;
         }
-        if (self->stopping_) {  // no retry any more: say so instead of keeping it
+        if (self->stopping()) {  // no retry any more: say so instead of keeping it
             if (batch->done) batch->done(errc::stopped, 0);
             return;
         }
@@ -243,14 +292,24 @@ void hub::impl::publish_batch(std::shared_ptr<pending_batch> batch) {
     });
 }
 
+void hub::impl::publish_once(std::vector<notification> batch, broker::publish_handler done) {
+    if (stopped_ || !brk) return done(errc::stopped, 0);
+    ++publishes_in_flight_;
+    brk->publish(batch, [self = shared_from_this(), done = std::move(done)](std::error_code ec, std::uint64_t first) {
+        --self->publishes_in_flight_;
+        done(ec, first);
+        if (self->stopping()) self->maybe_finish_stop();
+    });
+}
+
 void hub::impl::schedule_retry() {
-    if (retry_scheduled_ || stopping_) return;
+    if (retry_scheduled_ || stopping()) return;
     retry_scheduled_ = true;
     if (!retry_timer_) retry_timer_ = std::make_unique<asio::steady_timer>(*ioc);
     retry_timer_->expires_after(std::chrono::milliseconds(250));
     retry_timer_->async_wait([this](const error_code& ec) {
         retry_scheduled_ = false;
-        if (ec || stopping_) return;
+        if (ec || stopping()) return;
         if (!brk->available()) return schedule_retry();
         auto pending = std::move(retry_);
         retry_.clear();
@@ -259,142 +318,32 @@ void hub::impl::schedule_retry() {
     });
 }
 
-namespace {
-
-std::int64_t steady_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-}  // namespace
-
 void hub::impl::on_publications(std::span<const publication_ptr> pubs) {
+    if (pubs.empty()) return;
     const auto now = steady_ns();
-    for (const auto& pub : pubs) {
-        fanout_bytes_ += pub->frame.size();
-        fanout_.push_back({pub, now});
-    }
-    if (fanout_bytes_ > fanout_drop_bytes) return drop_backlog_and_resync();
-    if (!fanout_running_) fanout_step();
-}
-
-void hub::impl::drop_backlog_and_resync() {
-    const std::uint64_t newest = fanout_.back().pub->seq;
-    NOTIFIER_LOG_WARN(log, "fanout_backlog_dropped", {"limit_bytes", fanout_drop_bytes}, {"resync_seq", newest});
-    resync_all(newest);
-}
-
-void hub::impl::resync_all(std::uint64_t seq) {
-    fanout_.clear();
-    fanout_bytes_ = 0;
-    unflushed_.clear();
-    last_dispatched = seq;
-    n_last_seq.store(seq, std::memory_order_relaxed);
-    for_each_session([&](net::websocket_session& s) { s.resync(epoch, seq); });
-}
-
-void hub::impl::fanout_step(bool unbounded) {
-    // A quarter of a client's queue per turn: a client that reads at all
-    // keeps up, and the loop still writes hundreds of frames per writev.
-    const std::size_t budget = unbounded ? SIZE_MAX : std::clamp<std::size_t>(opts.max_queue_bytes / 4, 4096, 256 * 1024);
-    std::size_t spent = 0, count = 0;
-    std::uint64_t delivered = 0;
-    while (!fanout_.empty() && spent < budget) {
-        // Not a structured binding: clang before 16 cannot capture one below.
-        const waiting_publication next = std::move(fanout_.front());
-        const publication_ptr& pub = next.pub;
-        fanout_.pop_front();
-        fanout_bytes_ -= pub->frame.size();
-        spent += pub->frame.size();
-        ++count;
-        last_dispatched = pub->seq;
-        const std::uint64_t before = delivered;
-        index.match(pub->collection, pub->id, [&](net::websocket_session* s) { delivered += s->deliver(pub); });
-        if (delivered != before) unflushed_.push_back(next.received_ns);
-    }
-    // Counted once per step: the per-delivery cost stays one local add.
-    counts.published.add(count);
-    counts.deliveries.add(delivered);
-    n_last_seq.store(last_dispatched, std::memory_order_relaxed);
-    if (!fanout_.empty()) {
-        fanout_running_ = true;
-        asio::post(*ioc, [self = shared_from_this()] { self->fanout_step(); });
-        return;
-    }
-    fanout_running_ = false;
-    // drain_inbox() may have deferred to us while drain_scheduled_ stays set.
-    asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
+    last_published_ = pubs.back()->seq;
+    for (auto& s : shards) s->enqueue(pubs, now);
 }
 
 void hub::impl::on_reset(std::string_view new_epoch, std::uint64_t seq) {
-    NOTIFIER_LOG_WARN(log, "history_reset", {"epoch", new_epoch}, {"seq", seq}, {"sessions", sessions_.size()});
-    epoch = new_epoch;
-    resync_all(seq);
+    std::uint64_t sessions = 0;
+    for (auto& s : shards) sessions += s->sessions();
+    NOTIFIER_LOG_WARN(log, "history_reset", {"epoch", new_epoch}, {"seq", seq}, {"sessions", sessions});
+    last_published_ = seq;
+    for (auto& s : shards) s->enqueue_reset(std::string(new_epoch), seq);
 }
 
 void hub::impl::on_broker_warning(std::string_view event, std::string_view detail) {
     NOTIFIER_LOG_WARN(log, event, {"detail", detail});
 }
 
-void hub::impl::add_session(std::shared_ptr<net::websocket_session> s) {
-    for (const auto& t : s->topics()) {
-        auto p = core::parse_topic(t);
-        index.add(p->collection, p->id, s.get());
-    }
-    sessions_.emplace(s.get(), std::move(s));
-    n_sessions.store(sessions_.size(), std::memory_order_relaxed);
-}
-
-void hub::impl::remove_session(net::websocket_session* s) {
-    for (const auto& t : s->topics()) {
-        auto p = core::parse_topic(t);
-        index.remove(p->collection, p->id, s);
-    }
-    if (s->dirty) {
-        std::erase(dirty_, s);
-        s->dirty = false;
-    }
-    sessions_.erase(s);
-    n_sessions.store(sessions_.size(), std::memory_order_relaxed);
-    if (stopping_) maybe_finish_stop();
-}
-
-void hub::impl::mark_dirty(net::websocket_session* s) {
-    if (s->dirty) return;
-    s->dirty = true;
-    dirty_.push_back(s);
-    if (!flush_posted_) {
-        flush_posted_ = true;
-        // Runs after the handlers already due in this turn, so everything
-        // they publish leaves in one write per session.
-        asio::post(*ioc, [self = shared_from_this()] { self->flush_dirty(); });
-    }
-}
-
-void hub::impl::flush_dirty() {
-    flush_posted_ = false;
-    auto list = std::move(dirty_);
-    dirty_.clear();
-    for (auto* s : list) s->dirty = false;
-    const auto start = steady_ns();
-    for (auto* s : list) {
-        // A session may leave the hub while an earlier one flushes.
-        auto it = sessions_.find(s);
-        if (it == sessions_.end()) continue;
-        auto keep = it->second;
-        keep->flush();
-    }
-    const auto end = steady_ns();
-    flush_duration_.record(std::uint64_t(end - start));
-    for (const auto received : unflushed_) fanout_latency_.record(std::uint64_t(std::max<std::int64_t>(0, end - received)));
-    unflushed_.clear();
-}
+// --- stop ---
 
 void hub::impl::begin_stop() {
-    if (stopping_) return;
+    if (stopping()) return;
     close_inbox();
-    // Whatever notify() accepted is published and queued to the sessions
-    // ahead of their close frames.
+    // Whatever notify() accepted is published and reaches the shards ahead
+    // of their close frames.
     draining_.clear();
     inbox_.drain(draining_, static_cast<std::size_t>(-1));
     // Retries first (older), then the inbox: last chance, in order. The
@@ -411,36 +360,46 @@ void hub::impl::begin_stop() {
         });
     }
     retry_.clear();
-    while (!fanout_.empty()) fanout_step(true);
-    stopping_ = true;
-    NOTIFIER_LOG_INFO(log, "stopping", {"sessions", sessions_.size()}, {"last_seq", last_dispatched});
+    stopping_.store(true, std::memory_order_release);
+    std::uint64_t sessions = 0;
+    for (auto& s : shards) sessions += s->sessions();
+    NOTIFIER_LOG_INFO(log, "stopping", {"sessions", sessions}, {"last_seq", last_published_});
     if (listener_) listener_->close();
-    if (ping_timer_) ping_timer_->cancel();
-    if (housekeeping_timer_) housekeeping_timer_->cancel();
     if (retry_timer_) retry_timer_->cancel();
     if (signals_) signals_->cancel();
-    for (auto* h : std::vector<net::http_session*>(http_sessions_.begin(), http_sessions_.end())) h->close();
-    for_each_session([](net::websocket_session& s) { s.close(close_code::going_away, "server shutdown"); });
-    if (maybe_finish_stop()) return;
+    shards_running_ = shards.size();
+    for (auto& s : shards) s->begin_stop();
     stop_timer_ = std::make_unique<asio::steady_timer>(*ioc, opts.close_timeout);
     stop_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
         if (ec) return;
-        self->for_each_session([](net::websocket_session& s) { s.terminate(); });
-        self->finish_stop();
+        // Whatever is left is cut (each shard then reports itself empty),
+        // and unanswered publishes are waited for no longer.
+        self->deadline_passed_ = true;
+        for (auto& s : self->shards) asio::post(s->loop(), [sh = s.get()] { sh->terminate_all(); });
+        self->maybe_finish_stop();
+    });
+}
+
+void hub::impl::shard_stopped() {
+    asio::post(*ioc, [self = shared_from_this()] {
+        if (self->shards_running_ > 0) --self->shards_running_;
+        self->maybe_finish_stop();
     });
 }
 
 bool hub::impl::maybe_finish_stop() {
-    if (!stopping_ || stopped_ || !sessions_.empty() || publishes_in_flight_ > 0) return stopped_;
+    if (!stopping() || stopped_ || shards_running_ > 0 || (publishes_in_flight_ > 0 && !deadline_passed_))
+        return stopped_;
     finish_stop();
     return true;
 }
 
 void hub::impl::finish_stop() {
     if (stop_timer_) stop_timer_->cancel();
-    if (!stopped_) NOTIFIER_LOG_INFO(log, "stopped", {"last_seq", last_dispatched});
+    if (!stopped_) NOTIFIER_LOG_INFO(log, "stopped", {"last_seq", last_published_});
     stopped_ = true;
     brk->stop();
+    for (auto& s : shards) s->release_loop();
     ioc->stop();
 }
 
@@ -452,7 +411,8 @@ hub::hub(options opts, broker_factory make) : impl_(std::make_shared<impl>(std::
 hub::~hub() {
     stop();
     if (impl_->thread.joinable()) impl_->thread.join();
-    // Frees handlers still queued on a loop that never ran or was stopped.
+    impl_->join_shards();
+    // Frees handlers still queued on loops that never ran or were stopped.
     impl_->shutdown();
 }
 
@@ -460,40 +420,55 @@ void hub::listen() { impl_->listen(); }
 
 void hub::start() {
     impl_->listen();
-    impl_->thread = std::thread([i = impl_] { i->ioc->run(); });
+    impl_->start_shards();
+    impl_->thread = std::thread([i = impl_] {
+        impl::enter_thread(i.get());
+        i->ioc->run();
+    });
 }
 
 void hub::run() {
     impl_->listen();
+    impl_->start_shards();
+    impl::enter_thread(impl_.get());
     impl_->ioc->run();
+    impl::enter_thread(nullptr);
+    impl_->join_shards();
 }
 
 void hub::stop() {
-    impl_->close_inbox();  // at once, even if the loop never runs again
+    impl_->close_inbox();  // at once, even if the loops never run again
     if (!impl_->ioc) return;
-    if (impl_->thread.joinable() && impl_->thread.get_id() == std::this_thread::get_id()) {
-        impl_->begin_stop();
-        return;
-    }
     if (!impl_->ioc->stopped()) asio::post(*impl_->ioc, [i = impl_] { i->begin_stop(); });
-    if (impl_->thread.joinable()) impl_->thread.join();
+    if (impl_->on_hub_thread()) return;  // a loop cannot wait for itself
+    if (impl_->thread.joinable()) {
+        impl_->thread.join();
+        impl_->join_shards();  // finish_stop() let their loops end
+    }
 }
 
 std::uint16_t hub::port() const noexcept { return impl_->port.load(); }
 const options& hub::config() const noexcept { return impl_->opts; }
 
 hub_stats hub::stats() const {
-    const auto& c = impl_->counts;
     hub_stats s;
-    s.sessions = impl_->n_sessions.load(std::memory_order_relaxed);
-    s.published = c.published.get();
-    s.slow_consumers = c.slow_consumers.get();
-    s.last_seq = impl_->n_last_seq.load(std::memory_order_relaxed);
-    s.deliveries = c.deliveries.get();
-    s.resyncs = c.resyncs.get();
-    s.connections_accepted = c.accepted.get();
-    s.connections_rejected = c.rejected.get();
-    s.auth_failures = c.auth_failures.get();
+    s.connections_accepted = impl_->counts.accepted.get();
+    s.connections_rejected = impl_->counts.rejected.get();
+    bool first = true;
+    for (const auto& sh : impl_->shards) {
+        auto& c = sh->counts();
+        s.sessions += sh->sessions();
+        s.slow_consumers += c.slow_consumers.get();
+        s.deliveries += c.deliveries.get();
+        s.resyncs += c.resyncs.get();
+        s.auth_failures += c.auth_failures.get();
+        // Every shard fans out every publication: the node has dispatched
+        // what its slowest shard has.
+        const auto published = c.published.get(), last = sh->dispatched_seq();
+        s.published = first ? published : std::min(s.published, published);
+        s.last_seq = first ? last : std::min(s.last_seq, last);
+        first = false;
+    }
     return s;
 }
 

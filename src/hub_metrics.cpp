@@ -3,61 +3,89 @@
 
 #include "core/metrics_text.hpp"
 #include "hub_impl.hpp"
-#include "net/websocket_session.hpp"
+
+#include <algorithm>
 
 namespace notifier {
 
-std::string hub::impl::render_metrics() {
+std::string hub::impl::render_metrics(const std::vector<shard_snapshot>& snaps) const {
     using kind = core::metrics_text::kind;
     core::metrics_text m;
     const auto num = [](auto v) { return static_cast<double>(v); };
 
-    // Connections. Gauges that sum over sessions are computed here, once per
-    // scrape, so that nothing is maintained per delivery.
-    std::uint64_t subscriptions = 0, queued_bytes = 0;
-    for (const auto& [_, s] : sessions_) {
-        subscriptions += s->topics().size();
-        queued_bytes += s->queued_bytes();
+    // Every shard's snapshot, taken on its own loop, merged here: gauges that
+    // sum over sessions are computed once per scrape, so that nothing is
+    // maintained per delivery.
+    shard_snapshot all;
+    for (const auto& s : snaps) {
+        all.sessions += s.sessions;
+        all.subscriptions += s.subscriptions;
+        all.queued_bytes += s.queued_bytes;
+        all.backlog_bytes += s.backlog_bytes;
+        for (const auto& [code, n] : s.closes_by_code) all.closes_by_code[code] += n;
+        for (const auto& [status, n] : s.publish_by_status) all.publish_by_status[status] += n;
+        all.flush_duration.merge(s.flush_duration);
+        all.fanout_latency.merge(s.fanout_latency);
+    }
+    hub_stats totals;
+    std::uint64_t ws_opened = 0;
+    {
+        bool first = true;
+        for (const auto& sh : shards) {
+            const auto& c = sh->counts();
+            ws_opened += c.ws_opened.get();
+            totals.slow_consumers += c.slow_consumers.get();
+            totals.auth_failures += c.auth_failures.get();
+            totals.deliveries += c.deliveries.get();
+            totals.resyncs += c.resyncs.get();
+            const auto published = c.published.get(), last = sh->dispatched_seq();
+            totals.published = first ? published : std::min(totals.published, published);
+            totals.last_seq = first ? last : std::min(totals.last_seq, last);
+            first = false;
+        }
     }
     m.gauge("notifier_connections_open", "Open connections, HTTP and WebSocket (counted against max_connections).",
-            num(open_connections_));
+            num(open_connections_.load(std::memory_order_relaxed)));
     m.counter("notifier_connections_accepted_total", "Connections accepted.", num(counts.accepted.get()));
     m.counter("notifier_connections_rejected_total",
               "Connections refused with 503 at max_connections or max_connections_per_ip.", num(counts.rejected.get()));
-    m.gauge("notifier_websocket_sessions", "Open WebSocket sessions.", num(sessions_.size()));
+    m.gauge("notifier_websocket_sessions", "Open WebSocket sessions.", num(all.sessions));
     m.counter("notifier_websocket_opened_total", "WebSocket sessions opened (successful upgrades).",
-              num(counts.ws_opened.get()));
+              num(ws_opened));
     m.family("notifier_websocket_closed_total",
              "WebSocket sessions ended, by the close code sent or echoed (1006: no close handshake).", kind::counter);
-    for (const auto& [code, n] : closes_by_code_)
+    for (const auto& [code, n] : all.closes_by_code)
         m.sample(num(n), {{"code", code == 0 ? std::string("other") : std::to_string(code)}});
     m.counter("notifier_slow_consumer_closes_total", "Sessions closed with 4008 because their queue was full.",
-              num(counts.slow_consumers.get()));
+              num(totals.slow_consumers));
     m.counter("notifier_auth_failures_total",
               "Subscriber tokens refused (upgrade or auth message) and POST /publish without a valid key.",
-              num(counts.auth_failures.get()));
-    m.gauge("notifier_subscriptions", "Subscription entries over all sessions.", num(subscriptions));
+              num(totals.auth_failures));
+    m.gauge("notifier_subscriptions", "Subscription entries over all sessions.", num(all.subscriptions));
 
     // Publishing and fan-out.
     m.counter("notifier_published_total", "Notifications published (dispatched by this node).",
-              num(counts.published.get()));
-    m.gauge("notifier_last_seq", "Seq of the newest notification dispatched by this node.", num(last_dispatched));
+              num(totals.published));
+    m.gauge("notifier_last_seq", "Seq of the newest notification dispatched by this node.", num(totals.last_seq));
     m.counter("notifier_deliveries_total", "Notification frames queued to sessions (live and replayed).",
-              num(counts.deliveries.get()));
-    m.counter("notifier_resyncs_total", "resync frames sent to sessions.", num(counts.resyncs.get()));
-    m.gauge("notifier_queued_bytes", "Bytes queued for sending over all sessions.", num(queued_bytes));
-    m.gauge("notifier_fanout_backlog_bytes", "Bytes of notifications waiting to be fanned out.", num(fanout_bytes_));
+              num(totals.deliveries));
+    m.counter("notifier_resyncs_total", "resync frames sent to sessions.", num(totals.resyncs));
+    m.gauge("notifier_queued_bytes", "Bytes queued for sending over all sessions.", num(all.queued_bytes));
+    m.gauge("notifier_fanout_backlog_bytes", "Bytes of notifications waiting to be fanned out.", num(all.backlog_bytes));
+    m.gauge("notifier_shards", "Event loops serving connections (options::threads, --threads).", num(shards.size()));
+    m.family("notifier_shard_sessions", "Open WebSocket sessions per shard.", kind::gauge);
+    for (std::size_t i = 0; i < snaps.size(); ++i) m.sample(num(snaps[i].sessions), {{"shard", std::to_string(i)}});
     m.gauge("notifier_pending_notifications", "notify() calls waiting for the event loop.", num(inbox_.size()));
     m.family("notifier_publish_requests_total", "POST /publish requests, by HTTP status code of the answer.",
              kind::counter);
-    for (const auto& [status, n] : publish_by_status_) m.sample(num(n), {{"code", std::to_string(status)}});
+    for (const auto& [status, n] : all.publish_by_status) m.sample(num(n), {{"code", std::to_string(status)}});
     const auto& bounds = core::duration_histogram::bounds_seconds;
     m.histogram("notifier_fanout_latency_seconds",
                 "From a live notification reaching this node to the end of the flush that wrote it to its "
                 "subscribers' sockets.",
-                bounds, fanout_latency_.counts(), fanout_latency_.sum_seconds());
+                bounds, all.fanout_latency.counts(), all.fanout_latency.sum_seconds());
     m.histogram("notifier_flush_duration_seconds", "Time to write every session with something queued, once.",
-                bounds, flush_duration_.counts(), flush_duration_.sum_seconds());
+                bounds, all.flush_duration.counts(), all.flush_duration.sum_seconds());
     m.gauge("notifier_broker_up", "1 while the broker can publish, 0 while it cannot (e.g. Redis unreachable).",
             brk && brk->available() ? 1 : 0);
 

@@ -30,6 +30,7 @@ struct raw_options {
     std::string log_level = "info";
     bool no_metrics = false;
     long ping = 0, handshake = 0, close_timeout = 0;
+    std::size_t threads = 0;
     std::string jwt_public_key_file, publish_keys_file;
     bool insecure = false;
     std::string config_file;
@@ -42,12 +43,16 @@ void declare(CLI::App& app, option_set& opts, config& c, raw_options& r) {
     r.ping = o.ping_interval.count();
     r.handshake = o.handshake_timeout.count();
     r.close_timeout = o.close_timeout.count();
+    r.threads = o.threads;
 
     app.add_option("--config", r.config_file, "TOML file with any of these options (docs/configuration.md)")
         ->envname("NOTIFIER_CONFIG");
     app.add_flag("--check-config", r.check_config, "validate the configuration, print the effective one and exit");
 
     opts.add(app, "listen", r.listen, "address to listen on, HOST:PORT (port 0 picks one)");
+    opts.add(app, "threads", r.threads,
+             "event loops serving connections, one thread each; 0: one per hardware thread (default)")
+        ->check(CLI::Range(0ul, 1024ul));
     opts.add(app, "redis", c.redis_url,
              "redis://HOST[:PORT][/PREFIX]: share seq and history with every node on that Redis (default: in memory)");
     opts.add(app, "static-dir", o.static_dir, "directory served at / (default: built-in live page)");
@@ -147,6 +152,7 @@ void validate(config& c, const raw_options& r, const option_set& opts) {
     o.metrics = !r.no_metrics;
     o.handshake_timeout = std::chrono::seconds(r.handshake);
     o.close_timeout = std::chrono::seconds(r.close_timeout);
+    o.threads = static_cast<unsigned>(r.threads);
 
     if (!c.redis_url.empty()) {
 #ifdef NOTIFIER_WITH_REDIS

@@ -17,6 +17,12 @@ namespace notifier {
 enum class log_level { trace, debug, info, warn, error, off };
 
 struct options {
+    /// Shards: event loops (threads) serving connections, each with its own
+    /// sessions, so that a hub uses every core (docs/architecture.md,
+    /// "Shards"). 0: one per hardware thread. 1: a single loop, which then
+    /// also runs the intake; with more, the intake (broker, notify() inbox,
+    /// acceptor) has a thread of its own.
+    unsigned threads = 0;
     /// Address to bind. Loopback by default: nothing is exposed by accident.
     std::string listen_host = "127.0.0.1";
     /// 0 picks a free port (see hub::port()).

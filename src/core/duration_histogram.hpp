@@ -1,6 +1,6 @@
 #pragma once
 // Durations in fixed buckets for a Prometheus histogram. Written by one
-// thread (the hub's loop) a few thousand times a second, read at scrape
+// thread (a shard's loop) a few thousand times a second, copied at scrape
 // time on the same thread: plain integers, no allocation after construction.
 
 #include <array>
@@ -21,6 +21,13 @@ public:
         ++counts_[i];
         ++count_;
         sum_ns_ += ns;
+    }
+
+    /// Adds another histogram's observations (shards merged at scrape time).
+    void merge(const duration_histogram& o) noexcept {
+        for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
+        count_ += o.count_;
+        sum_ns_ += o.sum_ns_;
     }
 
     /// Per bucket, not cumulative; the last one is above every bound.

@@ -6,7 +6,8 @@
 #include "core/publish_request.hpp"
 #include "core/topic.hpp"
 #include "core/utf8.hpp"
-#include "hub_impl.hpp"
+#include "connection_slot.hpp"
+#include "shard.hpp"
 #include "net/static_files.hpp"
 #include "net/websocket_session.hpp"
 
@@ -79,18 +80,18 @@ bool is_json_content_type(std::string_view v) {
 
 }  // namespace
 
-http_session::http_session(hub::impl& hub, asio::ip::tcp::socket socket, std::unique_ptr<connection_slot> slot)
-    : hub_(hub),
+http_session::http_session(shard& shard, asio::ip::tcp::socket socket, std::unique_ptr<connection_slot> slot)
+    : shard_(shard),
       slot_(std::move(slot)),
       stream_(std::move(socket)),
       // Beast limits the request header and the body, not chunk headers or
       // trailers: without a cap an endless chunk-size line grows this
       // buffer until memory runs out. Past the cap the read fails (400).
-      buffer_(hub.opts.max_header_bytes + hub.opts.max_publish_bytes + 64 * 1024) {
-    hub_.add_http(this);
+      buffer_(shard.opts().max_header_bytes + shard.opts().max_publish_bytes + 64 * 1024) {
+    shard_.add_http(this);
 }
 
-http_session::~http_session() { hub_.remove_http(this); }
+http_session::~http_session() { shard_.remove_http(this); }
 
 void http_session::run() { do_read(); }
 
@@ -106,9 +107,9 @@ void http_session::do_read() {
     head_ = false;
     version_ = 11;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(hub_.opts.max_header_bytes));
-    parser_->body_limit(hub_.opts.max_publish_bytes);
-    stream_.expires_after(hub_.opts.handshake_timeout);
+    parser_->header_limit(static_cast<std::uint32_t>(shard_.opts().max_header_bytes));
+    parser_->body_limit(shard_.opts().max_publish_bytes);
+    stream_.expires_after(shard_.opts().handshake_timeout);
     // The header first: a client that sent `Expect: 100-continue` (curl
     // for large bodies, several HTTP libraries) waits for "100 Continue"
     // before it sends the body.
@@ -143,11 +144,11 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         const auto target = urls::parse_origin_form(head.target());
         counting_publish_ = head.method() == http::verb::post && target && target->path() == "/publish";
         return send_error(413, "payload_too_large",
-                          "body above " + std::to_string(hub_.opts.max_publish_bytes) + " bytes", true);
+                          "body above " + std::to_string(shard_.opts().max_publish_bytes) + " bytes", true);
     }
     if (ec == http::error::header_limit) {
         return send_error(431, "header_too_large",
-                          "request header above " + std::to_string(hub_.opts.max_header_bytes) + " bytes", true);
+                          "request header above " + std::to_string(shard_.opts().max_header_bytes) + " bytes", true);
     }
     if (ec) {
         if (ec.category() == http::make_error_code(http::error::bad_target).category() || ec == http::error::partial_message)
@@ -191,20 +192,20 @@ void http_session::handle(request&& req) {
         response res{http::status::ok, version_};
         res.set(http::field::content_type, "application/json");
         res.set(http::field::cache_control, "no-store");
-        res.body() = hub_.stopping() ? R"({"status":"stopping"})" : R"({"status":"ok"})";
-        if (hub_.stopping()) res.result(http::status::service_unavailable);
+        res.body() = shard_.stopping() ? R"({"status":"stopping"})" : R"({"status":"ok"})";
+        if (shard_.stopping()) res.result(http::status::service_unavailable);
         return send(std::move(res));
     }
-    if (path == "/metrics" && hub_.opts.metrics) {
+    if (path == "/metrics" && shard_.opts().metrics) {
         if (method != http::verb::get && method != http::verb::head) {
             return send_method_not_allowed("GET, HEAD", "use GET");
         }
         return serve_metrics();
     }
-    if (hub_.opts.app_routes && try_app_route(req, path, query)) return;
+    if (shard_.opts().app_routes && try_app_route(req, path, query)) return;
     if (method != http::verb::get && method != http::verb::head) {
-        const bool exists = hub_.opts.static_dir.empty() ? (path == "/" || path == "/index.html")
-                                                         : resolve_static(hub_.opts.static_dir, path).has_value();
+        const bool exists = shard_.opts().static_dir.empty() ? (path == "/" || path == "/index.html")
+                                                         : resolve_static(shard_.opts().static_dir, path).has_value();
         if (!exists) return send_error(404, "not_found", "no such path");
         return send_method_not_allowed("GET, HEAD", "static files are read-only");
     }
@@ -248,9 +249,9 @@ void http_session::upgrade(request&& req) {
                 if (j == std::string_view::npos) break;
                 i = j + 1;
             }
-            if (topics.size() > hub_.opts.max_subscriptions)
+            if (topics.size() > shard_.opts().max_subscriptions)
                 return send_error(400, "too_many_subscriptions",
-                                  "at most " + std::to_string(hub_.opts.max_subscriptions) + " subscriptions");
+                                  "at most " + std::to_string(shard_.opts().max_subscriptions) + " subscriptions");
         } else if (p.key == "since") {
             const std::string_view v = p.value;
             std::uint64_t n = 0;
@@ -270,13 +271,13 @@ void http_session::upgrade(request&& req) {
 
     auto perms = core::permissions::all();
     std::int64_t exp = 0;
-    if (hub_.auth_enabled()) {
+    if (shard_.auth_enabled()) {
         if (token.empty()) {
             const std::string_view auth = req[http::field::authorization];
             if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer ")) token = auth.substr(7);
         }
         if (token.empty()) return send_unauthorized("unauthorized", "a token is required (?token= or Authorization: Bearer)");
-        auto verified = hub_.verifier->verify(token, core::unix_now());
+        auto verified = shard_.verifier().verify(token, core::unix_now());
         if (auto* err = std::get_if<core::token_error>(&verified)) return send_unauthorized(err->code, err->message);
         auto& claims = std::get<core::token_claims>(verified);
         perms = core::permissions::from_entries(std::move(claims.read));
@@ -298,17 +299,17 @@ void http_session::upgrade(request&& req) {
     buffer_.consume(buffer_.size());
     upgraded_ = true;
     stream_.expires_never();
-    auto session = std::make_shared<websocket_session>(hub_, stream_.release_socket(), std::move(topics),
+    auto session = std::make_shared<websocket_session>(shard_, stream_.release_socket(), std::move(topics),
                                                        implicit_all, std::move(resume), std::move(perms), exp);
     session->set_slot(std::move(slot_));
-    hub_.add_session(session);
+    shard_.add_session(session);
     session->start(std::move(res), std::move(leftover));
 }
 
 bool http_session::origin_allowed(const request& req) const {
     const std::string_view origin = req[http::field::origin];
     if (origin.empty()) return true;  // not a browser: nothing to hijack
-    for (const auto& o : hub_.opts.allowed_origins)
+    for (const auto& o : shard_.opts().allowed_origins)
         if (beast::iequals(o, origin)) return true;
     // The server's own origin: same host and port as the request.
     const std::string_view host = req[http::field::host];
@@ -320,11 +321,11 @@ bool http_session::origin_allowed(const request& req) const {
 }
 
 void http_session::send_unauthorized(std::string_view code, std::string_view message) {
-    hub_.counts.auth_failures.add();
-    if (hub_.log.enabled(log_level::debug)) {
+    shard_.counts().auth_failures.add();
+    if (shard_.log().enabled(log_level::debug)) {
         beast::error_code ec;
         const auto remote = stream_.socket().remote_endpoint(ec);
-        NOTIFIER_LOG_DEBUG(hub_.log, "auth_failure", {"remote", ec ? std::string("unknown") : remote.address().to_string()},
+        NOTIFIER_LOG_DEBUG(shard_.log(), "auth_failure", {"remote", ec ? std::string("unknown") : remote.address().to_string()},
                            {"stage", counting_publish_ ? "publish" : "handshake"}, {"code", code}, {"message", message});
     }
     auto res = error_response(401, code, message);
@@ -333,17 +334,19 @@ void http_session::send_unauthorized(std::string_view code, std::string_view mes
 }
 
 void http_session::publish(request&& req) {
-    if (!hub_.publish_key_ok(req[http::field::authorization]))
+    if (!shard_.publish_key_ok(req[http::field::authorization]))
         return send_unauthorized("unauthorized", "POST /publish needs Authorization: Bearer <publish key>");
     if (!is_json_content_type(req[http::field::content_type]))
         return send_error(415, "unsupported_media_type", "Content-Type must be application/json");
     auto parsed = core::parse_publish_request(req.body());
     if (auto* err = std::get_if<core::publish_error>(&parsed)) return send_error(400, err->code, err->message);
-    if (hub_.stopping()) return send_error(503, "unavailable", "the server is shutting down");
-    if (hub_.backlogged()) return send_error(503, "overloaded", "too many notifications waiting for fan-out; retry");
-    const auto& batch = std::get<std::vector<notification>>(parsed);
+    if (shard_.stopping()) return send_error(503, "unavailable", "the server is shutting down");
+    if (shard_.backlogged()) return send_error(503, "overloaded", "too many notifications waiting for fan-out; retry");
+    auto& batch = std::get<std::vector<notification>>(parsed);
     const std::size_t count = batch.size();
-    hub_.brk->publish(batch, [self = shared_from_this(), count](std::error_code ec, std::uint64_t first) {
+    // Through the intake, answered once the broker has the batch: not after
+    // the fan-out of what came before it.
+    shard_.publish(std::move(batch), [self = shared_from_this(), count](std::error_code ec, std::uint64_t first) {
         if (ec) return self->send_error(503, "unavailable", "cannot publish: " + ec.message());
         response res{http::status::accepted, self->version_};
         res.set(http::field::content_type, "application/json");
@@ -359,23 +362,26 @@ void http_session::publish(request&& req) {
 }
 
 void http_session::serve_metrics() {
-    response res{http::status::ok, version_};
-    res.set(http::field::content_type, core::metrics_text::content_type);
-    res.set(http::field::cache_control, "no-store");
-    res.body() = hub_.render_metrics();
-    send(std::move(res));
+    // Every shard reports from its own loop; the answer comes back here.
+    shard_.render_metrics([self = shared_from_this()](std::string text) {
+        response res{http::status::ok, self->version_};
+        res.set(http::field::content_type, core::metrics_text::content_type);
+        res.set(http::field::cache_control, "no-store");
+        res.body() = std::move(text);
+        self->send(std::move(res));
+    });
 }
 
 void http_session::serve_static(const request& req, std::string_view path) {
     const bool head = req.method() == http::verb::head;
-    if (hub_.opts.static_dir.empty()) {
+    if (shard_.opts().static_dir.empty()) {
         if (path != "/" && path != "/index.html") return send_error(404, "not_found", "no such path");
         response res{http::status::ok, version_};
         res.set(http::field::content_type, "text/html; charset=utf-8");
         res.body() = builtin_index_html();
         return send(std::move(res));
     }
-    auto file = resolve_static(hub_.opts.static_dir, path);
+    auto file = resolve_static(shard_.opts().static_dir, path);
     if (!file) return send_error(404, "not_found", "no such path");
     beast::error_code ec;
     http::file_body::value_type body;
@@ -387,7 +393,7 @@ void http_session::serve_static(const request& req, std::string_view path) {
         res->set(http::field::content_type, mime_type(*file));
         res->content_length(size);
         res->keep_alive(keep_alive_);
-        stream_.expires_after(hub_.opts.handshake_timeout);
+        stream_.expires_after(shard_.opts().handshake_timeout);
         return http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code e, std::size_t n) {
             self->on_write(!res->keep_alive(), e, n);
         });
@@ -400,7 +406,7 @@ void http_session::serve_static(const request& req, std::string_view path) {
     // A fresh deadline (the request's would cut the download short), long
     // enough for a client reading at 64 KiB/s; one that stops reading is
     // still dropped.
-    stream_.expires_after(hub_.opts.handshake_timeout + std::chrono::seconds(size / (64 * 1024)));
+    stream_.expires_after(shard_.opts().handshake_timeout + std::chrono::seconds(size / (64 * 1024)));
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code e, std::size_t n) {
         self->on_write(!res->keep_alive(), e, n);
     });
@@ -431,7 +437,7 @@ bool http_session::try_app_route(const request& req, const std::string& path, st
     };
     // An application route that throws must not take the hub's loop down.
     try {
-        return hub_.opts.app_routes(r, respond);
+        return shard_.opts().app_routes(r, respond);
     } catch (const std::exception& e) {
         if (once->exchange(true)) return true;  // it answered before throwing
         send_error(500, "internal_error", std::string("the application route failed: ") + e.what());
@@ -464,14 +470,14 @@ void http_session::send_method_not_allowed(std::string_view allow, std::string_v
 
 void http_session::send(response&& r) {
     if (counting_publish_) {
-        hub_.count_publish(r.result_int());
+        shard_.count_publish(r.result_int());
         counting_publish_ = false;
     }
     auto res = std::make_shared<response>(std::move(r));
-    res->keep_alive(keep_alive_ && !hub_.stopping());
+    res->keep_alive(keep_alive_ && !shard_.stopping());
     res->prepare_payload();
     if (head_) res->body().clear();  // Content-Length stays that of the GET answer
-    stream_.expires_after(hub_.opts.handshake_timeout);
+    stream_.expires_after(shard_.opts().handshake_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t n) {
         self->on_write(!res->keep_alive(), ec, n);
     });
@@ -485,7 +491,7 @@ void http_session::on_write(bool close_after, beast::error_code ec, std::size_t)
         // Closing with unread input makes the kernel send RST, which can
         // destroy the response before the client reads it (e.g. a 413 sent
         // while the body is still arriving): read and discard until EOF.
-        stream_.expires_after(hub_.opts.handshake_timeout);
+        stream_.expires_after(shard_.opts().handshake_timeout);
         return do_discard();
     }
     do_read();

@@ -16,13 +16,14 @@
 
 namespace notifier {
 class connection_slot;
+class shard;
 }
 
 namespace notifier::net {
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-    http_session(hub::impl& hub, boost::asio::ip::tcp::socket socket, std::unique_ptr<connection_slot> slot);
+    http_session(shard& shard, boost::asio::ip::tcp::socket socket, std::unique_ptr<connection_slot> slot);
     ~http_session();
     void run();
     /// Hub shutdown: drop the connection.
@@ -51,7 +52,7 @@ private:
     void do_discard();
     void on_write(bool close, boost::beast::error_code ec, std::size_t);
 
-    hub::impl& hub_;
+    shard& shard_;  // its whole life on this one
     std::unique_ptr<connection_slot> slot_;
     boost::beast::tcp_stream stream_;
     boost::beast::flat_buffer buffer_;

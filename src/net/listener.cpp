@@ -1,7 +1,6 @@
 #include "net/listener.hpp"
 
 #include "hub_impl.hpp"
-#include "net/http_session.hpp"
 
 #include <boost/asio/socket_base.hpp>
 
@@ -66,7 +65,8 @@ void listener::on_accept(const error_code& ec, asio::ip::tcp::socket socket) {
     }
     hub_.counts.accepted.add();
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // latency over batching: we batch ourselves
-    std::make_shared<http_session>(hub_, std::move(socket), std::move(slot))->run();
+    // The connection lives on one shard from here on (docs/architecture.md).
+    hub_.pick_shard().adopt(std::move(socket), std::move(slot));
     do_accept();
 }
 

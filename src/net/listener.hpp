@@ -1,5 +1,6 @@
 #pragma once
-// Accepts TCP connections and hands each to an http_session.
+// Accepts TCP connections on the intake's loop and hands each to the shard
+// with the fewest, where an http_session takes it.
 
 #include <notifier/hub.hpp>
 

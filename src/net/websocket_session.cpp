@@ -4,7 +4,8 @@
 #include "core/topic.hpp"
 #include "core/utf8.hpp"
 #include "core/ws_frame.hpp"
-#include "hub_impl.hpp"
+#include "connection_slot.hpp"
+#include "shard.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
@@ -33,18 +34,18 @@ const std::shared_ptr<const std::string>& ping_frame() {
 
 }  // namespace
 
-websocket_session::websocket_session(hub::impl& hub, asio::ip::tcp::socket socket,
+websocket_session::websocket_session(shard& shard, asio::ip::tcp::socket socket,
                                      std::vector<std::string> topics, bool implicit_all,
                                      resume_request resume, core::permissions perms, std::int64_t token_exp)
-    : hub_(hub),
-      id_(++hub.next_session_id),
+    : shard_(shard),
+      id_(shard.new_session_id()),
       socket_(std::move(socket)),
-      parser_(hub.opts.max_message_bytes),
+      parser_(shard.opts().max_message_bytes),
       topics_(std::move(topics)),
       implicit_all_(implicit_all),
       perms_(std::move(perms)),
       token_exp_(token_exp),
-      rate_tokens_(static_cast<double>(hub.opts.message_burst)),
+      rate_tokens_(static_cast<double>(shard.opts().message_burst)),
       rate_refill_(std::chrono::steady_clock::now()),
       resume_(std::move(resume)) {
     std::sort(topics_.begin(), topics_.end());
@@ -59,7 +60,7 @@ void websocket_session::check_expiry(std::int64_t now) {
     // The same leeway as at connect: a token accepted then is not cut early.
     // Saturating: an exp far in the future (clamped to INT64_MAX) never ends.
     if (state_ != state::open || token_exp_ == 0) return;
-    const std::int64_t leeway = hub_.opts.jwt_leeway.count();
+    const std::int64_t leeway = shard_.opts().jwt_leeway.count();
     const std::int64_t limit = token_exp_ > std::numeric_limits<std::int64_t>::max() - leeway
                                    ? std::numeric_limits<std::int64_t>::max()
                                    : token_exp_ + leeway;
@@ -71,8 +72,8 @@ bool websocket_session::take_message_token() {
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - rate_refill_).count();
     rate_refill_ = now;
-    rate_tokens_ = std::min(static_cast<double>(hub_.opts.message_burst),
-                            rate_tokens_ + elapsed * hub_.opts.max_messages_per_second);
+    rate_tokens_ = std::min(static_cast<double>(shard_.opts().message_burst),
+                            rate_tokens_ + elapsed * shard_.opts().max_messages_per_second);
     if (rate_tokens_ >= 1.0) {
         rate_tokens_ -= 1.0;
         refused_in_a_row_ = 0;
@@ -86,15 +87,15 @@ void websocket_session::start(std::string handshake_response, std::string leftov
     socket_.non_blocking(true, ec);
     if (ec) return terminate();
     leftover_ = std::move(leftover);
-    hub_.counts.ws_opened.add();
-    if (hub_.log.enabled(log_level::debug)) {
+    shard_.counts().ws_opened.add();
+    if (shard_.log().enabled(log_level::debug)) {
         const auto remote = socket_.remote_endpoint(ec);
         std::string addr = "unknown";
         if (!ec) {
             const bool v6 = remote.address().is_v6();
             addr = (v6 ? "[" : "") + remote.address().to_string() + (v6 ? "]:" : ":") + std::to_string(remote.port());
         }
-        NOTIFIER_LOG_DEBUG(hub_.log, "ws_open", {"session", id_}, {"remote", addr}, {"subscriptions", topics_.size()},
+        NOTIFIER_LOG_DEBUG(shard_.log(), "ws_open", {"session", id_}, {"remote", addr}, {"subscriptions", topics_.size()},
                            {"resume", resume_.requested});
     }
     push_owned(std::move(handshake_response));
@@ -103,8 +104,8 @@ void websocket_session::start(std::string handshake_response, std::string leftov
         last_seq_ = resume_.since;
         pump_replay();  // the first page decides the welcome
     } else {
-        push_json(core::encode_welcome(hub_.epoch, hub_.last_dispatched, false));
-        last_seq_ = hub_.last_dispatched;
+        push_json(core::encode_welcome(shard_.epoch(), shard_.last_dispatched(), false));
+        last_seq_ = shard_.last_dispatched();
         go_live();
     }
     flush();
@@ -141,21 +142,21 @@ bool websocket_session::deliver(const publication_ptr& pub) {
     const std::size_t size = pub->frame.size();
     // Over the limit: hand what we can to the kernel first; only a client
     // whose socket buffer is full as well is slow.
-    if (queue_.bytes() + size > hub_.opts.max_queue_bytes && !writing_) flush();
+    if (queue_.bytes() + size > shard_.opts().max_queue_bytes && !writing_) flush();
     if (state_ != state::open) return false;
     // The limit bounds the backlog: a single frame above it (a large
     // notification) still goes to a client that has nothing else pending.
     if (!queue_.empty() && !fits_or_close(size)) return false;
     queue_.push(pub, pub->frame);
-    hub_.mark_dirty(this);
+    shard_.mark_dirty(this);
     return true;
 }
 
 bool websocket_session::fits_or_close(std::size_t size) {
-    if (queue_.bytes() + size <= hub_.opts.max_queue_bytes) return true;
-    hub_.counts.slow_consumers.add();
-    NOTIFIER_LOG_DEBUG(hub_.log, "slow_consumer", {"session", id_}, {"queued_bytes", queue_.bytes()},
-                       {"frame_bytes", size}, {"limit", hub_.opts.max_queue_bytes});
+    if (queue_.bytes() + size <= shard_.opts().max_queue_bytes) return true;
+    shard_.counts().slow_consumers.add();
+    NOTIFIER_LOG_DEBUG(shard_.log(), "slow_consumer", {"session", id_}, {"queued_bytes", queue_.bytes()},
+                       {"frame_bytes", size}, {"limit", shard_.opts().max_queue_bytes});
     close(close_code::slow_consumer, "slow consumer");
     return false;
 }
@@ -176,8 +177,8 @@ bool websocket_session::push_json(std::string_view json) {
 }
 
 bool websocket_session::push_resync(std::string_view epoch, std::uint64_t seq) {
-    hub_.counts.resyncs.add();
-    NOTIFIER_LOG_DEBUG(hub_.log, "resync", {"session", id_}, {"epoch", epoch}, {"seq", seq});
+    shard_.counts().resyncs.add();
+    NOTIFIER_LOG_DEBUG(shard_.log(), "resync", {"session", id_}, {"epoch", epoch}, {"seq", seq});
     return push_json(core::encode_resync(epoch, seq));
 }
 
@@ -220,14 +221,14 @@ void websocket_session::pump_replay() {
     in_pump_ = true;
     auto self = shared_from_this();
     while (replaying_ && !read_pending_ && state_ != state::dead && state_ != state::closing &&
-           queue_.bytes() < hub_.opts.max_queue_bytes / 2) {
-        if (state_ == state::open && last_seq_ >= hub_.last_dispatched) {
+           queue_.bytes() < shard_.opts().max_queue_bytes / 2) {
+        if (state_ == state::open && last_seq_ >= shard_.last_dispatched()) {
             replaying_ = false;  // caught up: the live stream continues from here
             break;
         }
         read_pending_ = true;
-        hub_.brk->read(resume_.epoch, last_seq_, replay_page,
-                       [self](history_page page) { self->on_history(std::move(page)); });
+        shard_.read_history(resume_.epoch, last_seq_, replay_page,
+                            [self](history_page page) { self->on_history(std::move(page)); });
     }
     in_pump_ = false;
 }
@@ -238,18 +239,18 @@ void websocket_session::on_history(history_page page) {
     const bool ok = page.result == history_page::status::ok;
     if (state_ == state::starting) {
         if (ok) {
-            push_json(core::encode_welcome(page.epoch, std::max(page.last_seq, hub_.last_dispatched), true));
+            push_json(core::encode_welcome(page.epoch, std::max(page.last_seq, shard_.last_dispatched()), true));
         } else {
-            push_json(core::encode_welcome(hub_.epoch, hub_.last_dispatched, false));
-            push_resync(hub_.epoch, hub_.last_dispatched);
-            last_seq_ = hub_.last_dispatched;
+            push_json(core::encode_welcome(shard_.epoch(), shard_.last_dispatched(), false));
+            push_resync(shard_.epoch(), shard_.last_dispatched());
+            last_seq_ = shard_.last_dispatched();
             replaying_ = false;
         }
         go_live();
     } else if (!ok) {
         // The history moved past the cursor while replaying.
-        push_resync(hub_.epoch, hub_.last_dispatched);
-        last_seq_ = hub_.last_dispatched;
+        push_resync(shard_.epoch(), shard_.last_dispatched());
+        last_seq_ = shard_.last_dispatched();
         replaying_ = false;
     }
     if (ok && state_ == state::open) {
@@ -262,11 +263,11 @@ void websocket_session::on_history(history_page page) {
             }
             last_seq_ = pub->seq;
         }
-        hub_.counts.deliveries.add(delivered);
-        if (page.pubs.empty() && last_seq_ < hub_.last_dispatched) {
+        shard_.counts().deliveries.add(delivered);
+        if (page.pubs.empty() && last_seq_ < shard_.last_dispatched()) {
             // Dispatched yet not in the history: cannot replay, say so.
-            push_resync(hub_.epoch, hub_.last_dispatched);
-            last_seq_ = hub_.last_dispatched;
+            push_resync(shard_.epoch(), shard_.last_dispatched());
+            last_seq_ = shard_.last_dispatched();
             replaying_ = false;
         }
     }
@@ -287,7 +288,7 @@ void websocket_session::do_read() {
 void websocket_session::on_readable(const error_code& ec) {
     if (state_ == state::dead) return;
     if (ec) return terminate();
-    auto& buf = hub_.read_buffer;
+    const auto buf = shard_.read_buffer();
     error_code rec;
     const std::size_t n = socket_.read_some(asio::buffer(buf), rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) return do_read();
@@ -314,7 +315,7 @@ bool websocket_session::on_event(const core::ws_event& ev) {
             if (!take_message_token()) {
                 // Refused, said once per message; a whole burst of refusals in
                 // a row is abuse, not a hiccup.
-                if (++refused_in_a_row_ >= hub_.opts.message_burst) {
+                if (++refused_in_a_row_ >= shard_.opts().message_burst) {
                     close(close_code::policy_violation, "message rate exceeded");
                     peer_closed_ = true;
                     return false;
@@ -382,14 +383,14 @@ void websocket_session::on_message(std::string_view text) {
 }
 
 void websocket_session::authenticate(const std::string& token) {
-    if (!hub_.auth_enabled()) {
+    if (!shard_.auth_enabled()) {
         push_json(core::encode_error("auth_disabled", "this server does not use tokens"));
         return;
     }
-    auto verified = hub_.verifier->verify(token, core::unix_now());
+    auto verified = shard_.verifier().verify(token, core::unix_now());
     if (auto* err = std::get_if<core::token_error>(&verified)) {
-        hub_.counts.auth_failures.add();
-        NOTIFIER_LOG_DEBUG(hub_.log, "auth_failure", {"session", id_}, {"stage", "message"}, {"code", err->code},
+        shard_.counts().auth_failures.add();
+        NOTIFIER_LOG_DEBUG(shard_.log(), "auth_failure", {"session", id_}, {"stage", "message"}, {"code", err->code},
                            {"message", err->message});
         push_json(core::encode_error(err->code, err->message));  // the old token stays in force
         return;
@@ -402,7 +403,7 @@ void websocket_session::authenticate(const std::string& token) {
     for (const auto& t : topics_) {
         auto p = core::parse_topic(t);
         if (perms_.allows(*p)) kept.push_back(t);
-        else hub_.index.remove(p->collection, p->id, this);
+        else shard_.unsubscribe(this, *p);
     }
     const bool changed = kept.size() != topics_.size();
     topics_ = std::move(kept);
@@ -429,19 +430,19 @@ void websocket_session::subscribe(const std::vector<std::string>& entries) {
         next.reserve(topics_.size() + added.size());
         std::set_union(topics_.begin(), topics_.end(), added.begin(), added.end(), std::back_inserter(next));
     }
-    if (next.size() > hub_.opts.max_subscriptions) {
+    if (next.size() > shard_.opts().max_subscriptions) {
         push_json(core::encode_error("too_many_subscriptions",
-                                     "at most " + std::to_string(hub_.opts.max_subscriptions) +
+                                     "at most " + std::to_string(shard_.opts().max_subscriptions) +
                                          " subscriptions per connection"));
         return;
     }
     for (const auto& t : topics_) {
         auto p = core::parse_topic(t);
-        if (!std::binary_search(next.begin(), next.end(), t)) hub_.index.remove(p->collection, p->id, this);
+        if (!std::binary_search(next.begin(), next.end(), t)) shard_.unsubscribe(this, *p);
     }
     for (const auto& t : next) {
         auto p = core::parse_topic(t);
-        hub_.index.add(p->collection, p->id, this);
+        shard_.subscribe(this, *p);
     }
     topics_ = std::move(next);
     implicit_all_ = false;
@@ -453,7 +454,7 @@ void websocket_session::unsubscribe(const std::vector<std::string>& entries) {
         auto it = std::lower_bound(topics_.begin(), topics_.end(), e);
         if (it == topics_.end() || *it != e) continue;
         auto p = core::parse_topic(e);
-        hub_.index.remove(p->collection, p->id, this);
+        shard_.unsubscribe(this, *p);
         topics_.erase(it);
         if (e == "*") implicit_all_ = false;
     }
@@ -473,11 +474,11 @@ void websocket_session::close(close_code code, std::string_view reason) {
     push_owned(core::make_close_frame(static_cast<std::uint16_t>(code), reason));
     close_sent_ = true;
     arm_close_timer();
-    hub_.mark_dirty(this);
+    shard_.mark_dirty(this);
 }
 
 void websocket_session::arm_close_timer() {
-    close_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), hub_.opts.close_timeout);
+    close_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), shard_.opts().close_timeout);
     close_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
         if (!ec) self->terminate("close timeout");
     });
@@ -487,7 +488,7 @@ void websocket_session::resync(std::string_view epoch, std::uint64_t seq) {
     if (state_ != state::open) return;
     replaying_ = false;
     last_seq_ = seq;
-    if (push_resync(epoch, seq)) hub_.mark_dirty(this);
+    if (push_resync(epoch, seq)) shard_.mark_dirty(this);
 }
 
 void websocket_session::ping_tick() {
@@ -498,7 +499,7 @@ void websocket_session::ping_tick() {
     const auto& f = ping_frame();
     if (!fits_or_close(f->size())) return;
     queue_.push(f, *f);
-    hub_.mark_dirty(this);
+    shard_.mark_dirty(this);
 }
 
 void websocket_session::terminate(std::string_view why) {
@@ -508,8 +509,8 @@ void websocket_session::terminate(std::string_view why) {
     // 1006: the code RFC 6455 (section 7.1.5) reserves for "no close frame".
     const std::uint16_t code = close_code_ ? close_code_ : 1006;
     // Codes a client picks (3000-4999) are one series: it must not grow /metrics.
-    hub_.count_close(!closed_by_server_ && code >= 3000 ? 0 : code);
-    NOTIFIER_LOG_DEBUG(hub_.log, "ws_close", {"session", id_}, {"code", code},
+    shard_.count_close(!closed_by_server_ && code >= 3000 ? 0 : code);
+    NOTIFIER_LOG_DEBUG(shard_.log(), "ws_close", {"session", id_}, {"code", code},
                        {"reason", close_code_ ? std::string_view(close_reason_) : why},
                        {"by", close_code_ == 0 ? "none" : closed_by_server_ ? "server" : "client"});
     replaying_ = false;
@@ -521,7 +522,7 @@ void websocket_session::terminate(std::string_view why) {
     queue_.consume(queue_.bytes());
     // Leave the hub on a later turn: terminate() can run inside the index's
     // fan-out loop, which must not change under its feet.
-    asio::post(socket_.get_executor(), [self] { self->hub_.remove_session(self.get()); });
+    asio::post(socket_.get_executor(), [self] { self->shard_.remove_session(self.get()); });
 }
 
 }  // namespace notifier::net

@@ -22,6 +22,7 @@
 namespace notifier {
 struct history_page;
 class connection_slot;
+class shard;
 }
 
 namespace notifier::net {
@@ -34,7 +35,7 @@ struct resume_request {
 
 class websocket_session : public std::enable_shared_from_this<websocket_session> {
 public:
-    websocket_session(hub::impl& hub, boost::asio::ip::tcp::socket socket,
+    websocket_session(shard& shard, boost::asio::ip::tcp::socket socket,
                       std::vector<std::string> topics, bool implicit_all, resume_request resume,
                       core::permissions perms, std::int64_t token_exp);
     ~websocket_session();
@@ -65,7 +66,7 @@ public:
 
     const std::vector<std::string>& topics() const noexcept { return topics_; }
     std::size_t queued_bytes() const noexcept { return queue_.bytes(); }
-    bool dirty = false;  // owned by hub::impl::mark_dirty
+    bool dirty = false;  // owned by shard::mark_dirty
 
 private:
     /// Closing: terminate unless the connection is gone within close_timeout.
@@ -96,7 +97,7 @@ private:
     void on_drained();
     void go_live();
 
-    hub::impl& hub_;
+    shard& shard_;  // its whole life on this one
     std::uint64_t id_;  // in logs only
     std::unique_ptr<connection_slot> slot_;
     boost::asio::ip::tcp::socket socket_;

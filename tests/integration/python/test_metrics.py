@@ -129,6 +129,8 @@ EXPECTED = {
     "notifier_resyncs_total": "counter",
     "notifier_queued_bytes": "gauge",
     "notifier_fanout_backlog_bytes": "gauge",
+    "notifier_shards": "gauge",
+    "notifier_shard_sessions": "gauge",
     "notifier_pending_notifications": "gauge",
     "notifier_fanout_latency_seconds": "histogram",
     "notifier_flush_duration_seconds": "histogram",
