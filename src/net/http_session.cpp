@@ -5,6 +5,7 @@
 #include "core/permissions.hpp"
 #include "core/publish_request.hpp"
 #include "core/topic.hpp"
+#include "core/upgrade_request.hpp"
 #include "core/utf8.hpp"
 #include "connection_slot.hpp"
 #include "shard.hpp"
@@ -27,7 +28,6 @@
 #include <boost/asio/post.hpp>
 
 #include <atomic>
-#include <charconv>
 
 namespace notifier::net {
 
@@ -225,59 +225,19 @@ void http_session::upgrade(request&& req) {
     // must not ride on the user's cookies or network position.
     if (!origin_allowed(req)) return send_error(403, "forbidden_origin", "this origin may not open WebSockets here");
 
-    std::vector<std::string> topics;
-    bool implicit_all = true;
-    resume_request resume;
-    bool has_since = false;
-    std::string token;
-    auto target = urls::parse_origin_form(req.target());
-    if (!target) return send_error(400, "invalid_query", "malformed query string");
-    for (auto p : target->params()) {
-        if (p.key == "collections") {
-            implicit_all = false;
-            std::string_view v = p.value;
-            if (v.empty()) continue;  // explicitly nothing: subscribe later
-            std::size_t i = 0;
-            while (true) {
-                const auto j = v.find(',', i);
-                const auto entry = v.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
-                if (!core::parse_topic(entry))
-                    return send_error(400, "invalid_name",
-                                      "invalid subscription \"" + std::string(core::quotable(entry, 300)) +
-                                          "\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128} or collection/id");
-                topics.emplace_back(entry);
-                if (j == std::string_view::npos) break;
-                i = j + 1;
-            }
-            if (topics.size() > shard_.opts().max_subscriptions)
-                return send_error(400, "too_many_subscriptions",
-                                  "at most " + std::to_string(shard_.opts().max_subscriptions) + " subscriptions");
-        } else if (p.key == "since") {
-            const std::string_view v = p.value;
-            std::uint64_t n = 0;
-            auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-            if (v.empty() || r.ec != std::errc{} || r.ptr != v.data() + v.size())
-                return send_error(400, "invalid_query", "since must be a non-negative integer");
-            resume.since = n;
-            has_since = true;
-        } else if (p.key == "epoch") {
-            resume.epoch = p.value;
-        } else if (p.key == "token") {
-            token = p.value;  // browsers cannot set headers on a WebSocket
-        }
-        // Other parameters (cache busters and the like) are ignored.
-    }
-    resume.requested = has_since;
+    auto parsed = core::parse_upgrade_request(req.target(), req[http::field::authorization],
+                                              shard_.opts().max_subscriptions);
+    if (auto* err = std::get_if<core::upgrade_error>(&parsed)) return send_error(err->status, err->code, err->message);
+    auto& query = std::get<core::upgrade_request>(parsed);
+    auto& topics = query.topics;
+    const bool implicit_all = query.implicit_all;
 
     auto perms = core::permissions::all();
     std::int64_t exp = 0;
     if (shard_.auth_enabled()) {
-        if (token.empty()) {
-            const std::string_view auth = req[http::field::authorization];
-            if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer ")) token = auth.substr(7);
-        }
-        if (token.empty()) return send_unauthorized("unauthorized", "a token is required (?token= or Authorization: Bearer)");
-        auto verified = shard_.verifier().verify(token, core::unix_now());
+        if (query.token.empty())
+            return send_unauthorized("unauthorized", "a token is required (?token= or Authorization: Bearer)");
+        auto verified = shard_.verifier().verify(query.token, core::unix_now());
         if (auto* err = std::get_if<core::token_error>(&verified)) return send_unauthorized(err->code, err->message);
         auto& claims = std::get<core::token_claims>(verified);
         perms = core::permissions::from_entries(std::move(claims.read));
@@ -300,7 +260,7 @@ void http_session::upgrade(request&& req) {
     upgraded_ = true;
     stream_.expires_never();
     auto session = std::make_shared<websocket_session>(shard_, stream_.release_socket(), std::move(topics),
-                                                       implicit_all, std::move(resume), std::move(perms), exp);
+                                                       implicit_all, std::move(query.resume), std::move(perms), exp);
     session->set_slot(std::move(slot_));
     shard_.add_session(session);
     session->start(std::move(res), std::move(leftover));

@@ -2,7 +2,6 @@
 
 #include "core/protocol_codec.hpp"
 #include "core/topic.hpp"
-#include "core/utf8.hpp"
 #include "core/ws_frame.hpp"
 #include "connection_slot.hpp"
 #include "shard.hpp"
@@ -10,8 +9,6 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 
-#include <algorithm>
-#include <iterator>
 #include <limits>
 #include <array>
 
@@ -36,21 +33,15 @@ const std::shared_ptr<const std::string>& ping_frame() {
 
 websocket_session::websocket_session(shard& shard, asio::ip::tcp::socket socket,
                                      std::vector<std::string> topics, bool implicit_all,
-                                     resume_request resume, core::permissions perms, std::int64_t token_exp)
+                                     core::resume_request resume, core::permissions perms, std::int64_t token_exp)
     : shard_(shard),
       id_(shard.new_session_id()),
       socket_(std::move(socket)),
       parser_(shard.opts().max_message_bytes),
-      topics_(std::move(topics)),
-      implicit_all_(implicit_all),
-      perms_(std::move(perms)),
+      subs_(std::move(topics), implicit_all, std::move(perms), shard.opts().max_subscriptions),
       token_exp_(token_exp),
-      rate_tokens_(static_cast<double>(shard.opts().message_burst)),
-      rate_refill_(std::chrono::steady_clock::now()),
-      resume_(std::move(resume)) {
-    std::sort(topics_.begin(), topics_.end());
-    topics_.erase(std::unique(topics_.begin(), topics_.end()), topics_.end());
-}
+      rate_(shard.opts().max_messages_per_second, shard.opts().message_burst, std::chrono::steady_clock::now()),
+      cursor_(std::move(resume)) {}
 
 websocket_session::~websocket_session() = default;
 
@@ -67,21 +58,6 @@ void websocket_session::check_expiry(std::int64_t now) {
     if (now >= limit) close(close_code::token_expired, "token expired");
 }
 
-// Token bucket: `max_messages_per_second` with bursts of `message_burst`.
-bool websocket_session::take_message_token() {
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - rate_refill_).count();
-    rate_refill_ = now;
-    rate_tokens_ = std::min(static_cast<double>(shard_.opts().message_burst),
-                            rate_tokens_ + elapsed * shard_.opts().max_messages_per_second);
-    if (rate_tokens_ >= 1.0) {
-        rate_tokens_ -= 1.0;
-        refused_in_a_row_ = 0;
-        return true;
-    }
-    return false;
-}
-
 void websocket_session::start(std::string handshake_response, std::string leftover) {
     error_code ec;
     socket_.non_blocking(true, ec);
@@ -95,18 +71,15 @@ void websocket_session::start(std::string handshake_response, std::string leftov
             const bool v6 = remote.address().is_v6();
             addr = (v6 ? "[" : "") + remote.address().to_string() + (v6 ? "]:" : ":") + std::to_string(remote.port());
         }
-        NOTIFIER_LOG_DEBUG(shard_.log(), "ws_open", {"session", id_}, {"remote", addr}, {"subscriptions", topics_.size()},
-                           {"resume", resume_.requested});
+        NOTIFIER_LOG_DEBUG(shard_.log(), "ws_open", {"session", id_}, {"remote", addr},
+                           {"subscriptions", subs_.names().size()}, {"resume", cursor_.resuming()});
     }
     push_owned(std::move(handshake_response));
-    if (resume_.requested) {
-        replaying_ = true;
-        last_seq_ = resume_.since;
-        pump_replay();  // the first page decides the welcome
-    } else {
-        push_json(core::encode_welcome(shard_.epoch(), shard_.last_dispatched(), false));
-        last_seq_ = shard_.last_dispatched();
+    if (auto hello = cursor_.start(shard_.epoch(), shard_.last_dispatched())) {
+        push_json(core::encode_welcome(hello->epoch, hello->seq, hello->resumed));
         go_live();
+    } else {
+        pump_replay();  // the first page decides the welcome
     }
     flush();
 }
@@ -126,19 +99,10 @@ void websocket_session::go_live() {
     if (state_ != state::dead) do_read();
 }
 
-bool websocket_session::matches(const publication& pub) const {
-    for (const auto& t : topics_) {
-        auto parsed = core::parse_topic(t);
-        if (parsed && parsed->matches(pub.collection, pub.id)) return true;
-    }
-    return false;
-}
-
 bool websocket_session::deliver(const publication_ptr& pub) {
-    if (state_ != state::open || replaying_ || pub->seq <= last_seq_) return false;
-    last_seq_ = pub->seq;
+    if (state_ != state::open || !cursor_.take_live(pub->seq)) return false;
     // Subscriptions stay within permissions; checked again as a safeguard.
-    if (!perms_.everything() && !perms_.allows_notification(pub->collection, pub->id)) return false;
+    if (!subs_.readable(*pub)) return false;
     const std::size_t size = pub->frame.size();
     // Over the limit: hand what we can to the kernel first; only a client
     // whose socket buffer is full as well is slow.
@@ -213,21 +177,18 @@ void websocket_session::flush() {
 void websocket_session::on_drained() {
     queue_.shrink();
     if (state_ == state::closing && close_sent_ && peer_closed_) return terminate();
-    if (replaying_) pump_replay();
+    if (cursor_.replaying()) pump_replay();
 }
 
 void websocket_session::pump_replay() {
     if (in_pump_) return;
     in_pump_ = true;
     auto self = shared_from_this();
-    while (replaying_ && !read_pending_ && state_ != state::dead && state_ != state::closing &&
+    while (cursor_.replaying() && !read_pending_ && state_ != state::dead && state_ != state::closing &&
            queue_.bytes() < shard_.opts().max_queue_bytes / 2) {
-        if (state_ == state::open && last_seq_ >= shard_.last_dispatched()) {
-            replaying_ = false;  // caught up: the live stream continues from here
-            break;
-        }
+        if (cursor_.caught_up(shard_.last_dispatched())) break;  // the live stream continues from here
         read_pending_ = true;
-        shard_.read_history(resume_.epoch, last_seq_, replay_page,
+        shard_.read_history(cursor_.read_epoch(), cursor_.last_seq(), replay_page,
                             [self](history_page page) { self->on_history(std::move(page)); });
     }
     in_pump_ = false;
@@ -236,44 +197,21 @@ void websocket_session::pump_replay() {
 void websocket_session::on_history(history_page page) {
     read_pending_ = false;
     if (state_ == state::dead || state_ == state::closing) return;
-    const bool ok = page.result == history_page::status::ok;
-    if (state_ == state::starting) {
-        if (ok) {
-            push_json(core::encode_welcome(page.epoch, std::max(page.last_seq, shard_.last_dispatched()), true));
-        } else {
-            push_json(core::encode_welcome(shard_.epoch(), shard_.last_dispatched(), false));
-            push_resync(shard_.epoch(), shard_.last_dispatched());
-            last_seq_ = shard_.last_dispatched();
-            replaying_ = false;
-        }
-        go_live();
-    } else if (!ok) {
-        // The history moved past the cursor while replaying.
-        push_resync(shard_.epoch(), shard_.last_dispatched());
-        last_seq_ = shard_.last_dispatched();
-        replaying_ = false;
-    }
-    if (ok && state_ == state::open) {
-        std::uint64_t delivered = 0;
-        for (const auto& pub : page.pubs) {
-            if (pub->seq <= last_seq_) continue;
-            if (matches(*pub) && (perms_.everything() || perms_.allows_notification(pub->collection, pub->id))) {
-                queue_.push(pub, pub->frame);
-                ++delivered;
-            }
-            last_seq_ = pub->seq;
-        }
-        shard_.counts().deliveries.add(delivered);
-        if (page.pubs.empty() && last_seq_ < shard_.last_dispatched()) {
-            // Dispatched yet not in the history: cannot replay, say so.
-            push_resync(shard_.epoch(), shard_.last_dispatched());
-            last_seq_ = shard_.last_dispatched();
-            replaying_ = false;
-        }
+    const bool first = !cursor_.welcomed();
+    const auto status = cursor_.on_page_status(page, shard_.epoch(), shard_.last_dispatched());
+    if (status.hello) push_json(core::encode_welcome(status.hello->epoch, status.hello->seq, status.hello->resumed));
+    if (status.resync_now) push_resync(status.resync_now->epoch, status.resync_now->seq);
+    if (first) go_live();
+    if (state_ == state::open) {
+        const auto step = cursor_.on_page(page, shard_.epoch(), shard_.last_dispatched(),
+                                          [this](const publication& pub) { return subs_.wants(pub); });
+        for (const auto& pub : step.queue) queue_.push(pub, pub->frame);
+        shard_.counts().deliveries.add(step.queue.size());
+        if (step.resync_now) push_resync(step.resync_now->epoch, step.resync_now->seq);
     }
     if (state_ == state::dead) return;
     flush();
-    if (replaying_ && !in_pump_) pump_replay();
+    if (cursor_.replaying() && !in_pump_) pump_replay();
 }
 
 void websocket_session::do_read() {
@@ -312,16 +250,16 @@ bool websocket_session::on_event(const core::ws_event& ev) {
         case kind::text:
         case kind::ping:
             if (state_ != state::open) return state_ != state::dead;
-            if (!take_message_token()) {
-                // Refused, said once per message; a whole burst of refusals in
-                // a row is abuse, not a hiccup.
-                if (++refused_in_a_row_ >= shard_.opts().message_burst) {
+            switch (rate_.take(std::chrono::steady_clock::now())) {
+                case core::rate_limiter::verdict::accept:
+                    break;
+                case core::rate_limiter::verdict::refuse:
+                    push_json(core::encode_error("rate_limited", "too many messages; slow down"));
+                    return state_ != state::dead;
+                case core::rate_limiter::verdict::abuse:
                     close(close_code::policy_violation, "message rate exceeded");
                     peer_closed_ = true;
                     return false;
-                }
-                push_json(core::encode_error("rate_limited", "too many messages; slow down"));
-                return state_ != state::dead;
             }
             if (ev.type == kind::text) on_message(ev.payload);
             else push_frame(core::make_frame(core::ws_opcode::pong, ev.payload));
@@ -396,69 +334,28 @@ void websocket_session::authenticate(const std::string& token) {
         return;
     }
     auto& claims = std::get<core::token_claims>(verified);
-    perms_ = core::permissions::from_entries(std::move(claims.read));
     token_exp_ = claims.exp;
     // Drop what the new token no longer allows.
-    std::vector<std::string> kept;
-    for (const auto& t : topics_) {
-        auto p = core::parse_topic(t);
-        if (perms_.allows(*p)) kept.push_back(t);
-        else shard_.unsubscribe(this, *p);
-    }
-    const bool changed = kept.size() != topics_.size();
-    topics_ = std::move(kept);
+    const bool changed = subs_.restrict_to(core::permissions::from_entries(std::move(claims.read)),
+                                           [this](const core::topic& t) { shard_.unsubscribe(this, t); });
     push_json(core::encode_authenticated(token_exp_));
-    if (changed) push_json(core::encode_subscribed(topics_));
+    if (changed) push_json(core::encode_subscribed(subs_.names()));
 }
 
 void websocket_session::subscribe(const std::vector<std::string>& entries) {
-    for (const auto& e : entries) {
-        if (!perms_.allows(*core::parse_topic(e))) {
-            push_json(core::encode_error("forbidden", "not allowed to read \"" + std::string(core::quotable(e, 300)) + "\""));
-            return;
-        }
-    }
-    // Sorted union in O(n log n): a frame of thousands of names must not
-    // hold the loop (inserting one by one into the sorted set was quadratic).
-    std::vector<std::string> added(entries);
-    std::sort(added.begin(), added.end());
-    added.erase(std::unique(added.begin(), added.end()), added.end());
-    std::vector<std::string> next;
-    if (implicit_all_) {
-        next = std::move(added);
-    } else {
-        next.reserve(topics_.size() + added.size());
-        std::set_union(topics_.begin(), topics_.end(), added.begin(), added.end(), std::back_inserter(next));
-    }
-    if (next.size() > shard_.opts().max_subscriptions) {
-        push_json(core::encode_error("too_many_subscriptions",
-                                     "at most " + std::to_string(shard_.opts().max_subscriptions) +
-                                         " subscriptions per connection"));
+    auto refused = subs_.subscribe(
+        entries, [this](const core::topic& t) { shard_.unsubscribe(this, t); },
+        [this](const core::topic& t) { shard_.subscribe(this, t); });
+    if (refused) {
+        push_json(core::encode_error(refused->code, refused->message));
         return;
     }
-    for (const auto& t : topics_) {
-        auto p = core::parse_topic(t);
-        if (!std::binary_search(next.begin(), next.end(), t)) shard_.unsubscribe(this, *p);
-    }
-    for (const auto& t : next) {
-        auto p = core::parse_topic(t);
-        shard_.subscribe(this, *p);
-    }
-    topics_ = std::move(next);
-    implicit_all_ = false;
-    push_json(core::encode_subscribed(topics_));
+    push_json(core::encode_subscribed(subs_.names()));
 }
 
 void websocket_session::unsubscribe(const std::vector<std::string>& entries) {
-    for (const auto& e : entries) {
-        auto it = std::lower_bound(topics_.begin(), topics_.end(), e);
-        if (it == topics_.end() || *it != e) continue;
-        auto p = core::parse_topic(e);
-        shard_.unsubscribe(this, *p);
-        topics_.erase(it);
-        if (e == "*") implicit_all_ = false;
-    }
-    push_json(core::encode_subscribed(topics_));
+    subs_.unsubscribe(entries, [this](const core::topic& t) { shard_.unsubscribe(this, t); });
+    push_json(core::encode_subscribed(subs_.names()));
 }
 
 void websocket_session::close(close_code code, std::string_view reason) {
@@ -468,7 +365,7 @@ void websocket_session::close(close_code code, std::string_view reason) {
     close_reason_ = reason;
     closed_by_server_ = true;
     state_ = state::closing;
-    replaying_ = false;
+    cursor_.stop();
     // A slow consumer cannot take what is queued; anything else leaves first.
     if (slow) queue_.drop_unstarted();
     push_owned(core::make_close_frame(static_cast<std::uint16_t>(code), reason));
@@ -486,8 +383,7 @@ void websocket_session::arm_close_timer() {
 
 void websocket_session::resync(std::string_view epoch, std::uint64_t seq) {
     if (state_ != state::open) return;
-    replaying_ = false;
-    last_seq_ = seq;
+    cursor_.jump_to(seq);
     if (push_resync(epoch, seq)) shard_.mark_dirty(this);
 }
 
@@ -513,7 +409,7 @@ void websocket_session::terminate(std::string_view why) {
     NOTIFIER_LOG_DEBUG(shard_.log(), "ws_close", {"session", id_}, {"code", code},
                        {"reason", close_code_ ? std::string_view(close_reason_) : why},
                        {"by", close_code_ == 0 ? "none" : closed_by_server_ ? "server" : "client"});
-    replaying_ = false;
+    cursor_.stop();
     if (close_timer_) close_timer_->cancel();
     error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);

@@ -9,6 +9,10 @@
 #include <notifier/publication.hpp>
 
 #include "core/permissions.hpp"
+#include "core/rate_limiter.hpp"
+#include "core/replay_cursor.hpp"
+#include "core/resume_request.hpp"
+#include "core/subscription_set.hpp"
 #include "core/write_queue.hpp"
 #include "core/ws_frame_parser.hpp"
 
@@ -27,16 +31,10 @@ class shard;
 
 namespace notifier::net {
 
-struct resume_request {
-    bool requested = false;
-    std::uint64_t since = 0;
-    std::string epoch;
-};
-
 class websocket_session : public std::enable_shared_from_this<websocket_session> {
 public:
     websocket_session(shard& shard, boost::asio::ip::tcp::socket socket,
-                      std::vector<std::string> topics, bool implicit_all, resume_request resume,
+                      std::vector<std::string> topics, bool implicit_all, core::resume_request resume,
                       core::permissions perms, std::int64_t token_exp);
     ~websocket_session();
     /// Keeps the connection counted while the session lives.
@@ -64,7 +62,8 @@ public:
     /// no close handshake took place.
     void terminate(std::string_view why = "connection ended");
 
-    const std::vector<std::string>& topics() const noexcept { return topics_; }
+    /// Sorted and unique.
+    const std::vector<std::string>& topics() const noexcept { return subs_.names(); }
     std::size_t queued_bytes() const noexcept { return queue_.bytes(); }
     bool dirty = false;  // owned by shard::mark_dirty
 
@@ -82,7 +81,6 @@ private:
     bool push_json(std::string_view json);
     /// Queues `resync` at the hub's position, counted and logged.
     bool push_resync(std::string_view epoch, std::uint64_t seq);
-    bool matches(const publication& pub) const;
     void do_read();
     void on_readable(const boost::system::error_code& ec);
     void process(std::span<char> data);
@@ -91,7 +89,6 @@ private:
     void subscribe(const std::vector<std::string>& entries);
     void unsubscribe(const std::vector<std::string>& entries);
     void authenticate(const std::string& token);
-    bool take_message_token();
     void pump_replay();
     void on_history(history_page page);
     void on_drained();
@@ -103,22 +100,16 @@ private:
     boost::asio::ip::tcp::socket socket_;
     core::ws_frame_parser parser_;
     core::write_queue queue_;
-    std::vector<std::string> topics_;  // sorted
-    bool implicit_all_;
-    core::permissions perms_;
+    core::subscription_set subs_;
     std::int64_t token_exp_;         // 0: no expiry
-    double rate_tokens_;             // inbound message bucket
-    std::chrono::steady_clock::time_point rate_refill_;
-    std::size_t refused_in_a_row_ = 0;
-    resume_request resume_;
+    core::rate_limiter rate_;        // inbound messages
+    core::replay_cursor cursor_;
     std::string leftover_;
     std::unique_ptr<boost::asio::steady_timer> close_timer_;  // only while closing
-    std::uint64_t last_seq_ = 0;  // newest seq delivered or skipped: dedupe and replay cursor
     std::string close_reason_;    // ours, or empty when the peer closed first
     std::uint16_t close_code_ = 0;  // sent or echoed; 0: no close handshake yet
     bool closed_by_server_ = false;
     state state_ = state::starting;
-    bool replaying_ = false;
     bool read_pending_ = false;     // a broker read is in flight
     bool in_pump_ = false;
     bool reading_ = false;          // an async_wait(read) is in flight

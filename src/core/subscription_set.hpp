@@ -1,0 +1,78 @@
+#pragma once
+// What one connection is subscribed to and may read: its sorted entries,
+// kept parsed, and the permissions of its token. Pure: it never touches the
+// subscription index; each change reports the topics that left and joined
+// through callbacks, and the session applies them to its shard's index.
+
+#include "core/permissions.hpp"
+#include "core/protocol_codec.hpp"
+#include "core/topic.hpp"
+
+#include <notifier/publication.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace notifier::core {
+
+class subscription_set {
+public:
+    /// Called with a topic that left or joined the set; the topic's views
+    /// are valid during the call only.
+    using topic_fn = std::function<void(const topic&)>;
+
+    /// `names` are valid entries (invalid ones are dropped), in any order
+    /// and possibly repeated. `implicit_all`: the client named none, so
+    /// `names` is everything its token allows and a first subscribe
+    /// replaces it instead of adding to it.
+    subscription_set(std::vector<std::string> names, bool implicit_all, permissions perms,
+                     std::size_t max_subscriptions);
+    // The parsed topics point into names_: moving keeps the strings in
+    // place, copying would not.
+    subscription_set(subscription_set&&) noexcept = default;
+    subscription_set& operator=(subscription_set&&) noexcept = default;
+    subscription_set(const subscription_set&) = delete;
+    subscription_set& operator=(const subscription_set&) = delete;
+
+    /// Sorted and unique.
+    const std::vector<std::string>& names() const noexcept { return names_; }
+    bool implicit_all() const noexcept { return implicit_all_; }
+    const permissions& perms() const noexcept { return perms_; }
+
+    /// True if an entry of the set matches the publication.
+    bool matches(const publication& pub) const noexcept;
+    /// True if the token may read the publication (a safeguard on top of
+    /// subscriptions, which stay within the permissions).
+    bool readable(const publication& pub) const noexcept;
+    /// Both: what a replay from the history queues.
+    bool wants(const publication& pub) const noexcept { return matches(pub) && readable(pub); }
+
+    /// Adds valid `entries` (as parse_client_message gives them): all or
+    /// nothing. Refused with `forbidden` at the first entry the token does
+    /// not allow (in the order given), then with `too_many_subscriptions`
+    /// when the result would exceed the limit. While implicit_all() the
+    /// entries replace the set rather than join it. Reports the topics that
+    /// left, then those that joined.
+    std::optional<protocol_error> subscribe(const std::vector<std::string>& entries, const topic_fn& left,
+                                            const topic_fn& joined);
+    /// Removes those of `entries` that are in the set; unknown ones are
+    /// ignored. Removing "*" ends implicit_all().
+    void unsubscribe(const std::vector<std::string>& entries, const topic_fn& left);
+    /// A new token: its permissions replace the old ones and the entries it
+    /// does not allow leave. True if any left.
+    bool restrict_to(permissions perms, const topic_fn& left);
+
+private:
+    void reparse();
+
+    std::vector<std::string> names_;  // sorted, unique, valid
+    std::vector<topic> parsed_;       // parsed_[i] views names_[i]
+    bool implicit_all_;
+    permissions perms_;
+    std::size_t max_;
+};
+
+}  // namespace notifier::core

@@ -1,0 +1,76 @@
+#include "core/upgrade_request.hpp"
+
+#include "core/topic.hpp"
+#include "core/utf8.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <charconv>
+
+namespace notifier::core {
+
+namespace {
+
+// RFC 6750 section 2.1; the scheme name is case-insensitive (RFC 9110
+// section 11.1).
+std::string_view bearer_credentials(std::string_view authorization) {
+    static constexpr std::string_view scheme = "bearer ";
+    if (authorization.size() <= scheme.size()) return {};
+    for (std::size_t i = 0; i < scheme.size(); ++i) {
+        char c = authorization[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != scheme[i]) return {};
+    }
+    return authorization.substr(scheme.size());
+}
+
+upgrade_error invalid_query(std::string message) { return {400, "invalid_query", std::move(message)}; }
+
+}  // namespace
+
+std::variant<upgrade_request, upgrade_error> parse_upgrade_request(std::string_view target,
+                                                                   std::string_view authorization,
+                                                                   std::size_t max_subscriptions) {
+    upgrade_request out;
+    auto parsed = boost::urls::parse_origin_form(target);
+    if (!parsed) return invalid_query("malformed query string");
+    for (auto p : parsed->params()) {
+        if (p.key == "collections") {
+            out.implicit_all = false;
+            std::string_view v = p.value;
+            if (v.empty()) continue;  // explicitly nothing: subscribe later
+            std::size_t i = 0;
+            while (true) {
+                const auto j = v.find(',', i);
+                const auto entry = v.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+                if (!parse_topic(entry))
+                    return upgrade_error{400, "invalid_name",
+                                         "invalid subscription \"" + std::string(quotable(entry, 300)) +
+                                             "\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128} or collection/id"};
+                out.topics.emplace_back(entry);
+                if (j == std::string_view::npos) break;
+                i = j + 1;
+            }
+            if (out.topics.size() > max_subscriptions)
+                return upgrade_error{400, "too_many_subscriptions",
+                                     "at most " + std::to_string(max_subscriptions) + " subscriptions"};
+        } else if (p.key == "since") {
+            const std::string_view v = p.value;
+            std::uint64_t n = 0;
+            auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (v.empty() || r.ec != std::errc{} || r.ptr != v.data() + v.size())
+                return invalid_query("since must be a non-negative integer");
+            out.resume.since = n;
+            out.resume.requested = true;
+        } else if (p.key == "epoch") {
+            out.resume.epoch = p.value;
+        } else if (p.key == "token") {
+            out.token = p.value;
+        }
+        // Other parameters (cache busters and the like) are ignored.
+    }
+    if (out.token.empty()) out.token = bearer_credentials(authorization);
+    return out;
+}
+
+}  // namespace notifier::core

@@ -1,0 +1,289 @@
+// A connection's subscriptions and permissions, and the index changes each
+// update reports.
+
+#include "core/subscription_set.hpp"
+
+#include <notifier/notification.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace {
+
+using notifier::core::permissions;
+using notifier::core::subscription_set;
+using notifier::core::topic;
+using strings = std::vector<std::string>;
+
+// What the callbacks reported, as "collection" or "collection/id".
+struct recorder {
+    strings left, joined;
+    subscription_set::topic_fn on_left() {
+        return [this](const topic& t) { left.push_back(name(t)); };
+    }
+    subscription_set::topic_fn on_joined() {
+        return [this](const topic& t) { joined.push_back(name(t)); };
+    }
+    static std::string name(const topic& t) {
+        return t.id.empty() ? std::string(t.collection) : std::string(t.collection) + "/" + std::string(t.id);
+    }
+};
+
+notifier::publication pub(std::string collection, std::string id = {}) {
+    notifier::publication p;
+    p.seq = 1;
+    p.collection = std::move(collection);
+    p.id = std::move(id);
+    return p;
+}
+
+subscription_set make(strings names, bool implicit_all = false, permissions perms = permissions::all(),
+                      std::size_t max = 1024) {
+    return subscription_set(std::move(names), implicit_all, std::move(perms), max);
+}
+
+TEST(SubscriptionSet, SortsAndDeduplicates) {
+    const auto s = make({"b", "a/1", "b", "*", "a"});
+    EXPECT_EQ(s.names(), (strings{"*", "a", "a/1", "b"}));
+    EXPECT_FALSE(s.implicit_all());
+}
+
+TEST(SubscriptionSet, DropsInvalidEntries) {
+    EXPECT_EQ(make({"ok", "", "bad!", "x/"}).names(), (strings{"ok"}));
+}
+
+TEST(SubscriptionSet, Matches) {
+    const auto s = make({"forums", "posts/7"});
+    EXPECT_TRUE(s.matches(pub("forums")));
+    EXPECT_TRUE(s.matches(pub("forums", "3")));
+    EXPECT_TRUE(s.matches(pub("posts", "7")));
+    EXPECT_FALSE(s.matches(pub("posts", "8")));
+    EXPECT_FALSE(s.matches(pub("posts")));
+    EXPECT_FALSE(s.matches(pub("users", "7")));
+    EXPECT_TRUE(make({"*"}).matches(pub("anything", "1")));
+    EXPECT_FALSE(make({}).matches(pub("forums")));
+}
+
+TEST(SubscriptionSet, MatchesAfterManyChanges) {
+    // The parsed form follows every change (it views the names).
+    auto s = make({"a"});
+    recorder r;
+    strings many;
+    for (int i = 0; i < 200; ++i) many.push_back("c" + std::to_string(i));
+    ASSERT_FALSE(s.subscribe(many, r.on_left(), r.on_joined()));
+    s.unsubscribe({"c5", "a"}, r.on_left());
+    EXPECT_FALSE(s.matches(pub("a")));
+    EXPECT_FALSE(s.matches(pub("c5")));
+    EXPECT_TRUE(s.matches(pub("c199", "x")));
+    EXPECT_TRUE(s.matches(pub("c0")));
+    auto moved = std::move(s);
+    EXPECT_TRUE(moved.matches(pub("c42")));
+}
+
+TEST(SubscriptionSet, Readable) {
+    const auto all = make({"*"});
+    EXPECT_TRUE(all.readable(pub("x", "1")));
+    const auto some = make({"forums"}, false, permissions::from_entries({"forums", "posts/7"}));
+    EXPECT_TRUE(some.readable(pub("forums", "1")));
+    EXPECT_TRUE(some.readable(pub("posts", "7")));
+    EXPECT_FALSE(some.readable(pub("posts", "8")));
+    EXPECT_FALSE(some.readable(pub("posts")));
+}
+
+TEST(SubscriptionSet, WantsIsMatchAndRead) {
+    const auto s = make({"posts"}, false, permissions::from_entries({"posts/7"}));
+    EXPECT_TRUE(s.wants(pub("posts", "7")));
+    EXPECT_FALSE(s.wants(pub("posts", "8")));   // matched, not readable
+    EXPECT_FALSE(s.wants(pub("forums", "7")));  // neither
+}
+
+TEST(SubscriptionSet, SubscribeAddsAndReportsOnlyNewTopics) {
+    auto s = make({"a", "b/1"});
+    recorder r;
+    EXPECT_FALSE(s.subscribe({"c", "a", "b/2", "c"}, r.on_left(), r.on_joined()));
+    EXPECT_EQ(s.names(), (strings{"a", "b/1", "b/2", "c"}));
+    EXPECT_TRUE(r.left.empty());
+    EXPECT_EQ(r.joined, (strings{"b/2", "c"}));
+}
+
+TEST(SubscriptionSet, SubscribeToNothingChangesNothing) {
+    auto s = make({"a"});
+    recorder r;
+    EXPECT_FALSE(s.subscribe({}, r.on_left(), r.on_joined()));
+    EXPECT_EQ(s.names(), (strings{"a"}));
+    EXPECT_TRUE(r.left.empty() && r.joined.empty());
+}
+
+TEST(SubscriptionSet, FirstSubscribeReplacesTheImplicitSet) {
+    auto s = make({"*"}, true);
+    EXPECT_TRUE(s.implicit_all());
+    recorder r;
+    EXPECT_FALSE(s.subscribe({"posts"}, r.on_left(), r.on_joined()));
+    EXPECT_EQ(s.names(), (strings{"posts"}));
+    EXPECT_FALSE(s.implicit_all());
+    EXPECT_EQ(r.left, (strings{"*"}));
+    EXPECT_EQ(r.joined, (strings{"posts"}));
+    // From then on, subscriptions add up.
+    EXPECT_FALSE(s.subscribe({"forums"}, r.on_left(), r.on_joined()));
+    EXPECT_EQ(s.names(), (strings{"forums", "posts"}));
+}
+
+TEST(SubscriptionSet, ImplicitSetOfATokenIsReplacedToo) {
+    auto perms = permissions::from_entries({"a", "b"});
+    auto s = make(perms.entries(), true, perms);
+    recorder r;
+    EXPECT_FALSE(s.subscribe({"b", "a/1"}, r.on_left(), r.on_joined()));
+    EXPECT_EQ(s.names(), (strings{"a/1", "b"}));
+    EXPECT_EQ(r.left, (strings{"a"}));
+    EXPECT_EQ(r.joined, (strings{"a/1"}));
+}
+
+TEST(SubscriptionSet, ForbiddenIsAllOrNothing) {
+    auto s = make({"a"}, false, permissions::from_entries({"a", "b"}));
+    recorder r;
+    const auto e = s.subscribe({"b", "c/1", "d"}, r.on_left(), r.on_joined());
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, "forbidden");
+    EXPECT_EQ(e->message, "not allowed to read \"c/1\"");  // the first refused
+    EXPECT_EQ(s.names(), (strings{"a"}));
+    EXPECT_TRUE(r.left.empty() && r.joined.empty());
+}
+
+TEST(SubscriptionSet, StarIsForbiddenWithoutEverything) {
+    auto s = make({}, false, permissions::from_entries({"a"}));
+    recorder r;
+    const auto e = s.subscribe({"*"}, r.on_left(), r.on_joined());
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, "forbidden");
+    EXPECT_EQ(e->message, "not allowed to read \"*\"");
+}
+
+TEST(SubscriptionSet, ForbiddenComesBeforeTheLimit) {
+    auto s = make({}, false, permissions::from_entries({"a"}), 1);
+    recorder r;
+    EXPECT_EQ(s.subscribe({"a/1", "a/2", "b"}, r.on_left(), r.on_joined())->code, "forbidden");
+}
+
+TEST(SubscriptionSet, TooManySubscriptions) {
+    auto s = make({"a", "b"}, false, permissions::all(), 3);
+    recorder r;
+    const auto e = s.subscribe({"c", "d"}, r.on_left(), r.on_joined());
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, "too_many_subscriptions");
+    EXPECT_EQ(e->message, "at most 3 subscriptions per connection");
+    EXPECT_EQ(s.names(), (strings{"a", "b"}));
+    EXPECT_TRUE(r.left.empty() && r.joined.empty());
+    // Duplicates and entries already held do not count twice.
+    EXPECT_FALSE(s.subscribe({"a", "c", "c"}, r.on_left(), r.on_joined()));
+    EXPECT_EQ(s.names().size(), 3u);
+}
+
+TEST(SubscriptionSet, LimitOnAnImplicitSetCountsOnlyTheNewEntries) {
+    auto s = make({"a", "b", "c"}, true, permissions::all(), 2);
+    recorder r;
+    EXPECT_FALSE(s.subscribe({"x", "y"}, r.on_left(), r.on_joined()));
+    EXPECT_EQ(s.names(), (strings{"x", "y"}));
+}
+
+TEST(SubscriptionSet, LargeSubscribe) {
+    auto s = make({});
+    recorder r;
+    strings many;
+    for (int i = 1000; i > 0; --i) many.push_back("c" + std::to_string(i));
+    const strings once = many;
+    many.insert(many.end(), once.begin(), once.end());  // each twice
+    EXPECT_FALSE(s.subscribe(many, r.on_left(), r.on_joined()));
+    EXPECT_EQ(s.names().size(), 1000u);
+    EXPECT_EQ(r.joined.size(), 1000u);
+    EXPECT_TRUE(std::is_sorted(s.names().begin(), s.names().end()));
+}
+
+TEST(SubscriptionSet, Unsubscribe) {
+    auto s = make({"a", "b", "c/1"});
+    recorder r;
+    s.unsubscribe({"c/1", "zzz", "a", "a"}, r.on_left());
+    EXPECT_EQ(s.names(), (strings{"b"}));
+    EXPECT_EQ(r.left, (strings{"c/1", "a"}));  // in the order asked, once each
+}
+
+TEST(SubscriptionSet, UnsubscribeACollectionKeepsItsRecords) {
+    auto s = make({"a", "a/1"});
+    recorder r;
+    s.unsubscribe({"a"}, r.on_left());
+    EXPECT_EQ(s.names(), (strings{"a/1"}));
+    EXPECT_TRUE(s.matches(pub("a", "1")));
+    EXPECT_FALSE(s.matches(pub("a", "2")));
+}
+
+TEST(SubscriptionSet, UnsubscribeStarEndsImplicitAll) {
+    auto s = make({"*"}, true);
+    recorder r;
+    s.unsubscribe({"*"}, r.on_left());
+    EXPECT_TRUE(s.names().empty());
+    EXPECT_FALSE(s.implicit_all());
+    EXPECT_EQ(r.left, (strings{"*"}));
+}
+
+TEST(SubscriptionSet, UnsubscribeOtherEntriesKeepsImplicitAll) {
+    auto perms = permissions::from_entries({"a", "b"});
+    auto s = make(perms.entries(), true, perms);
+    recorder r;
+    s.unsubscribe({"a"}, r.on_left());
+    EXPECT_EQ(s.names(), (strings{"b"}));
+    EXPECT_TRUE(s.implicit_all());
+    // Not subscribed to "*": nothing to remove, implicit_all stays.
+    s.unsubscribe({"*"}, r.on_left());
+    EXPECT_TRUE(s.implicit_all());
+}
+
+TEST(SubscriptionSet, RestrictDropsWhatTheTokenNoLongerAllows) {
+    auto s = make({"a", "a/1", "b", "c/2"}, false, permissions::from_entries({"a", "b", "c"}));
+    recorder r;
+    EXPECT_TRUE(s.restrict_to(permissions::from_entries({"a/1", "c"}), r.on_left()));
+    EXPECT_EQ(s.names(), (strings{"a/1", "c/2"}));
+    EXPECT_EQ(r.left, (strings{"a", "b"}));
+    EXPECT_FALSE(s.readable(pub("a", "2")));
+    EXPECT_TRUE(s.readable(pub("c", "9")));
+    EXPECT_TRUE(s.matches(pub("c", "2")));
+    EXPECT_FALSE(s.matches(pub("a", "2")));
+}
+
+TEST(SubscriptionSet, RestrictKeepingEverythingIsNoChange) {
+    auto s = make({"a", "b/1"}, false, permissions::from_entries({"a"}));
+    recorder r;
+    EXPECT_FALSE(s.restrict_to(permissions::from_entries({"a", "b"}), r.on_left()));
+    EXPECT_EQ(s.names(), (strings{"a", "b/1"}));
+    EXPECT_TRUE(r.left.empty());
+    EXPECT_TRUE(s.perms().allows_notification("b", "2"));  // the new token counts
+}
+
+TEST(SubscriptionSet, RestrictDropsStarButKeepsImplicitAll) {
+    // The implicit "*" of a server without tokens leaves with a narrower
+    // token; the next subscribe still replaces rather than adds.
+    auto s = make({"*"}, true);
+    recorder r;
+    EXPECT_TRUE(s.restrict_to(permissions::from_entries({"a"}), r.on_left()));
+    EXPECT_TRUE(s.names().empty());
+    EXPECT_TRUE(s.implicit_all());
+    EXPECT_EQ(r.left, (strings{"*"}));
+    EXPECT_FALSE(s.matches(pub("a")));
+}
+
+TEST(SubscriptionSet, ShortStringsSurviveChanges) {
+    // Short names live inside the string objects (small-string storage):
+    // the parsed form must be rebuilt when they move.
+    auto s = make({"x", "y", "z"});
+    recorder r;
+    s.unsubscribe({"x"}, r.on_left());
+    EXPECT_TRUE(s.matches(pub("y")));
+    EXPECT_TRUE(s.matches(pub("z")));
+    EXPECT_FALSE(s.matches(pub("x")));
+    ASSERT_TRUE(s.restrict_to(permissions::from_entries({"z"}), r.on_left()));
+    EXPECT_TRUE(s.matches(pub("z")));
+    EXPECT_FALSE(s.matches(pub("y")));
+}
+
+}  // namespace

@@ -1,0 +1,197 @@
+// The query of GET /ws: subscriptions, resume point and token.
+
+#include "core/upgrade_request.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace {
+
+using notifier::core::parse_upgrade_request;
+using notifier::core::upgrade_error;
+using notifier::core::upgrade_request;
+using strings = std::vector<std::string>;
+
+upgrade_request ok(std::string_view target, std::string_view authorization = {}, std::size_t max = 1024) {
+    auto r = parse_upgrade_request(target, authorization, max);
+    if (auto* e = std::get_if<upgrade_error>(&r)) {
+        ADD_FAILURE() << "refused " << target << ": " << e->status << " " << e->code << " " << e->message;
+        return {};
+    }
+    return std::get<upgrade_request>(r);
+}
+
+upgrade_error refused(std::string_view target, std::size_t max = 1024) {
+    auto r = parse_upgrade_request(target, {}, max);
+    if (!std::holds_alternative<upgrade_error>(r)) {
+        ADD_FAILURE() << "accepted " << target;
+        return {};
+    }
+    return std::get<upgrade_error>(r);
+}
+
+TEST(UpgradeRequest, NoQueryIsEverythingLive) {
+    const auto r = ok("/ws");
+    EXPECT_TRUE(r.topics.empty());
+    EXPECT_TRUE(r.implicit_all);
+    EXPECT_FALSE(r.resume.requested);
+    EXPECT_EQ(r.resume.since, 0u);
+    EXPECT_EQ(r.resume.epoch, "");
+    EXPECT_EQ(r.token, "");
+}
+
+TEST(UpgradeRequest, Collections) {
+    const auto r = ok("/ws?collections=forums,posts/7,*");
+    EXPECT_EQ(r.topics, (strings{"forums", "posts/7", "*"}));
+    EXPECT_FALSE(r.implicit_all);
+}
+
+TEST(UpgradeRequest, CollectionsKeepOrderAndDuplicates) {
+    // The session sorts and deduplicates; the limit counts what was sent.
+    EXPECT_EQ(ok("/ws?collections=b,a,b").topics, (strings{"b", "a", "b"}));
+    EXPECT_EQ(refused("/ws?collections=a,a,a", 2).code, "too_many_subscriptions");
+}
+
+TEST(UpgradeRequest, EmptyCollectionsIsExplicitlyNothing) {
+    const auto r = ok("/ws?collections=");
+    EXPECT_TRUE(r.topics.empty());
+    EXPECT_FALSE(r.implicit_all);
+    EXPECT_FALSE(ok("/ws?collections").implicit_all);
+}
+
+TEST(UpgradeRequest, RepeatedCollectionsAddUp) {
+    EXPECT_EQ(ok("/ws?collections=a&collections=b/1").topics, (strings{"a", "b/1"}));
+    EXPECT_EQ(refused("/ws?collections=a,b&collections=c", 2).code, "too_many_subscriptions");
+}
+
+TEST(UpgradeRequest, PercentEncodedCollections) {
+    // %2C is a comma once decoded: it separates entries as well.
+    EXPECT_EQ(ok("/ws?collections=posts%2F7%2Cforums").topics, (strings{"posts/7", "forums"}));
+}
+
+TEST(UpgradeRequest, IdsMayContainSlashes) {
+    EXPECT_EQ(ok("/ws?collections=files/a/b").topics, (strings{"files/a/b"}));
+}
+
+TEST(UpgradeRequest, InvalidEntry) {
+    const auto e = refused("/ws?collections=good,bad!name");
+    EXPECT_EQ(e.status, 400u);
+    EXPECT_EQ(e.code, "invalid_name");
+    EXPECT_EQ(e.message,
+              "invalid subscription \"bad!name\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128} or collection/id");
+}
+
+TEST(UpgradeRequest, EmptyEntryIsInvalid) {
+    EXPECT_EQ(refused("/ws?collections=a,,b").code, "invalid_name");
+    EXPECT_EQ(refused("/ws?collections=a,").code, "invalid_name");
+    EXPECT_EQ(refused("/ws?collections=posts/").code, "invalid_name");
+}
+
+TEST(UpgradeRequest, InvalidEntryIsQuotedShortAndSafe) {
+    const std::string longname(1000, '!');
+    const auto e = refused("/ws?collections=" + longname);
+    EXPECT_EQ(e.code, "invalid_name");
+    EXPECT_LT(e.message.size(), 400u);
+    // Not UTF-8: a placeholder, never the raw bytes.
+    const auto bad = refused("/ws?collections=%FF%FE");
+    EXPECT_EQ(bad.code, "invalid_name");
+    EXPECT_EQ(bad.message.find('\xff'), std::string::npos);
+}
+
+TEST(UpgradeRequest, TooManySubscriptions) {
+    const auto e = refused("/ws?collections=a,b,c", 2);
+    EXPECT_EQ(e.status, 400u);
+    EXPECT_EQ(e.code, "too_many_subscriptions");
+    EXPECT_EQ(e.message, "at most 2 subscriptions");
+    EXPECT_EQ(ok("/ws?collections=a,b", {}, 2).topics.size(), 2u);
+}
+
+TEST(UpgradeRequest, InvalidNameBeforeTheLimit) {
+    // The entries are checked one by one, the count after the parameter.
+    EXPECT_EQ(refused("/ws?collections=a,b,c,!", 2).code, "invalid_name");
+}
+
+TEST(UpgradeRequest, Resume) {
+    const auto r = ok("/ws?since=42&epoch=abc123");
+    EXPECT_TRUE(r.resume.requested);
+    EXPECT_EQ(r.resume.since, 42u);
+    EXPECT_EQ(r.resume.epoch, "abc123");
+    EXPECT_TRUE(r.implicit_all);
+}
+
+TEST(UpgradeRequest, SinceZeroAndLargest) {
+    EXPECT_TRUE(ok("/ws?since=0").resume.requested);
+    EXPECT_EQ(ok("/ws?since=18446744073709551615").resume.since, 18446744073709551615u);
+}
+
+TEST(UpgradeRequest, EpochAloneIsNoResume) {
+    const auto r = ok("/ws?epoch=abc");
+    EXPECT_FALSE(r.resume.requested);
+    EXPECT_EQ(r.resume.epoch, "abc");
+}
+
+TEST(UpgradeRequest, InvalidSince) {
+    for (const char* t : {"/ws?since=", "/ws?since", "/ws?since=-1", "/ws?since=1x", "/ws?since=+1", "/ws?since=%201",
+                          "/ws?since=18446744073709551616", "/ws?since=1.5"}) {
+        const auto e = refused(t);
+        EXPECT_EQ(e.status, 400u) << t;
+        EXPECT_EQ(e.code, "invalid_query") << t;
+        EXPECT_EQ(e.message, "since must be a non-negative integer") << t;
+    }
+}
+
+TEST(UpgradeRequest, FirstErrorInQueryOrder) {
+    EXPECT_EQ(refused("/ws?since=x&collections=!").code, "invalid_query");
+    EXPECT_EQ(refused("/ws?collections=!&since=x").code, "invalid_name");
+}
+
+TEST(UpgradeRequest, LastSinceAndEpochWin) {
+    const auto r = ok("/ws?since=1&epoch=a&since=2&epoch=b");
+    EXPECT_EQ(r.resume.since, 2u);
+    EXPECT_EQ(r.resume.epoch, "b");
+}
+
+TEST(UpgradeRequest, UnknownParametersAreIgnored) {
+    const auto r = ok("/ws?_=12345&foo&collections=a&bar=%00");
+    EXPECT_EQ(r.topics, (strings{"a"}));
+}
+
+TEST(UpgradeRequest, MalformedTarget) {
+    for (const char* t : {"ws", "", "/ws?a=%zz", "http://host/ws", "/ws#frag"}) {
+        const auto e = refused(t);
+        EXPECT_EQ(e.status, 400u) << t;
+        EXPECT_EQ(e.code, "invalid_query") << t;
+        EXPECT_EQ(e.message, "malformed query string") << t;
+    }
+}
+
+TEST(UpgradeRequest, TokenFromQuery) {
+    EXPECT_EQ(ok("/ws?token=abc.def.ghi").token, "abc.def.ghi");
+    // The query wins over the header.
+    EXPECT_EQ(ok("/ws?token=q", "Bearer h").token, "q");
+}
+
+TEST(UpgradeRequest, TokenFromBearerHeader) {
+    EXPECT_EQ(ok("/ws", "Bearer abc").token, "abc");
+    EXPECT_EQ(ok("/ws", "bearer abc").token, "abc");
+    EXPECT_EQ(ok("/ws", "BEARER abc").token, "abc");
+    // An empty token parameter falls back to the header.
+    EXPECT_EQ(ok("/ws?token=", "Bearer abc").token, "abc");
+}
+
+TEST(UpgradeRequest, OtherAuthorizationIsNoToken) {
+    EXPECT_EQ(ok("/ws", "Basic dXNlcjpwYXNz").token, "");
+    EXPECT_EQ(ok("/ws", "Bearer ").token, "");
+    EXPECT_EQ(ok("/ws", "Bearer").token, "");
+    EXPECT_EQ(ok("/ws", "Bearerabc").token, "");
+    EXPECT_EQ(ok("/ws", "").token, "");
+}
+
+TEST(UpgradeRequest, BearerCredentialsAreTakenAsSent) {
+    EXPECT_EQ(ok("/ws", "Bearer  two spaces").token, " two spaces");
+}
+
+}  // namespace
