@@ -31,12 +31,14 @@ struct http_response {
 /// Answers one request; callable once, from any thread.
 using http_responder = std::function<void(http_response)>;
 
-/// Called on the hub's event loop for every request other than /ws,
-/// /publish and /healthz, before static files. Returns false to decline (the
+/// Called for every request other than /ws, /publish and /healthz, before
+/// static files, on the loop of the shard that holds the connection: with
+/// options::threads above 1, from several threads at once, so the handler
+/// must be thread-safe. Returns false to decline (the
 /// request then goes to the static files). When it returns true it must call
 /// `respond` exactly once, now or later from any thread: slow work (a
-/// database query) belongs on another thread, since the loop serves every
-/// client. A responder must be called or dropped before the hub is
+/// database query) belongs on another thread, since the loop serves
+/// every client of its shard. A responder must be called or dropped before the hub is
 /// destroyed: stop such worker threads first. Request bodies are limited by
 /// options::max_publish_bytes (413 above it).
 using http_handler = std::function<bool(const http_request&, http_responder respond)>;

@@ -32,13 +32,15 @@ struct hub_stats {
     std::uint64_t auth_failures = 0;     ///< tokens or publish keys refused
 };
 
-/// Owns one event loop (one thread), the sessions and the broker.
-/// All public members are thread-safe.
+/// Owns the shards (one event loop and thread each, with their sessions),
+/// the intake (one more loop: the broker, the notify() inbox, the listener)
+/// and the broker; with options::threads = 1, one loop does it all
+/// (docs/architecture.md, "Shards"). All public members are thread-safe.
 class hub {
 public:
     /// A hub with the in-memory broker.
     explicit hub(options opts = {});
-    /// A hub publishing through the broker `make` creates on the hub's loop
+    /// A hub publishing through the broker `make` creates on the hub's intake loop
     /// (e.g. notifier::make_redis_broker for several nodes on one Redis).
     hub(options opts, broker_factory make);
     ~hub();
@@ -48,12 +50,14 @@ public:
     /// Binds the listening socket; throws std::system_error on failure.
     /// start() and run() call it when needed.
     void listen();
-    /// Binds (if not yet) and runs the event loop on a new thread.
+    /// Binds (if not yet) and runs the loops on new threads.
     void start();
-    /// Binds and runs the event loop on the calling thread until stop().
+    /// Binds and runs the intake's loop on the calling thread (the shards'
+    /// on threads of their own) until stop().
     void run();
     /// Graceful stop: stops accepting, closes every session with 1001 and
-    /// returns once the loop has ended (or at once when called on the loop).
+    /// returns once the loops have ended (or at once when called on one of
+    /// the hub's threads).
     void stop();
 
     /// The bound port (useful with listen_port 0); 0 before binding.
@@ -63,7 +67,7 @@ public:
 
     /// Reports a change source's metrics on GET /metrics under
     /// source="<name>" until the returned registration is destroyed; `read`
-    /// runs on the hub's loop at each scrape (see metrics.hpp). Throws
+    /// runs on a shard's loop at each scrape (see metrics.hpp). Throws
     /// std::invalid_argument for an empty name or reader, or a name already
     /// registered on this hub.
     metrics_registration add_source_metrics(std::string name, source_metrics_reader read);
@@ -79,7 +83,7 @@ public:
 
     using confirm_handler = std::function<void(std::error_code, std::uint64_t first_seq)>;
     /// Publishes validated notifications as one batch and calls `done` on the
-    /// hub's loop once the broker has stored them, with the first seq. Failed
+    /// hub's intake loop once the broker has stored them, with the first seq. Failed
     /// broker publishes are retried in order, so `done` gets an error only
     /// when the hub stops first (errc::stopped): once stop() has begun,
     /// `done` is called at once on the caller's thread. `done` is called
@@ -95,7 +99,7 @@ public:
 
     /// Starts a new epoch (broker::restart): every client gets `resync` and
     /// reloads. For a change source that lost changes it cannot name. `done`
-    /// (on the hub's loop; may be empty) gets an error when the broker cannot,
+    /// (on the hub's intake loop; may be empty) gets an error when the broker cannot,
     /// and errc::stopped at once, on the caller's thread, once stop() began.
     void resync(std::function<void(std::error_code)> done);
 

@@ -19,8 +19,9 @@ struct source_metrics {
     double lag_seconds = 0;        ///< notifier_source_lag_seconds: age of the oldest change not yet emitted
 };
 
-/// Reads a source's metrics. Called on the hub's event loop at every scrape,
-/// so it must be thread-safe with respect to the source and quick (read a
+/// Reads a source's metrics. Called at every scrape on the loop of the shard
+/// that answers it (two scrapes may call it at once from two shards), so it
+/// must be thread-safe with respect to the source and quick (read a
 /// few atomics; no I/O). It must not register or unregister metrics.
 using source_metrics_reader = std::function<source_metrics()>;
 

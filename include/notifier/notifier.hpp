@@ -49,7 +49,7 @@ public:
     // --- for change sources that confirm to their database what is published ---
 
     /// Validates `batch`, publishes it as one batch and calls `done` (on the
-    /// hub's loop) once the broker stored it: see hub::submit_confirmed().
+    /// hub's intake loop) once the broker stored it: see hub::submit_confirmed().
     /// With a sink: hands each notification to the sink, then done({}, 0).
     /// Returns a validation error (then `done` is not called and `batch` is
     /// left as it was, so the caller can mend it and try again).

@@ -21,7 +21,7 @@ class io_context;
 
 namespace notifier {
 
-/// Receives what a broker publishes. Called on the hub's event loop only.
+/// Receives what a broker publishes. Called on the hub's intake loop only.
 class broker_handler {
 public:
     virtual ~broker_handler() = default;
@@ -59,7 +59,7 @@ struct history_page {
 };
 
 /// Numbers notifications, stores them in a bounded history and dispatches
-/// them. Thread affinity: every member is called on the hub's event loop, and
+/// them. Thread affinity: every member is called on the hub's intake loop, and
 /// every callback runs there too; callbacks may run before the call returns.
 class broker {
 public:
@@ -102,7 +102,7 @@ public:
     virtual bool available() const noexcept { return true; }
 };
 
-/// Makes a broker bound to the hub's event loop (called once, by the hub).
+/// Makes a broker bound to the hub's intake loop (called once, by the hub).
 using broker_factory = std::function<std::unique_ptr<broker>(boost::asio::io_context&)>;
 
 }  // namespace notifier
