@@ -226,8 +226,10 @@ void shard::read_history(std::string epoch, std::uint64_t after, std::size_t max
 
 void shard::publish(std::vector<notification> batch, broker::publish_handler done) {
     asio::post(*hub_.ioc, [this, batch = std::move(batch), done = std::move(done)]() mutable {
-        hub_.publish_once(std::move(batch), [this, done = std::move(done)](std::error_code ec, std::uint64_t first) {
-            asio::post(*loop_, [done, ec, first] { done(ec, first); });
+        // The handler holds its session: it is moved, never copied, so its
+        // last reference dies on this shard's loop and not on the intake's.
+        hub_.publish_once(std::move(batch), [this, done = std::move(done)](std::error_code ec, std::uint64_t first) mutable {
+            asio::post(*loop_, [done = std::move(done), ec, first] { done(ec, first); });
         });
     });
 }
@@ -251,7 +253,12 @@ void shard::render_metrics(std::function<void(std::string)> done) {
             std::lock_guard lock(g->mutex);
             g->snaps[from->index()] = std::move(snap);
             if (--g->remaining > 0) return;
-            asio::post(*loop_, [this, g] { g->done(hub_.render_metrics(g->snaps)); });
+            asio::post(*loop_, [this, g] {
+                // Taken out of the gathering, whose last reference may be
+                // dropped on another shard: the session it holds ends here.
+                auto done = std::move(g->done);
+                done(hub_.render_metrics(g->snaps));
+            });
         });
     }
 }

@@ -58,8 +58,20 @@ replay_cursor::page_delivery replay_cursor::on_page(const history_page& page, st
         if (wanted(*pub)) out.queue.push_back(pub);
         last_seq_ = pub->seq;
     }
-    // Dispatched yet not in the history: cannot replay, say so.
-    if (page.pubs.empty() && last_seq_ < last_dispatched) out.resync_now = resync_at(epoch, last_dispatched);
+    if (!page.pubs.empty() || last_seq_ >= last_dispatched) {
+        raced_ = false;
+        return out;
+    }
+    // Empty while behind. The read may have run before the shard's newest
+    // publications were stored (it is served on the intake, answered here
+    // later): read once more, which is then after them. Still nothing, or a
+    // history that holds newer ones and gave none, means it lacks them.
+    if (page.last_seq <= last_seq_ && !raced_) {
+        raced_ = true;
+        return out;
+    }
+    raced_ = false;
+    out.resync_now = resync_at(epoch, last_dispatched);
     return out;
 }
 

@@ -84,7 +84,9 @@ public:
     /// A page's publications, once welcomed and live: those after the
     /// cursor that `wanted` accepts, in order; the cursor moves over every
     /// one. An empty page while behind what was dispatched means that the
-    /// history lacks it: a resync. Nothing for a refused page.
+    /// history lacks it, a resync, unless the page was read before those
+    /// were stored (its last_seq is not past the cursor): that once, the
+    /// replay reads again. Nothing for a refused page.
     page_delivery on_page(const history_page& page, std::string_view epoch, std::uint64_t last_dispatched,
                           const std::function<bool(const publication&)>& wanted);
 
@@ -104,6 +106,7 @@ private:
     std::uint64_t last_seq_ = 0;  // newest seq delivered or skipped: dedupe and read position
     bool replaying_ = false;
     bool welcomed_ = false;
+    bool raced_ = false;  // the last page was empty, read before what the shard has
 };
 
 }  // namespace notifier::core

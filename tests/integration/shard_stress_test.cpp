@@ -43,14 +43,6 @@ using notifier::test::scrape_metrics;
 using notifier::test::test_server;
 using notifier::test::ws_client;
 
-#if defined(__SANITIZE_THREAD__)
-#define NOTIFIER_TEST_UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define NOTIFIER_TEST_UNDER_TSAN 1
-#endif
-#endif
-
 namespace {
 
 // No wait below is a pause: each is for a frame, and this only bounds how
@@ -281,14 +273,6 @@ std::vector<std::uint64_t> seqs_of_answer(const std::string& body) {
 }  // namespace
 
 TEST(shards, concurrent_publishers_and_resuming_clients_lose_nothing_and_get_nothing_extra) {
-#if NOTIFIER_TEST_UNDER_TSAN
-    // shard::publish (src/shard.cpp) keeps a copy of the POST /publish answer
-    // handler on the intake's thread, so the last reference to an HTTP
-    // session can drop there: ~http_session then erases from its shard's
-    // http_sessions_ off the shard's thread, a race ThreadSanitizer reports
-    // here. Remove this skip once the handler is moved, not copied.
-    GTEST_SKIP() << "known race in shard::publish under ThreadSanitizer";
-#endif
     const int per_notifier = scaled(10'000), posts_per_publisher = scaled(1500);
     notifier::options o;
     o.threads = 4;  // more shards than cores on a small machine, on purpose

@@ -210,16 +210,40 @@ TEST_P(refused_status, LaterPageIsAResync) {
 INSTANTIATE_TEST_SUITE_P(ReplayCursor, refused_status,
                          testing::Values(status::unknown_epoch, status::gone, status::future));
 
-TEST(ReplayCursor, EmptyPageWhileBehindIsAResync) {
-    // Dispatched, yet the history does not have it.
+TEST(ReplayCursor, EmptyPageReadBeforeTheDispatchIsReadAgain) {
+    // Read on the intake when the history ended at the cursor; by the time
+    // it is answered the shard has dispatched 4..8: no resync, read again.
     auto c = resuming(3);
-    c.start("e1", 8);
+    c.start("e1", 3);
     const auto p = page({}, 3);
     const auto st = c.on_page_status(p, "e1", 8);
     ASSERT_TRUE(st.hello);
     EXPECT_TRUE(st.hello->resumed);
     EXPECT_EQ(st.hello->seq, 8u);
     EXPECT_FALSE(st.resync_now);
+    auto d = c.on_page(p, "e1", 8, everything);
+    EXPECT_TRUE(d.queue.empty());
+    EXPECT_FALSE(d.resync_now);
+    EXPECT_TRUE(c.replaying());
+    EXPECT_FALSE(c.caught_up(8));
+    EXPECT_EQ(c.last_seq(), 3u);
+    // The second read sees them.
+    const auto again = page({4, 5, 6, 7, 8}, 8);
+    c.on_page_status(again, "e1", 8);
+    d = c.on_page(again, "e1", 8, everything);
+    EXPECT_EQ(seqs_of(d), (seqs{4, 5, 6, 7, 8}));
+    EXPECT_FALSE(d.resync_now);
+    EXPECT_TRUE(c.caught_up(8));
+}
+
+TEST(ReplayCursor, EmptyPageTwiceWhileBehindIsAResync) {
+    // Dispatched, yet the history does not have it even when read after.
+    auto c = resuming(3);
+    c.start("e1", 8);
+    const auto p = page({}, 3);
+    c.on_page_status(p, "e1", 8);
+    EXPECT_FALSE(c.on_page(p, "e1", 8, everything).resync_now);
+    c.on_page_status(p, "e1", 8);
     const auto d = c.on_page(p, "e1", 8, everything);
     EXPECT_TRUE(d.queue.empty());
     ASSERT_TRUE(d.resync_now);
@@ -227,6 +251,32 @@ TEST(ReplayCursor, EmptyPageWhileBehindIsAResync) {
     EXPECT_EQ(d.resync_now->seq, 8u);
     EXPECT_FALSE(c.replaying());
     EXPECT_EQ(c.last_seq(), 8u);
+}
+
+TEST(ReplayCursor, EmptyPageFromAHistoryThatHasNewerIsAResyncAtOnce) {
+    // The history holds up to 8 and gave nothing after 3: it lacks them.
+    auto c = resuming(3);
+    c.start("e1", 8);
+    const auto p = page({}, 8);
+    c.on_page_status(p, "e1", 8);
+    const auto d = c.on_page(p, "e1", 8, everything);
+    ASSERT_TRUE(d.resync_now);
+    EXPECT_EQ(d.resync_now->seq, 8u);
+    EXPECT_FALSE(c.replaying());
+}
+
+TEST(ReplayCursor, ProgressForgetsAnEarlierEmptyPage) {
+    // One raced read, then progress, then another raced read: each race
+    // gets its second read.
+    auto c = resuming(0);
+    c.start("e1", 0);
+    c.on_page_status(page({}, 0), "e1", 2);
+    EXPECT_FALSE(c.on_page(page({}, 0), "e1", 2, everything).resync_now);
+    EXPECT_EQ(seqs_of(c.on_page(page({1, 2}, 2), "e1", 2, everything)), (seqs{1, 2}));
+    EXPECT_FALSE(c.on_page(page({}, 2), "e1", 5, everything).resync_now);
+    EXPECT_TRUE(c.replaying());
+    EXPECT_EQ(seqs_of(c.on_page(page({3, 4, 5}, 5), "e1", 5, everything)), (seqs{3, 4, 5}));
+    EXPECT_TRUE(c.caught_up(5));
 }
 
 TEST(ReplayCursor, PageThatEndsBehindIsNoResync) {
