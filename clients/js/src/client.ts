@@ -4,6 +4,7 @@
 
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { Listeners, type Listener } from './listeners.js';
+import { refreshDelay, tokenExpiry, type TokenSource } from './token.js';
 import { checkEntry, matches } from './topics.js';
 import type {
   ConnectionState,
@@ -23,8 +24,9 @@ export interface NotifierClientOptions {
   /** Subscribed from the start (more with on() and subscribe()). */
   collections?: string[];
   /** A subscriber token (JWT), or a function returning a fresh one before
-   * each connection attempt. */
-  token?: string | (() => string | Promise<string>);
+   * each connection attempt and before the current one expires (see
+   * setToken()). */
+  token?: TokenSource;
   /** The WebSocket implementation; default: the global one (browsers,
    * Deno, Node 22). In Node 20 pass `ws`'s. */
   WebSocket?: WebSocketConstructor;
@@ -42,13 +44,30 @@ export interface NotifierClientOptions {
   /** A connection attempt without a welcome this long is abandoned.
    * Default 10 s. */
   connectTimeoutMs?: number;
+  /** This many connection attempts in a row that end before the server sent
+   * anything (no upgrade: a refused origin, an HTTP error, nothing
+   * listening) raise one `handshake_failed` error event; reconnecting goes
+   * on. Default 5; 0 never reports. */
+  failedAttemptsBeforeError?: number;
   /** Connect in the constructor (default true); otherwise call connect(). */
   connect?: boolean;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
 
+// A frame sent and not answered yet: subscribe and unsubscribe (with the
+// entries a subscribe added) are answered by `subscribed` or `error`, auth by
+// `authenticated` or `error`.
+type Pending = { subscribe: string[] } | { auth: { token: string; version: number } };
+
 const OPEN = 1;
+// Close codes of refused connections (docs/protocol.md): the token, or a
+// subscription outside it.
+const UNAUTHORIZED = 4401;
+const FORBIDDEN = 4403;
+const TOKEN_EXPIRED = 4001;
+// setTimeout's longest delay.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class NotifierClient {
   readonly #options: NotifierClientOptions;
@@ -63,6 +82,25 @@ export class NotifierClient {
   #epoch: string | null = null;
   #seq: number | null = null;
 
+  // The token: the source the app gave (setToken() replaces it and counts a
+  // version), and the token the current connection holds on the server.
+  #token: TokenSource | undefined;
+  #tokenVersion = 0;
+  #connToken: string | undefined;
+  #connTokenVersion = 0;
+  // The server answered an auth frame with auth_disabled: no more refreshes.
+  #authDisabled = false;
+  // Stopped on a refusal (4401/4403, or 4001 with a fixed token) until the
+  // app gives a new token or calls connect().
+  #halted = false;
+  // A 4401 with a token function is retried once with a fresh token.
+  #refusalRetried = false;
+  // The error frame of a refused connection, reported with its close.
+  #refusal: { code: string; message: string } | null = null;
+  // Attempts in a row that ended before any frame arrived.
+  #gotFrame = false;
+  #silentFailures = 0;
+
   // Subscriptions: what the app wants (with reference counts) and what the
   // server has, as far as we told it.
   readonly #wanted = new Map<string, number>();
@@ -71,9 +109,11 @@ export class NotifierClient {
   // kept out of the next URL, where a refusal would fail the upgrade itself,
   // and not asked again until the app subscribes to them anew.
   readonly #refused = new Set<string>();
-  // Subscribe/unsubscribe frames sent and not answered yet, in order: the
-  // server answers each with `subscribed` or `error`.
-  #awaiting: Array<{ subscribe: string[] }> = [];
+  // Subscribe/unsubscribe/auth frames sent and not answered yet, in order.
+  #awaiting: Pending[] = [];
+  // The last frame was `authenticated`: a `subscribed` right after it is
+  // not an answer but the set the new token left (entries it dropped).
+  #afterAuth = false;
   #serverSet: string[] = [];
   #flushQueued = false;
   // Asked to resume and the welcome said it could not: the cursor stays
@@ -91,14 +131,16 @@ export class NotifierClient {
   #connectTimer: Timer | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #pongTimer: Timer | undefined;
+  #refreshTimer: Timer | undefined;
 
   constructor(options: NotifierClientOptions) {
     this.#options = { ...options };
     const ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!ctor) {
-      throw new TypeError('notifier-client: no WebSocket implementation; pass one as options.WebSocket (e.g. from "ws")');
+      throw new TypeError('notifierd-client: no WebSocket implementation; pass one as options.WebSocket (e.g. from "ws")');
     }
     this.#WebSocket = ctor;
+    this.#token = options.token;
     for (const entry of options.collections ?? []) {
       checkEntry(entry);
       this.#wanted.set(entry, (this.#wanted.get(entry) ?? 0) + 1);
@@ -135,7 +177,10 @@ export class NotifierClient {
   connect(): void {
     if (!this.#closed) return;
     this.#closed = false;
+    this.#halted = false;
     this.#attempt = 0;
+    this.#silentFailures = 0;
+    this.#refusalRetried = false;
     this.#setState(this.#everLive ? 'reconnecting' : 'connecting');
     // Later in this task: handlers added right after the constructor then
     // travel in the URL instead of a subscribe frame.
@@ -147,6 +192,7 @@ export class NotifierClient {
 
   /** Closes the connection for good: no reconnect, no more events. */
   close(): void {
+    this.#halted = false;
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retryTimer);
@@ -156,19 +202,39 @@ export class NotifierClient {
   }
 
   /**
+   * Replaces the token: a string, or a function returning a fresh one. Used
+   * by every later connection attempt; on a live connection it is sent at
+   * once in an `auth` frame (rights change without reconnecting; a refusal
+   * is an error event and the previous token stays in force). After the
+   * server refused the connection (the client is `closed` with an error
+   * event), this reconnects.
+   */
+  setToken(token: TokenSource): void {
+    if (typeof token !== 'string' && typeof token !== 'function') {
+      throw new TypeError('notifierd-client: a token is a string or a function returning one');
+    }
+    this.#token = token;
+    this.#tokenVersion++;
+    this.#refusalRetried = false;
+    if (this.#halted) this.connect();
+    else if (this.#state === 'live') void this.#authenticate();
+  }
+
+  /**
    * Calls `handler` for every notification matching `entry`: a collection
    * (`'forums'`), one record (`'posts/7'`) or everything (`'*'`). Subscribes
    * the connection to it as long as a handler needs it. Returns the function
-   * that removes the handler (and the subscription, once unused).
+   * that removes the handler (and the subscription, once unused). `T` types
+   * the notifications' `data` (not checked).
    */
-  on(entry: string, handler: Listener<Notification>): () => void {
+  on<T = unknown>(entry: string, handler: Listener<Notification<T>>): () => void {
     checkEntry(entry);
     let listeners = this.#handlers.get(entry);
     if (!listeners) {
       listeners = new Listeners<Notification>();
       this.#handlers.set(entry, listeners);
     }
-    const remove = listeners.add(handler);
+    const remove = listeners.add(handler as Listener<Notification>);
     const release = this.subscribe(entry);
     return () => {
       remove();
@@ -178,8 +244,8 @@ export class NotifierClient {
   }
 
   /** Every notification this connection receives, whatever matched it. */
-  onNotification(handler: Listener<Notification>): () => void {
-    return this.#all.add(handler);
+  onNotification<T = unknown>(handler: Listener<Notification<T>>): () => void {
+    return this.#all.add(handler as Listener<Notification>);
   }
 
   /** Adds subscriptions; returns the function that releases them. */
@@ -222,7 +288,8 @@ export class NotifierClient {
     return this.#resyncListeners.add(handler);
   }
 
-  /** The server refused one of the client's frames. */
+  /** Errors: the server refused one of the client's frames or the
+   * connection (see ServerError). */
   onError(handler: Listener<ServerError>): () => void {
     return this.#errorListeners.add(handler);
   }
@@ -239,14 +306,19 @@ export class NotifierClient {
     // Armed before the token: a token function that never settles is timed
     // out like a server that never answers.
     this.#connectTimer = setTimeout(() => {
-      if (generation === this.#generation && this.#state !== 'live') this.#lost();
+      if (generation !== this.#generation || this.#state === 'live') return;
+      const silent = this.#socket !== null && !this.#gotFrame;
+      this.#lost();
+      if (silent) this.#silentFailure();
     }, this.#options.connectTimeoutMs ?? 10_000);
+    this.#gotFrame = false;
+    this.#refusal = null;
+    const version = this.#tokenVersion;
     let token: string | undefined;
     try {
-      const t = this.#options.token;
-      token = typeof t === 'function' ? await t() : t;
+      token = await this.#resolveToken();
     } catch (error) {
-      console.error('notifier-client: the token function failed', error);
+      console.error('notifierd-client: the token function failed', error);
       if (generation === this.#generation) this.#lost();
       return;
     }
@@ -256,29 +328,116 @@ export class NotifierClient {
     try {
       socket = new this.#WebSocket(this.#url(entries, token));
     } catch (error) {
-      console.error('notifier-client: cannot create a WebSocket', error);
+      console.error('notifierd-client: cannot create a WebSocket', error);
       this.#lost();
       return;
     }
     this.#socket = socket;
+    this.#connToken = token;
+    this.#connTokenVersion = version;
     this.#sent = new Set(entries);
     this.#awaiting = [];
+    this.#afterAuth = false;
     socket.onopen = () => {};
     socket.onerror = () => {}; // a close event follows
     socket.onclose = (event: { code?: number; reason?: string }) => {
-      if (generation !== this.#generation) return;
-      // 4001: the token expired. A fixed token will be refused from now on:
-      // say so and stop; a token function gets to provide a fresh one.
-      if (event?.code === 4001 && typeof this.#options.token !== 'function') {
-        this.close();
-        this.#errorListeners.emit({ code: 'token_expired', message: event.reason || 'token expired' });
-        return;
-      }
-      this.#lost();
+      if (generation === this.#generation) this.#closedBy(event?.code, event?.reason ?? '');
     };
     socket.onmessage = (event: { data: unknown }) => {
       if (generation === this.#generation) this.#receive(event.data);
     };
+  }
+
+  async #resolveToken(): Promise<string | undefined> {
+    const t = this.#token;
+    return typeof t === 'function' ? await t() : t;
+  }
+
+  // The current socket closed.
+  #closedBy(code: number | undefined, reason: string): void {
+    const refusal = this.#refusal;
+    this.#refusal = null;
+    // A token given since this connection's was read: try it.
+    const newToken = this.#tokenVersion !== this.#connTokenVersion;
+    if (code === UNAUTHORIZED || code === FORBIDDEN) {
+      // Refused at connect (the token, or a subscription outside it): the
+      // same attempt would be refused again. A token function gets one more
+      // call; otherwise stop until setToken() or connect().
+      const error: ServerError = {
+        code: refusal?.code ?? (code === UNAUTHORIZED ? 'unauthorized' : 'forbidden'),
+        message: refusal?.message ?? (reason || (code === UNAUTHORIZED ? 'token refused' : 'subscription refused')),
+        closeCode: code,
+      };
+      if (newToken) this.#lost();
+      else if (code === UNAUTHORIZED && typeof this.#token === 'function' && !this.#refusalRetried) {
+        this.#refusalRetried = true;
+        this.#lost(0);
+      } else this.#halt(error);
+      return;
+    }
+    // 4001: the token expired. A fixed token will be refused from now on:
+    // say so and stop; a token function gets to provide a fresh one.
+    if (code === TOKEN_EXPIRED && typeof this.#token !== 'function' && !newToken) {
+      this.#halt({ code: 'token_expired', message: reason || 'token expired', closeCode: code });
+      return;
+    }
+    if (refusal) this.#errorListeners.emit({ ...refusal });
+    if (this.#closed) return; // an error listener closed the client
+    const silent = !this.#gotFrame;
+    this.#lost();
+    if (silent) this.#silentFailure();
+  }
+
+  // Stops on a refusal and reports it; setToken() or connect() starts again.
+  #halt(error: ServerError): void {
+    this.close();
+    this.#halted = true;
+    this.#errorListeners.emit(error);
+  }
+
+  // An attempt ended before the server sent anything (in browsers, a refused
+  // upgrade looks like this: close 1006 and nothing else). A run of them is
+  // reported once; the backoff goes on.
+  #silentFailure(): void {
+    const limit = this.#options.failedAttemptsBeforeError ?? 5;
+    if (limit <= 0 || this.#closed || ++this.#silentFailures !== limit) return;
+    this.#errorListeners.emit({
+      code: 'handshake_failed',
+      message: `${limit} connection attempts in a row ended before the server sent anything ` +
+        '(an origin or token refused before the upgrade, an HTTP error, or nothing listening); still retrying',
+    });
+  }
+
+  // Sends the token source's current token in an auth frame (setToken(),
+  // or a refresh before the connection's token expires).
+  async #authenticate(): Promise<void> {
+    const generation = this.#generation;
+    const version = this.#tokenVersion;
+    let token: string | undefined;
+    try {
+      token = await this.#resolveToken();
+    } catch (error) {
+      console.error('notifierd-client: the token function failed', error);
+      return;
+    }
+    if (token === undefined || generation !== this.#generation || version !== this.#tokenVersion) return;
+    if (this.#send({ type: 'auth', token })) this.#awaiting.push({ auth: { token, version } });
+  }
+
+  // With a token function, a new token replaces the connection's before it
+  // expires at `exp` (seconds).
+  #scheduleRefresh(exp: number): void {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
+    if (typeof this.#token !== 'function' || this.#authDisabled) return;
+    const generation = this.#generation;
+    const delay = refreshDelay(exp);
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = undefined;
+      if (generation !== this.#generation) return;
+      if (delay > MAX_TIMER_MS) this.#scheduleRefresh(exp);
+      else void this.#authenticate();
+    }, Math.min(delay, MAX_TIMER_MS));
   }
 
   #url(entries: string[], token: string | undefined): string {
@@ -296,13 +455,14 @@ export class NotifierClient {
     return url.toString();
   }
 
-  // The connection is gone (closed, dead or never welcomed): retry later.
-  #lost(): void {
+  // The connection is gone (closed, dead or never welcomed): retry after
+  // `delay`, by default the next backoff delay.
+  #lost(delay?: number): void {
     this.#abandon();
     if (this.#closed) return;
     this.#setState('reconnecting');
     clearTimeout(this.#retryTimer);
-    const delay = backoffDelay(this.#attempt++, this.#options.reconnect);
+    delay ??= backoffDelay(this.#attempt++, this.#options.reconnect);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       void this.#open();
@@ -314,7 +474,8 @@ export class NotifierClient {
     clearTimeout(this.#connectTimer);
     clearInterval(this.#pingTimer);
     clearTimeout(this.#pongTimer);
-    this.#connectTimer = this.#pingTimer = this.#pongTimer = undefined;
+    clearTimeout(this.#refreshTimer);
+    this.#connectTimer = this.#pingTimer = this.#pongTimer = this.#refreshTimer = undefined;
     const socket = this.#socket;
     this.#socket = null;
     if (!socket) return;
@@ -335,6 +496,8 @@ export class NotifierClient {
     // Anything from the server proves the connection alive.
     clearTimeout(this.#pongTimer);
     this.#pongTimer = undefined;
+    this.#gotFrame = true;
+    this.#silentFailures = 0;
     let frame: unknown;
     try {
       frame = JSON.parse(typeof data === 'string' ? data : String(data));
@@ -342,8 +505,10 @@ export class NotifierClient {
       return;
     }
     if (typeof frame !== 'object' || frame === null) return;
+    const afterAuth = this.#afterAuth;
+    this.#afterAuth = false;
     if ('type' in frame) {
-      this.#control(frame as ControlFrame);
+      this.#control(frame as ControlFrame, afterAuth);
       return;
     }
     const n = frame as Notification;
@@ -359,7 +524,7 @@ export class NotifierClient {
     }
   }
 
-  #control(frame: ControlFrame): void {
+  #control(frame: ControlFrame, afterAuth: boolean): void {
     switch (frame.type) {
       case 'welcome':
         clearTimeout(this.#connectTimer);
@@ -374,8 +539,13 @@ export class NotifierClient {
           if (!frame.resumed) this.#seq = frame.seq;
         }
         this.#attempt = 0;
+        this.#refusalRetried = false;
         this.#everLive = true;
         this.#startPing();
+        if (this.#connToken !== undefined) {
+          const exp = tokenExpiry(this.#connToken);
+          if (exp !== null) this.#scheduleRefresh(exp);
+        }
         // The upgrade accepted the URL's set (the server confirms only
         // later changes).
         this.#serverSet = [...this.#sent].sort();
@@ -390,22 +560,57 @@ export class NotifierClient {
         this.#seq = frame.seq;
         this.#resyncListeners.emit({ epoch: frame.epoch, seq: frame.seq });
         break;
-      case 'subscribed':
-        this.#awaiting.shift();
+      case 'subscribed': {
+        if (afterAuth) {
+          // Unasked, right after `authenticated`: the new token does not
+          // cover some entries and the server dropped them. Like entries
+          // refused at subscribe, they stay out of later URLs (and frames)
+          // until the app subscribes to them again. Frames sent after the
+          // auth frame are answered after this one.
+          const kept = new Set(frame.collections);
+          for (const e of this.#serverSet) {
+            if (kept.has(e)) continue;
+            this.#refused.add(e);
+            this.#sent.delete(e);
+          }
+        } else if (this.#awaiting[0] && 'subscribe' in this.#awaiting[0]) {
+          this.#awaiting.shift();
+        }
         this.#serverSet = [...frame.collections];
         for (const e of frame.collections) this.#refused.delete(e);
         this.#subscriptionListeners.emit(this.serverSubscriptions);
         break;
+      }
+      case 'authenticated': {
+        const head = this.#awaiting[0];
+        if (head && 'auth' in head) {
+          this.#awaiting.shift();
+          this.#connToken = head.auth.token;
+          this.#connTokenVersion = head.auth.version;
+        }
+        clearTimeout(this.#refreshTimer);
+        this.#refreshTimer = undefined;
+        if (typeof frame.exp === 'number' && frame.exp > 0) this.#scheduleRefresh(frame.exp);
+        this.#afterAuth = true;
+        break;
+      }
       case 'error': {
+        if (this.#state !== 'live') {
+          // Before the welcome: the connection is refused, and the close
+          // that follows (4401, 4403) reports it.
+          this.#refusal = { code: frame.code, message: frame.message };
+          break;
+        }
+        const answered = this.#awaiting.shift();
         // The answer to a subscribe: those entries are not held by the
         // server; keep them out of the next connection's URL.
-        const answered = this.#awaiting.shift();
-        if (answered && answered.subscribe.length) {
+        if (answered && 'subscribe' in answered) {
           for (const e of answered.subscribe) {
             this.#refused.add(e);
             this.#sent.delete(e);
           }
         }
+        if (answered && 'auth' in answered && frame.code === 'auth_disabled') this.#authDisabled = true;
         this.#errorListeners.emit({ code: frame.code, message: frame.message });
         break;
       }

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import type { NotifierClient, NotifierClientOptions } from './client.js';
 import { client as fixtureClient, closeClients, server, serverSet, state, stopServers } from './testing/fixtures.js';
 import { type Notifierd, waitFor } from './testing/notifierd.js';
-import type { Notification, ResyncEvent, WebSocketConstructor } from './types.js';
+import type { Notification, ResyncEvent, ServerError, WebSocketConstructor } from './types.js';
 
 afterEach(closeClients);
 after(stopServers);
@@ -28,6 +28,13 @@ class TrackedWS extends WebSocket {
 const client = (s: Notifierd, options: Partial<NotifierClientOptions> = {}): NotifierClient =>
   fixtureClient(s, { WebSocket: TrackedWS as unknown as WebSocketConstructor, ...options });
 const cutNetwork = () => sockets[sockets.length - 1]!.terminate();
+
+/** An HS256 token. */
+function sign(secret: string, payload: object): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
 
 describe('client edges', () => {
   it('a subscription the server refused does not block every later reconnect', async () => {
@@ -120,6 +127,42 @@ describe('client edges', () => {
     const s = await server();
     const c = client(s, { token: () => new Promise<string>(() => {}), connectTimeoutMs: 100 });
     await state(c, 'reconnecting', 1500);
+  });
+
+  it('setToken() on a live connection changes its rights without reconnecting', async () => {
+    const secret = 'a-test-secret-of-enough-length-1234';
+    const s = await server(['--jwt-secret', secret]);
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    sockets.length = 0;
+    const c = client(s, { token: sign(secret, { exp, notifier: { read: ['a', 'b'] } }), collections: ['a', 'b'] });
+    const errors: ServerError[] = [];
+    c.onError((e) => errors.push(e));
+    const got: Notification[] = [];
+    c.onNotification((n) => got.push(n));
+    await state(c, 'live');
+    await serverSet(c, ['a', 'b']);
+    c.setToken(sign(secret, { exp, notifier: { read: ['a'] } }));
+    await serverSet(c, ['a']); // the server dropped b
+    assert.deepEqual(c.subscriptions, ['a', 'b']);
+    const a = waitFor<Notification>((cb) => c.onNotification(cb), (n) => n.collection === 'a', 'a');
+    await s.publish([{ collection: 'b', action: 'x' }, { collection: 'a', action: 'x' }]);
+    await a;
+    assert.deepEqual(got.map((n) => n.collection), ['a']);
+    assert.deepEqual(errors, []);
+    assert.equal(sockets.length, 1, 'the same connection');
+  });
+
+  it('a refused auth frame is an error event and the connection stays', async () => {
+    const secret = 'a-test-secret-of-enough-length-1234';
+    const s = await server(['--jwt-secret', secret]);
+    const c = client(s, { token: sign(secret, { exp: Math.floor(Date.now() / 1000) + 600, notifier: { read: ['*'] } }) });
+    await state(c, 'live');
+    const error = waitFor<ServerError>((cb) => c.onError(cb), () => true, 'error');
+    c.setToken('not-a-token');
+    assert.equal((await error).code, 'invalid_token');
+    assert.equal(c.state, 'live');
+    c.subscribe('x');
+    await serverSet(c, ['x']);
   });
 
   it('an expired static token is reported instead of retried forever', async () => {

@@ -24,7 +24,7 @@ export class Listeners<T> {
       try {
         listener(value);
       } catch (error) {
-        console.error('notifier-client: a listener threw', error);
+        console.error('notifierd-client: a listener threw', error);
       }
     }
   }

@@ -5,11 +5,12 @@
 import { Observable } from 'rxjs';
 
 import type { NotifierClient } from './client.js';
-import type { ConnectionState, Notification, ResyncEvent } from './types.js';
+import type { ConnectionState, Notification, ResyncEvent, ServerError } from './types.js';
 
-/** Notifications matching `entry` ('forums', 'posts/7', '*'). */
-export function fromCollection(client: NotifierClient, entry: string): Observable<Notification> {
-  return new Observable<Notification>((subscriber) => client.on(entry, (n) => subscriber.next(n)));
+/** Notifications matching `entry` ('forums', 'posts/7', '*'); `T` types
+ * their `data`. */
+export function fromCollection<T = unknown>(client: NotifierClient, entry: string): Observable<Notification<T>> {
+  return new Observable<Notification<T>>((subscriber) => client.on<T>(entry, (n) => subscriber.next(n)));
 }
 
 /** The connection state, starting with the current one. */
@@ -20,4 +21,10 @@ export function connectionState(client: NotifierClient): Observable<ConnectionSt
 /** Resync events: reload what was built from notifications. */
 export function resyncs(client: NotifierClient): Observable<ResyncEvent> {
   return new Observable<ResyncEvent>((subscriber) => client.onResync((e) => subscriber.next(e)));
+}
+
+/** Error events: refused frames, a refused connection (4401/4403), an
+ * expired fixed token, attempts that keep failing. */
+export function errors(client: NotifierClient): Observable<ServerError> {
+  return new Observable<ServerError>((subscriber) => client.onError((e) => subscriber.next(e)));
 }

@@ -2,13 +2,16 @@
 // client's own public types.
 
 /** One change, as the server sends it. `id` and `data` are absent when the
- * notification has none. */
-export interface Notification {
+ * notification has none. `T` is what the app expects in `data` (the client
+ * does not check it): `client.on<Post>('posts', (n) => n.data.title)`. A
+ * collection whose notifications may come without data (deletes, or
+ * `data_omitted`) is better typed `on<Post | undefined>`. */
+export interface Notification<T = unknown> {
   seq: number;
   collection: string;
   action: string;
   id?: string;
-  data?: unknown;
+  data: T;
   /** true when the change's data was too large to send (a database change
    * source's limit): re-fetch the record. */
   data_omitted?: boolean;
@@ -16,7 +19,9 @@ export interface Notification {
 
 /** `connecting`: first attempt; `live`: welcomed, notifications flow;
  * `reconnecting`: the connection was lost and is being re-established;
- * `closed`: close() was called. */
+ * `closed`: close() was called, or the server refused the client's token or
+ * subscriptions (an error event says which; setToken() or connect() starts
+ * again). */
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
 /** The server could not resume: state built from notifications may be stale
@@ -33,10 +38,16 @@ export interface Cursor {
   seq: number;
 }
 
-/** An error frame: the server refused one of our frames. */
+/** An error event: the server refused one of the client's frames (an error
+ * frame), refused the connection (`closeCode` 4401 or 4403, with the code
+ * and message of the error frame before the close), closed it because the
+ * token expired (`token_expired`, 4001), or the connection attempts keep
+ * failing before the server says anything (`handshake_failed`). */
 export interface ServerError {
   code: string;
   message: string;
+  /** The WebSocket close code, when the error ended the connection. */
+  closeCode?: number;
 }
 
 /** The subset of the WebSocket API the client uses: browsers' WebSocket and
@@ -60,5 +71,6 @@ export type ControlFrame =
   | { type: 'welcome'; epoch: string; seq: number; resumed: boolean }
   | { type: 'resync'; epoch: string; seq: number }
   | { type: 'subscribed'; collections: string[] }
+  | { type: 'authenticated'; exp: number }
   | { type: 'pong' }
   | { type: 'error'; code: string; message: string };

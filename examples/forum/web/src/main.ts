@@ -2,7 +2,7 @@
 // a notification says changed — no reload, ever. After a resync (the server
 // restarted, or we were away too long) it reloads everything.
 
-import { NotifierClient, type ConnectionState } from 'notifier-client';
+import { NotifierClient, type ConnectionState } from 'notifierd-client';
 
 import { api, type Forum, type Post } from './api.js';
 import { Reloader } from './reloader.js';

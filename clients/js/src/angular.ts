@@ -1,0 +1,60 @@
+// An Angular service for NotifierClient, on rxjs alone (rxjs is an optional
+// peer dependency; @angular/core is not needed to import it). Provide it
+// with a factory, so it needs no decorator:
+//
+//     providers: [
+//       { provide: NotificationService,
+//         useFactory: () => new NotificationService({ url: new URL('/ws', location.href).href }) },
+//     ]
+//
+// and inject it as usual (`inject(NotificationService)` or a constructor
+// parameter). Angular calls ngOnDestroy() when the injector that made it is
+// destroyed, which closes the connection.
+
+import type { Observable } from 'rxjs';
+
+import { NotifierClient, type NotifierClientOptions } from './client.js';
+import { connectionState, errors, fromCollection, resyncs } from './rxjs.js';
+import type { TokenSource } from './token.js';
+import type { ConnectionState, Notification, ResyncEvent, ServerError } from './types.js';
+
+export class NotificationService {
+  /** The underlying client (for cursor, subscriptions, …). */
+  readonly client: NotifierClient;
+  readonly #owned: boolean;
+
+  /** live / reconnecting / …, starting with the current state. */
+  readonly state$: Observable<ConnectionState>;
+  /** Resume was impossible: reload whatever the page shows. */
+  readonly resync$: Observable<ResyncEvent>;
+  /** Refused frames or connections (see ServerError). */
+  readonly error$: Observable<ServerError>;
+
+  /** Connects with `options`, or wraps a client made elsewhere (which
+   * ngOnDestroy() then leaves open). */
+  constructor(clientOrOptions: NotifierClient | NotifierClientOptions) {
+    // Not instanceof: the app may hold a client from another copy of the package.
+    const given = typeof (clientOrOptions as Partial<NotifierClient>).on === 'function';
+    this.#owned = !given;
+    this.client = given ? (clientOrOptions as NotifierClient) : new NotifierClient(clientOrOptions as NotifierClientOptions);
+    this.state$ = connectionState(this.client);
+    this.resync$ = resyncs(this.client);
+    this.error$ = errors(this.client);
+  }
+
+  /** Changes of one collection ('forums') or record ('posts/7'); `T` types
+   * their `data`. The connection subscribes while someone listens. */
+  collection<T = unknown>(entry: string): Observable<Notification<T>> {
+    return fromCollection<T>(this.client, entry);
+  }
+
+  /** A new token (after a refusal, or to change rights): see
+   * NotifierClient.setToken(). */
+  setToken(token: TokenSource): void {
+    this.client.setToken(token);
+  }
+
+  ngOnDestroy(): void {
+    if (this.#owned) this.client.close();
+  }
+}
