@@ -1,5 +1,6 @@
 // POST /publish bodies: any input yields valid notifications or an error,
-// and every accepted notification serializes to valid JSON.
+// every accepted notification serializes to valid JSON, and its data is
+// the publisher's bytes, found as they are in the body.
 
 #include "core/publish_request.hpp"
 
@@ -17,6 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (batch->empty()) std::abort();
         for (const auto& n : *batch) {
             if (notifier::validate(n)) std::abort();
+            if (n.data && body.find(*n.data) == std::string_view::npos) std::abort();
             auto pub = notifier::make_publication(1, n);
             if (!notifier::is_valid_json(pub->json())) std::abort();
         }

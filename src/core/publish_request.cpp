@@ -1,11 +1,10 @@
 #include "core/publish_request.hpp"
 
+#include "core/json_spans.hpp"
 #include "core/utf8.hpp"
 
 #include <boost/json/parse.hpp>
-#include <cmath>
 #include <optional>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 namespace notifier::core {
@@ -18,30 +17,22 @@ std::string where(std::size_t index, bool batch) {
     return batch ? "notification " + std::to_string(index) + ": " : std::string();
 }
 
-// Boost.JSON reads 1e400 as infinity and would write it back as
-// "Infinity", which is not JSON: refuse such numbers up front.
-bool all_finite(const json::value& v) {
-    switch (v.kind()) {
-        case json::kind::double_: return std::isfinite(v.get_double());
-        case json::kind::array:
-            for (const auto& e : v.get_array())
-                if (!all_finite(e)) return false;
-            return true;
-        case json::kind::object:
-            for (const auto& kv : v.get_object())
-                if (!all_finite(kv.value())) return false;
-            return true;
-        default: return true;
-    }
-}
-
-std::variant<notification, publish_error> to_notification(const json::value& v, std::size_t index, bool batch) {
+// `raw` is the publisher's text of `v`: `data` is taken from it as written.
+std::variant<notification, publish_error> to_notification(const json::value& v, std::string_view raw,
+                                                          std::size_t index, bool batch) {
     const auto at = where(index, batch);
     const auto* obj = v.if_object();
     if (!obj) return publish_error{"invalid_notification", at + "a notification must be a JSON object"};
+    // The parsed object keeps its members in the order written, one per
+    // key: the spans line up with it unless a key was repeated.
+    const auto spans = json_object_members(raw);
+    if (spans.size() != obj->size())
+        return publish_error{"invalid_notification", at + "a field is given more than once"};
     notification n;
     bool has_collection = false, has_action = false;
+    std::size_t member = 0;
     for (const auto& kv : *obj) {
+        const auto& span = spans[member++];
         const std::string_view key = kv.key();
         const json::value& val = kv.value();
         if (key == "collection" || key == "action") {
@@ -71,9 +62,7 @@ std::variant<notification, publish_error> to_notification(const json::value& v, 
                 return publish_error{"invalid_notification", at + "\"id\" must be a string or an integer"};
             }
         } else if (key == "data") {
-            if (!all_finite(val))
-                return publish_error{"invalid_notification", at + "\"data\" holds a number out of range"};
-            n.data = json::serialize(val);
+            n.data = std::string(span.value);  // the publisher's bytes, not a re-serialization
         } else {
             return publish_error{"unknown_field", at + "unknown field \"" + std::string(quotable(key, 100)) + "\""};
         }
@@ -92,18 +81,21 @@ std::variant<std::vector<notification>, publish_error> parse_publish_request(std
     json::value v = json::parse(body, ec, {}, opts);
     if (ec) return publish_error{"invalid_json", "body is not valid JSON: " + ec.message()};
     std::vector<notification> out;
-    auto add = [&](const json::value& e, std::size_t i, bool batch) -> std::optional<publish_error> {
-        auto r = to_notification(e, i, batch);
+    auto add = [&](const json::value& e, std::string_view raw, std::size_t i,
+                   bool batch) -> std::optional<publish_error> {
+        auto r = to_notification(e, raw, i, batch);
         if (auto* err = std::get_if<publish_error>(&r)) return std::move(*err);
         out.push_back(std::move(std::get<notification>(r)));
         return std::nullopt;
     };
     if (const auto* arr = v.if_array()) {
         if (arr->empty()) return publish_error{"empty_batch", "the array holds no notification"};
+        const auto raws = json_array_elements(body);
+        if (raws.size() != arr->size()) return publish_error{"invalid_json", "the array could not be split"};
         out.reserve(arr->size());
         for (std::size_t i = 0; i < arr->size(); ++i)
-            if (auto err = add((*arr)[i], i, true)) return std::move(*err);
-    } else if (auto err = add(v, 0, false)) {
+            if (auto err = add((*arr)[i], raws[i], i, true)) return std::move(*err);
+    } else if (auto err = add(v, body, 0, false)) {
         return std::move(*err);
     }
     return out;

@@ -42,6 +42,21 @@ TEST_F(pg_test, insert_update_delete_become_create_update_delete_with_typed_data
     EXPECT_EQ(data_of(got[2]), boost::json::parse(R"({"id":1})"));  // the key: all a delete carries
 }
 
+TEST_F(pg_test, numbers_arrive_as_the_database_wrote_them) {
+    // numeric(40,20) and int8 beyond a double's precision: the column's text,
+    // never a double's approximation of it.
+    pg_writer w(url_);
+    w.exec("CREATE TABLE ledger (id int8 PRIMARY KEY, amount numeric(40,20), ratio numeric)");
+    start(options({"ledger"}));
+    w.exec("INSERT INTO ledger VALUES (9223372036854775807, 12345678901234567890.12345678901234567890, -0.0)");
+    const auto got = sink_.wait_for(1);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_TRUE(got[0].data);
+    EXPECT_EQ(got[0].id, "9223372036854775807");
+    EXPECT_EQ(*got[0].data, R"({"id":9223372036854775807,"amount":12345678901234567890.12345678901234567890,)"
+                            R"("ratio":0.0})");
+}
+
 TEST_F(pg_test, rolled_back_work_emits_nothing_and_a_savepoint_keeps_only_its_kept_part) {
     pg_writer w(url_);
     w.exec("CREATE TABLE t (id int PRIMARY KEY)");

@@ -87,28 +87,63 @@ TEST(PublishRequest, StringIdKeptVerbatim) {
     EXPECT_EQ(*ok(R"({"collection":"a","action":"b","id":"007"})")[0].id, "007");
 }
 
-TEST(PublishRequest, DataKeptAsSerializedJson) {
-    struct {
-        const char* in;
-        const char* out;
-    } cases[] = {
-        {R"({"a": 1, "b": [true, false, null]})", R"({"a":1,"b":[true,false,null]})"},
-        {R"("text")", R"("text")"},
-        {R"(42)", R"(42)"},
-        {R"(-7)", R"(-7)"},
-        {R"(null)", R"(null)"},
-        {R"([])", R"([])"},
-        {R"({})", R"({})"},
-        {R"("quote \" backslash \\ newline \n")", R"("quote \" backslash \\ newline \n")"},
+TEST(PublishRequest, DataIsThePublishersBytes) {
+    // Numbers, escapes, key order and inner whitespace exactly as written:
+    // nothing is parsed into doubles and written back.
+    const char* cases[] = {
+        R"({"a": 1, "b": [true, false, null]})",
+        R"("text")",
+        R"(42)",
+        R"(-7)",
+        R"(null)",
+        R"([])",
+        R"({})",
+        R"("quote \" backslash \\ newline \n \u00e9")",
+        "123456789012345678901234567890",          // beyond 2^64 and a double's precision
+        "340282366920938463463374607431768211457",  // beyond 2^128
+        "1.0",
+        "1e2",
+        "-0",
+        "1E+400",                                   // beyond a double's range
+        "0.10000000000000000000000000000000000001",
+        R"({"z":1,"a":2,"z2":{"b":1.50,"a":[1.0,2e0]}})",
+        "{\n  \"spaced\" :\t[ 1 , 2 ]\r\n}",
     };
-    for (const auto& c : cases) {
-        SCOPED_TRACE(c.in);
-        const auto v = ok(std::string(R"({"collection":"a","action":"b","data":)") + c.in + "}");
-        ASSERT_EQ(v.size(), 1u);
-        ASSERT_TRUE(v[0].data);
-        EXPECT_EQ(*v[0].data, c.out);
-        EXPECT_EQ(json::parse(*v[0].data), json::parse(c.in));
+    for (const char* data : cases) {
+        SCOPED_TRACE(data);
+        for (const char* after : {"}", " }", "\n}", R"(,"id":"x"})"}) {
+            const auto v = ok(std::string(R"({"collection":"a","action":"b","data":)") + data + after);
+            ASSERT_EQ(v.size(), 1u);
+            ASSERT_TRUE(v[0].data);
+            EXPECT_EQ(*v[0].data, data);
+            EXPECT_TRUE(notifier::is_valid_json(*v[0].data));
+        }
+        // In a batch too, with whitespace around the elements.
+        const auto b = ok(std::string("[ {\"collection\":\"a\",\"action\":\"b\",\"data\": ") + data +
+                          " } ,\n{\"data\":" + data + ",\"collection\":\"c\",\"action\":\"d\"}]");
+        ASSERT_EQ(b.size(), 2u);
+        EXPECT_EQ(*b[0].data, data);
+        EXPECT_EQ(*b[1].data, data);
     }
+}
+
+TEST(PublishRequest, RepeatedFieldIsRefused) {
+    for (const char* body : {R"({"collection":"a","action":"b","data":1,"data":2})",
+                             R"({"collection":"a","collection":"b","action":"c"})",
+                             R"([{"collection":"a","action":"b"},{"collection":"a","action":"b","id":"1","id":"2"}])"}) {
+        SCOPED_TRACE(body);
+        const auto e = refused(body);
+        EXPECT_EQ(e.code, "invalid_notification");
+        EXPECT_NE(e.message.find("more than once"), std::string::npos) << e.message;
+    }
+}
+
+TEST(PublishRequest, KeysWithEscapesLineUpWithTheirValues) {
+    // "d\u0061ta" is "data": its value is still taken from its own span.
+    const auto v = ok(R"({"coll\u0065ction":"a","act\u0069on":"b","d\u0061ta":[1.0, "x"]})");
+    ASSERT_TRUE(v[0].data);
+    EXPECT_EQ(*v[0].data, R"([1.0, "x"])");
+    EXPECT_EQ(v[0].collection, "a");
 }
 
 TEST(PublishRequest, DataNestedValueRoundTrips) {

@@ -67,6 +67,28 @@ class WelcomeAndShapeTest(ServerTestCase):
         self.assertEqual(await recv_json(ws), {"seq": s3, "collection": "users", "action": "delete",
                                                "data": [1, 2]})
 
+    async def test_data_arrives_as_the_publishers_bytes(self):
+        # Written by hand, not by json.dumps: numbers beyond 2^64 and a
+        # double's precision, forms a float parser would normalise, escapes
+        # and key order must reach the client exactly as sent.
+        values = [
+            "123456789012345678901234567890",
+            "340282366920938463463374607431768211457",
+            "1.0",
+            "1e2",
+            "-0",
+            "1E+400",
+            "12345678901234567890.12345678901234567890",
+            '{"z": 1.50, "a": [1.0, 2e0], "\\u00e9": "\\u00e9\\n"}',
+        ]
+        ws, _ = await self.connect()
+        body = "[" + ",".join('{"collection":"exact","action":"set","data":%s}' % v for v in values) + "]"
+        res = await self.post(raw=body)
+        self.assertEqual(res.status, 202, res.body)
+        for seq, value in zip(res.json()["seqs"], values):
+            text = await recv_text(ws)
+            self.assertEqual(text, '{"seq":%d,"collection":"exact","action":"set","data":%s}' % (seq, value))
+
     async def test_data_any_json_value_round_trips(self):
         values = [None, False, True, 0, -1.5, 1e300, "", "h\u00e9llo \"q\" \\ \n \u2603 \U0001F600",
                   [], {}, {"a": [1, {"b": None}], "c": "d"}]
