@@ -38,6 +38,8 @@ enum class close_code : std::uint16_t {
     internal_error = 1011,
     token_expired = 4001,    ///< the subscriber's token expired and was not refreshed
     slow_consumer = 4008,    ///< outbound queue above max_queue_bytes
+    unauthorized = 4401,     ///< at connect: no token, or one that is invalid or expired
+    forbidden = 4403,        ///< at connect: a subscription outside the token's `read` claim
 };
 
 }  // namespace notifier

@@ -223,7 +223,11 @@ void http_session::upgrade(request&& req) {
     if (!is_valid_key(key)) return send_error(400, "invalid_handshake", "missing or malformed Sec-WebSocket-Key");
     // Cross-site WebSocket hijacking: a browser page from another origin
     // must not ride on the user's cookies or network position.
-    if (!origin_allowed(req)) return send_error(403, "forbidden_origin", "this origin may not open WebSockets here");
+    if (!origin_allowed(req)) {
+        NOTIFIER_LOG_INFO(shard_.log(), "forbidden_origin", {"remote", remote_address()},
+                          {"origin", core::quotable(req[http::field::origin], 200)});
+        return send_error(403, "forbidden_origin", "this origin may not open WebSockets here");
+    }
 
     auto parsed = core::parse_upgrade_request(req.target(), req[http::field::authorization],
                                               shard_.opts().max_subscriptions);
@@ -236,34 +240,74 @@ void http_session::upgrade(request&& req) {
     std::int64_t exp = 0;
     if (shard_.auth_enabled()) {
         if (query.token.empty())
-            return send_unauthorized("unauthorized", "a token is required (?token= or Authorization: Bearer)");
+            return refuse_upgrade(key, "unauthorized", "a token is required (?token= or Authorization: Bearer)",
+                                  close_code::unauthorized);
         auto verified = shard_.verifier().verify(query.token, core::unix_now());
-        if (auto* err = std::get_if<core::token_error>(&verified)) return send_unauthorized(err->code, err->message);
+        if (auto* err = std::get_if<core::token_error>(&verified))
+            return refuse_upgrade(key, err->code, err->message, close_code::unauthorized);
         auto& claims = std::get<core::token_claims>(verified);
         perms = core::permissions::from_entries(std::move(claims.read));
         exp = claims.exp;
     }
     for (const auto& t : topics)
         if (!perms.allows(*core::parse_topic(t)))
-            return send_error(403, "forbidden", "not allowed to read \"" + std::string(core::quotable(t, 300)) + "\"");
+            return refuse_upgrade(key, "forbidden", "not allowed to read \"" + std::string(core::quotable(t, 300)) + "\"",
+                                  close_code::forbidden);
     if (implicit_all) {
         // Everything this subscriber may read.
         if (perms.everything()) topics.emplace_back("*");
         else topics = perms.entries();
     }
+    std::string leftover = take_buffered();
+    open_websocket(std::move(topics), implicit_all, std::move(query.resume), std::move(perms), exp)
+        ->start(switching_protocols(key), std::move(leftover));
+}
 
-    std::string res = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Accept: " + websocket_accept(key) + "\r\n\r\n";
-    const auto data = buffer_.data();
-    std::string leftover(static_cast<const char*>(data.data()), data.size());
-    buffer_.consume(buffer_.size());
+// A token problem at connect is told after the upgrade, where a browser can
+// read it (docs/protocol.md, "Refusals after the upgrade").
+void http_session::refuse_upgrade(std::string_view key, std::string_view code, std::string_view message,
+                                  close_code cc) {
+    if (cc == close_code::unauthorized) {
+        shard_.counts().auth_failures.add();
+        NOTIFIER_LOG_INFO(shard_.log(), "auth_failure", {"remote", remote_address()}, {"stage", "handshake"},
+                          {"code", code}, {"message", message});
+    } else {
+        NOTIFIER_LOG_INFO(shard_.log(), "forbidden", {"remote", remote_address()}, {"stage", "handshake"},
+                          {"code", code}, {"message", message});
+    }
+    take_buffered();  // whatever the client sent along is not read
+    open_websocket({}, false, {}, core::permissions::from_entries({}), 0)
+        ->refuse(switching_protocols(key), code, message, cc);
+}
+
+std::shared_ptr<websocket_session> http_session::open_websocket(std::vector<std::string> topics, bool implicit_all,
+                                                                core::resume_request resume, core::permissions perms,
+                                                                std::int64_t exp) {
     upgraded_ = true;
     stream_.expires_never();
     auto session = std::make_shared<websocket_session>(shard_, stream_.release_socket(), std::move(topics),
-                                                       implicit_all, std::move(query.resume), std::move(perms), exp);
+                                                       implicit_all, std::move(resume), std::move(perms), exp);
     session->set_slot(std::move(slot_));
     shard_.add_session(session);
-    session->start(std::move(res), std::move(leftover));
+    return session;
+}
+
+std::string http_session::switching_protocols(std::string_view key) {
+    return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Accept: " + websocket_accept(key) + "\r\n\r\n";
+}
+
+std::string http_session::take_buffered() {
+    const auto data = buffer_.data();
+    std::string out(static_cast<const char*>(data.data()), data.size());
+    buffer_.consume(buffer_.size());
+    return out;
+}
+
+std::string http_session::remote_address() {
+    beast::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    return ec ? std::string("unknown") : remote.address().to_string();
 }
 
 bool http_session::origin_allowed(const request& req) const {
@@ -282,12 +326,8 @@ bool http_session::origin_allowed(const request& req) const {
 
 void http_session::send_unauthorized(std::string_view code, std::string_view message) {
     shard_.counts().auth_failures.add();
-    if (shard_.log().enabled(log_level::debug)) {
-        beast::error_code ec;
-        const auto remote = stream_.socket().remote_endpoint(ec);
-        NOTIFIER_LOG_DEBUG(shard_.log(), "auth_failure", {"remote", ec ? std::string("unknown") : remote.address().to_string()},
-                           {"stage", counting_publish_ ? "publish" : "handshake"}, {"code", code}, {"message", message});
-    }
+    NOTIFIER_LOG_INFO(shard_.log(), "auth_failure", {"remote", remote_address()}, {"stage", "publish"}, {"code", code},
+                      {"message", message});
     auto res = error_response(401, code, message);
     res.set(http::field::www_authenticate, "Bearer");
     send(std::move(res));

@@ -2,7 +2,11 @@
 // HTTP/1.1 on one connection (Beast): the API endpoints, static files and
 // the WebSocket upgrade, after which the socket goes to a websocket_session.
 
+#include <notifier/errors.hpp>
 #include <notifier/hub.hpp>
+
+#include "core/permissions.hpp"
+#include "core/resume_request.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -13,6 +17,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace notifier {
 class connection_slot;
@@ -20,6 +26,8 @@ class shard;
 }
 
 namespace notifier::net {
+
+class websocket_session;
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
@@ -45,6 +53,13 @@ private:
     bool try_app_route(const request& req, const std::string& path, std::string_view query);
     void send(response&& res);
     void send_unauthorized(std::string_view code, std::string_view message);
+    void refuse_upgrade(std::string_view key, std::string_view code, std::string_view message, close_code cc);
+    std::shared_ptr<websocket_session> open_websocket(std::vector<std::string> topics, bool implicit_all,
+                                                      core::resume_request resume, core::permissions perms,
+                                                      std::int64_t exp);
+    static std::string switching_protocols(std::string_view key);
+    std::string take_buffered();
+    std::string remote_address();
     void send_method_not_allowed(std::string_view allow, std::string_view message);
     /// `{"error":code,"message":message}` with the given status.
     response error_response(unsigned status, std::string_view code, std::string_view message) const;

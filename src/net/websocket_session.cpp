@@ -84,6 +84,21 @@ void websocket_session::start(std::string handshake_response, std::string leftov
     flush();
 }
 
+void websocket_session::refuse(std::string handshake_response, std::string_view error_code,
+                               std::string_view message, close_code code) {
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    if (ec) return terminate();
+    cursor_.stop();
+    push_owned(std::move(handshake_response));
+    push_json(core::encode_error(error_code, message));
+    queue_.pin_queued();
+    // The details are in the frame; the reason names the class of refusal.
+    close(code, code == close_code::forbidden ? "forbidden" : "unauthorized");
+    flush();
+    if (state_ != state::dead) do_read();  // for the client's close frame
+}
+
 // Welcome is queued: handle what the client sent along with its upgrade
 // request, then read.
 void websocket_session::go_live() {
@@ -328,7 +343,7 @@ void websocket_session::authenticate(const std::string& token) {
     auto verified = shard_.verifier().verify(token, core::unix_now());
     if (auto* err = std::get_if<core::token_error>(&verified)) {
         shard_.counts().auth_failures.add();
-        NOTIFIER_LOG_DEBUG(shard_.log(), "auth_failure", {"session", id_}, {"stage", "message"}, {"code", err->code},
+        NOTIFIER_LOG_INFO(shard_.log(), "auth_failure", {"session", id_}, {"stage", "message"}, {"code", err->code},
                            {"message", err->message});
         push_json(core::encode_error(err->code, err->message));  // the old token stays in force
         return;

@@ -46,6 +46,13 @@ public:
     /// read when resuming), then handles `leftover` bytes and starts reading.
     void start(std::string handshake_response, std::string leftover);
 
+    /// Refused at connect (a token problem): queues the 101 response, one
+    /// `error` frame and a close frame with `code`, and waits for the
+    /// client's close. A browser can read both, which it cannot from an
+    /// HTTP error before the upgrade. Nothing else is ever sent.
+    void refuse(std::string handshake_response, std::string_view error_code, std::string_view message,
+                close_code code);
+
     /// A live publication the index matched. Ignored while replaying (the
     /// replay reaches it through the history) and when already delivered.
     /// True when queued (counted by the caller: one add per fan-out step).

@@ -48,6 +48,12 @@ from notifier_testlib import (
     ws_handshake_http,
 )
 
+
+def closes_after_upgrade(res: HttpResponse, close: int) -> bool:
+    """A raw exchange that completed the upgrade and then carried the server's
+    close frame with `close` (4401 or 4403)."""
+    return res.status == 101 and b"\x88" in res.body and close.to_bytes(2, "big") in res.body
+
 SECRET = "hs256-test-secret-9f8e7d6c5b4a3210"
 ISSUER = "https://auth.test"
 AUDIENCE = "notifier-test"
@@ -280,21 +286,41 @@ class SecurityTestCase(ServerTestCase):
     async def handshake(self, target: str, headers: dict[str, str] | None = None) -> HttpResponse:
         return await asyncio.to_thread(ws_handshake_http, self.port, target, "13", headers)
 
-    async def assert_refused(self, token: str | None, status: int, code: str, query: str = "",
-                             headers: dict[str, str] | None = None) -> HttpResponse:
+    async def assert_refused_before_upgrade(self, token: str | None, status: int, code: str,
+                                            headers: dict[str, str] | None = None) -> HttpResponse:
+        """Refused with an HTTP error before the upgrade (foreign origin, a
+        header too large): no frame may reach the page."""
         target = "/ws"
+        if token is not None:
+            target += "?token=" + urllib.parse.quote(token, safe="")
+        res = await self.handshake(target, headers)
+        self.assert_error_body(res, status, code)
+        return res
+
+    async def assert_refused(self, token: str | None, status: int, code: str, query: str = "",
+                             headers: dict[str, str] | None = None) -> dict:
+        """A token refusal at connect: the upgrade completes, one error frame
+        with `code` comes, then the close with 4401 (`status` 401) or 4403
+        (403), and nothing else. Returns the error frame."""
+        close = {401: 4401, 403: 4403}[status]
         params = []
         if token is not None:
             params.append("token=" + urllib.parse.quote(token, safe=""))
         if query:
             params.append(query)
-        if params:
-            target += "?" + "&".join(params)
-        res = await self.handshake(target, headers)
-        self.assert_error_body(res, status, code)
-        if status == 401:
-            self.assertEqual(res.header("www-authenticate"), "Bearer", res.headers)
-        return res
+        ws = await ws_connect(self.server, "&".join(params), extra_headers=headers or {})
+        try:
+            frame = await recv_json(ws)
+            self.assert_error_frame(frame, code)
+            with self.assertRaises(websockets.exceptions.ConnectionClosed):
+                extra = await asyncio.wait_for(ws.recv(), TIMEOUT)
+                self.fail(f"a frame after the refusal: {extra!r}")
+            await asyncio.wait_for(ws.wait_closed(), TIMEOUT)
+            self.assertEqual(ws.close_code, close)
+            self.assertEqual(ws.close_reason, "unauthorized" if close == 4401 else "forbidden")
+        finally:
+            await ws.close()
+        return frame
 
     async def ping_pong(self, ws) -> None:
         """A round trip: anything queued for `ws` before it arrives first."""
@@ -455,7 +481,7 @@ class Hs256SubscriberTest(SecurityTestCase):
 
     async def test_oversized_token_431(self):
         big = self.token(["*"], pad="p" * 20000)
-        await self.assert_refused(big, 431, "header_too_large")
+        await self.assert_refused_before_upgrade(big, 431, "header_too_large")
         res = await self.handshake("/ws", {"Authorization": f"Bearer {big}"})
         self.assert_error_body(res, 431, "header_too_large")
 
@@ -484,8 +510,8 @@ class Hs256SubscriberTest(SecurityTestCase):
         token = self.token(["forums", "posts/7"])
         for q in ("collections=users", "collections=forums,users", "collections=*", "collections=forums,posts"):
             with self.subTest(q=q):
-                res = await self.assert_refused(token, 403, "forbidden", query=q)
-                self.assertIn("not allowed to read", res.json()["message"])
+                frame = await self.assert_refused(token, 403, "forbidden", query=q)
+                self.assertIn("not allowed to read", frame["message"])
         ws, _ = await self.connect_token(token, "collections=forums,posts/7")
         await self.ping_pong(ws)
 
@@ -678,9 +704,29 @@ class Hs256SubscriberTest(SecurityTestCase):
                        "https://app.example.evil", "https://app.example:8443", "http://app.example",
                        f"http://127.0.0.1:{self.port}.evil.example"):
             with self.subTest(origin=origin):
-                await self.assert_refused(token, 403, "forbidden_origin", headers={"Origin": origin})
+                await self.assert_refused_before_upgrade(token, 403, "forbidden_origin", headers={"Origin": origin})
         # Checked before the token: no token needed to be refused.
-        await self.assert_refused(None, 403, "forbidden_origin", headers={"Origin": "http://evil.example"})
+        await self.assert_refused_before_upgrade(None, 403, "forbidden_origin", headers={"Origin": "http://evil.example"})
+
+    async def test_refusals_are_logged_at_info_without_the_token(self):
+        token = self.token(["forums"])
+        await self.assert_refused(token, 403, "forbidden", query="collections=users")
+        await self.assert_refused_before_upgrade(token, 403, "forbidden_origin", headers={"Origin": "http://evil.example"})
+        expired = self.token(["*"], exp_in=-60)
+        await self.assert_refused(expired, 401, "expired")
+        # The refused client is told first; the log line follows on the
+        # server's side: wait for the last one.
+        def logged() -> str:
+            return self.server.stderr()
+        for needle in ("level=info event=forbidden remote=127.0.0.1 stage=handshake code=forbidden",
+                       "level=info event=forbidden_origin remote=127.0.0.1 origin=http://evil.example",
+                       "level=info event=auth_failure remote=127.0.0.1 stage=handshake code=expired"):
+            deadline = time.monotonic() + TIMEOUT
+            while needle not in logged() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            self.assertIn(needle, logged())
+        for secret in (token, expired, token.split(".")[2], expired.split(".")[2]):
+            self.assertNotIn(secret, logged())
 
     async def test_allowed_origins(self):
         target = "/ws?token=" + self.token(["forums"])
@@ -904,15 +950,18 @@ class ConnectionLimitTest(ServerTestCase):
     async def test_refused_handshakes_hold_no_slot(self):
         forbidden = hs256(claims(["forums"]))
         refusals = [
-            ("/ws", {}, 401),                                              # no token
-            ("/ws?token=garbage", {}, 401),                                # bad token
-            (f"/ws?token={hs256(claims(['*']), 'wrong-secret')}", {}, 401),
-            (f"/ws?token={forbidden}&collections=posts", {}, 403),         # forbidden collection
+            ("/ws", {}, 4401),                                             # no token
+            ("/ws?token=garbage", {}, 4401),                               # bad token
+            (f"/ws?token={hs256(claims(['*']), 'wrong-secret')}", {}, 4401),
+            (f"/ws?token={forbidden}&collections=posts", {}, 4403),        # forbidden collection
             (f"/ws?token={forbidden}", {"Origin": "http://evil.example"}, 403),
         ] * 2
         for target, headers, status in refusals:
             res = await asyncio.to_thread(exchange_to_eof, self.port, upgrade_request(self.port, target, headers))
-            self.assertEqual(res.status, status, (target, res))
+            if status > 1000:
+                self.assertTrue(closes_after_upgrade(res, status), (target, res))
+            else:
+                self.assertEqual(res.status, status, (target, res))
         # Every slot is free again: three sessions fit, a fourth does not.
         clients = [await self.ws() for _ in range(3)]
         try:
@@ -1060,13 +1109,13 @@ class StartupSafetyTest(unittest.TestCase):
 
     def test_jwt_secret_allows_public_listen(self):
         server = self.start("--jwt-secret", SECRET)
-        self.assertEqual(ws_handshake_http(server.port, "/ws").status, 401)
+        self.assertTrue(closes_after_upgrade(exchange_to_eof(server.port, upgrade_request(server.port, "/ws", {})), 4401))
         server.stop()
         self.assertNotIn(self.WARNING, server.stderr())
 
     def test_jwt_secret_from_the_environment(self):
         server = self.start(env={"NOTIFIER_JWT_SECRET": SECRET})
-        self.assertEqual(ws_handshake_http(server.port, "/ws").status, 401)
+        self.assertTrue(closes_after_upgrade(exchange_to_eof(server.port, upgrade_request(server.port, "/ws", {})), 4401))
         res = ws_handshake_http(server.port, "/ws?token=" + hs256(claims(["*"])))
         self.assertEqual(res.status, 101, res.body)
         server.stop()
