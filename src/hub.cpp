@@ -46,8 +46,10 @@ hub::impl::impl(options o, broker_factory make)
     brk = make ? make(*ioc) : std::make_unique<memory_broker>(opts.history_size);
     const unsigned n = shard_count(opts.threads);
     shards.reserve(n);
-    // One shard runs on the intake's loop: the whole hub is one thread.
-    for (unsigned i = 0; i < n; ++i) shards.push_back(std::make_unique<shard>(*this, i, n == 1 ? &*ioc : nullptr));
+    // Shard 0 runs on the intake's loop, so --threads N means N threads:
+    // one thread is the whole hub, and an intake thread of its own would
+    // mostly wait while taking a core's share from the shards.
+    for (unsigned i = 0; i < n; ++i) shards.push_back(std::make_unique<shard>(*this, i, i == 0 ? &*ioc : nullptr));
     hold_bytes_ = fanout_budget();
 }
 

@@ -132,6 +132,9 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     std::atomic<std::uint16_t> port{0};
     std::thread thread;  // the intake's, after start()
     std::atomic<std::uint64_t> next_session_id{0};
+    /// POST /publish batches shards handed to the intake that it has not yet
+    /// taken up: a shard's flush waits for what they publish (shard.cpp).
+    std::atomic<std::size_t> posts_queued{0};
     /// Acceptor's thread.
     struct counters {
         core::loop_counter accepted, rejected;

@@ -100,6 +100,7 @@ void shard::release_loop() {
 void shard::clear() {
     ping_timer_.reset();
     housekeeping_timer_.reset();
+    flush_timer_.reset();
     sessions_.clear();
     dirty_.clear();
     fanout_.clear();
@@ -163,13 +164,47 @@ void shard::mark_dirty(net::websocket_session* s) {
     dirty_.push_back(s);
     if (!flush_posted_) {
         flush_posted_ = true;
-        // Runs after the handlers already due in this turn, so everything
-        // they publish leaves in one write per session.
-        asio::post(*loop_, [this] { flush_dirty(); });
+        // Through a timer that is already due: it completes at this loop's
+        // next poll of its sockets, together with whatever arrived by then,
+        // and after the handlers already due in this turn. So publish
+        // requests already received are read before the flush rather than
+        // after it, and what they publish leaves in the same writes.
+        if (!flush_timer_) flush_timer_ = std::make_unique<asio::steady_timer>(*loop_);
+        flush_timer_->expires_at(asio::steady_timer::time_point::min());
+        flush_timer_->async_wait([this](const error_code& ec) {
+            if (!ec) flush_dirty();
+        });
     }
 }
 
+bool shard::publications_coming() {
+    if (hub_.posts_queued.load(std::memory_order_relaxed) > 0) return true;
+    std::lock_guard lock(incoming_mutex_);
+    return incoming_posted_;
+}
+
 void shard::flush_dirty() {
+    // Publications already on their way (a POST /publish the intake has yet
+    // to take up, a hand-over queued for this loop) join this flush: it
+    // waits for the next hand-over, at most max_flush_deferrals times and
+    // flush_wait_limit each, so a steady stream cannot hold the writes back.
+    // At low load nothing is on its way and the flush is immediate.
+    constexpr unsigned max_flush_deferrals = 4;
+    constexpr auto flush_wait_limit = std::chrono::milliseconds(1);
+    if (flush_deferrals_ < max_flush_deferrals && !stopping_ && publications_coming()) {
+        ++flush_deferrals_;
+        flush_waits_ = true;
+        flush_timer_->expires_after(flush_wait_limit);
+        flush_timer_->async_wait([this](const error_code& ec) {
+            if (ec || !flush_waits_) return;
+            flush_waits_ = false;
+            flush_deferrals_ = max_flush_deferrals;  // nothing came in time: write now
+            flush_dirty();
+        });
+        return;
+    }
+    flush_waits_ = false;
+    flush_deferrals_ = 0;
     flush_posted_ = false;
     auto list = std::move(dirty_);
     dirty_.clear();
@@ -225,7 +260,9 @@ void shard::read_history(std::string epoch, std::uint64_t after, std::size_t max
 }
 
 void shard::publish(std::vector<notification> batch, broker::publish_handler done) {
+    hub_.posts_queued.fetch_add(1, std::memory_order_relaxed);
     asio::post(*hub_.ioc, [this, batch = std::move(batch), done = std::move(done)]() mutable {
+        hub_.posts_queued.fetch_sub(1, std::memory_order_relaxed);
         // The handler holds its session: it is moved, never copied, so its
         // last reference dies on this shard's loop and not on the intake's.
         hub_.publish_once(std::move(batch), [this, done = std::move(done)](std::error_code ec, std::uint64_t first) mutable {
@@ -323,6 +360,12 @@ void shard::take_incoming() {
     }
     if (backlog_bytes() > hub::impl::fanout_drop_bytes) return drop_backlog_and_resync();
     if (!fanout_running_) fanout_step();
+    if (flush_waits_) {
+        // What the waiting flush was waiting for has come.
+        flush_waits_ = false;
+        flush_timer_->cancel();
+        flush_dirty();
+    }
 }
 
 void shard::fanout_step(bool unbounded) {

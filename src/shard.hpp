@@ -157,6 +157,7 @@ private:
     void take_incoming();
     void fanout_step(bool unbounded = false);
     void flush_dirty();
+    bool publications_coming();
     void resync_all(std::uint64_t seq);
     void drop_backlog_and_resync();
     void schedule_ping();
@@ -186,6 +187,9 @@ private:
     std::unordered_set<net::http_session*> http_sessions_;
     std::vector<net::websocket_session*> dirty_;
     bool flush_posted_ = false;
+    unsigned flush_deferrals_ = 0;
+    bool flush_waits_ = false;  // for the next hand-over (take_incoming), or flush_timer_
+    std::unique_ptr<boost::asio::steady_timer> flush_timer_;
 
     // Handed over by the intake: appended under the lock, taken in one swap.
     std::mutex incoming_mutex_;
