@@ -19,6 +19,39 @@ foreach(f include/notifier/notifier.hpp include/notifier/version.hpp include/not
   endif()
 endforeach()
 
+# The unit names the installed notifierd; the documentation and the licence
+# are installed beside it.
+file(READ "${WORK_DIR}/prefix/share/notifier/examples/notifierd.service" unit)
+string(FIND "${unit}" "\nExecStart=${WORK_DIR}/prefix/bin/notifierd " at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "the installed unit does not start ${WORK_DIR}/prefix/bin/notifierd:\n${unit}")
+endif()
+foreach(f share/doc/notifier/protocol.md share/doc/notifier/configuration.md share/doc/notifier/README.md
+          share/doc/notifier/LICENSE)
+  if(NOT EXISTS "${WORK_DIR}/prefix/${f}")
+    message(FATAL_ERROR "not installed: ${f}")
+  endif()
+endforeach()
+# Only the components asked for are looked for and loaded: without
+# COMPONENTS there is no notifier::sqlite and no SQLite, libpq or hiredis is
+# required; a component that was not built is reported as such.
+file(WRITE "${WORK_DIR}/core/CMakeLists.txt" [=[
+cmake_minimum_required(VERSION 3.25)
+project(notifier_core_only LANGUAGES CXX)
+find_package(notifier CONFIG REQUIRED)
+foreach(t notifier::sqlite notifier::postgres notifier::redis SQLite::SQLite3 PkgConfig::LIBPQ PkgConfig::HIREDIS)
+  if(TARGET ${t})
+    message(FATAL_ERROR "${t} is defined although no component was asked for")
+  endif()
+endforeach()
+find_package(notifier CONFIG COMPONENTS no_such_component)
+if(notifier_FOUND)
+  message(FATAL_ERROR "an unknown component was found")
+endif()
+]=])
+run("configuring a core-only consumer" ${CMAKE_COMMAND} -S "${WORK_DIR}/core" -B "${WORK_DIR}/core-build"
+    "-DCMAKE_CXX_COMPILER=${CXX}" "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+
 run("configuring the consumer" ${CMAKE_COMMAND} -S "${CONSUMER_DIR}" -B "${WORK_DIR}/build" -G Ninja
     "-DCMAKE_CXX_COMPILER=${CXX}" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix"
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
