@@ -296,6 +296,14 @@ void hub::impl::publish_batch(std::shared_ptr<pending_batch> batch) {
 
 void hub::impl::publish_once(std::vector<notification> batch, broker::publish_handler done) {
     if (stopped_ || !brk) return done(errc::stopped, 0);
+    // An empty batch publishes nothing: it asks whether a batch would be
+    // taken now (GET /readyz), without a broker ever seeing an empty one.
+    if (batch.empty()) {
+        std::error_code ec;
+        if (stopping()) ec = errc::stopped;
+        else if (!brk->available()) ec = errc::broker_unavailable;
+        return done(ec, 0);
+    }
     ++publishes_in_flight_;
     brk->publish(batch, [self = shared_from_this(), done = std::move(done)](std::error_code ec, std::uint64_t first) {
         --self->publishes_in_flight_;
@@ -337,6 +345,10 @@ void hub::impl::on_reset(std::string_view new_epoch, std::uint64_t seq) {
 
 void hub::impl::on_broker_warning(std::string_view event, std::string_view detail) {
     NOTIFIER_LOG_WARN(log, event, {"detail", detail});
+}
+
+void hub::impl::on_broker_info(std::string_view event, std::string_view detail) {
+    NOTIFIER_LOG_INFO(log, event, {"detail", detail});
 }
 
 // --- stop ---

@@ -86,6 +86,8 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     /// hub::submit_confirmed() on the intake loop.
     void submit_confirmed(std::vector<notification>&& batch, confirm_handler done);
     /// POST /publish on the intake loop: one try, the answer says how it went.
+    /// An empty batch publishes nothing and answers whether a batch would be
+    /// taken now (GET /readyz): errc::stopped, broker_unavailable or success.
     void publish_once(std::vector<notification> batch, broker::publish_handler done);
     void schedule_retry();
 
@@ -93,6 +95,7 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     void on_publications(std::span<const publication_ptr> pubs) override;
     void on_reset(std::string_view epoch, std::uint64_t seq) override;
     void on_broker_warning(std::string_view event, std::string_view detail) override;
+    void on_broker_info(std::string_view event, std::string_view detail) override;
 
     // --- shards ---
     /// The shard with the fewest open connections: connections spread

@@ -57,4 +57,15 @@ std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code
     return o;
 }
 
+notifier::options hub_options(const forum_options& cfg, notifier::http_handler api) {
+    notifier::options o;
+    o.listen_host = cfg.listen_host;
+    o.listen_port = cfg.listen_port;
+    o.static_dir = cfg.static_dir;
+    o.app_routes = std::move(api);
+    o.publish_endpoint = false;
+    o.builtin_page = false;
+    return o;
+}
+
 }  // namespace forum

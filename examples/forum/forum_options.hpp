@@ -1,6 +1,8 @@
 #pragma once
 // notifier-forum's command line.
 
+#include <notifier/options.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -19,5 +21,11 @@ struct forum_options {
 /// Parses argv; nullopt when the program should exit with `exit_code` (after
 /// --help, or with a message on a bad option).
 std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code);
+
+/// The hub's options for the demo: its address, the web app as static files
+/// and `api` as application routes. Notifications come from the SQLite
+/// capture only, so the hub serves no POST /publish (anyone who can connect
+/// could publish) and no built-in page beside the app.
+notifier::options hub_options(const forum_options& cfg, notifier::http_handler api);
 
 }  // namespace forum

@@ -30,12 +30,8 @@ int main(int argc, char** argv) {
             if (auto* c = capture.load()) c->wake();
         });
 
-        notifier::options opts;
-        opts.listen_host = cfg->listen_host;
-        opts.listen_port = cfg->listen_port;
-        opts.static_dir = cfg->static_dir;
+        auto opts = forum::hub_options(*cfg, api.handler());
         opts.handle_signals = true;
-        opts.app_routes = api.handler();
         notifier::hub hub(opts);
 
         notifier::sqlite_source_options src;

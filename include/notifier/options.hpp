@@ -28,8 +28,19 @@ struct options {
     /// 0 picks a free port (see hub::port()).
     std::uint16_t listen_port = 8080;
     /// Directory served for GET requests outside the API; empty serves the
-    /// built-in live notification page at `/`.
+    /// built-in live notification page at `/` (unless builtin_page is off).
     std::string static_dir;
+    /// With static_dir empty, serve the built-in live notification page at
+    /// `/` and `/index.html`. On by default, so that a fresh notifierd shows
+    /// something; an application that serves its own pages (app_routes) or
+    /// none turns it off, and those paths answer 404 like any unknown one.
+    bool builtin_page = true;
+    /// Serve `POST /publish`. On by default: notifierd's publishers use it.
+    /// Without publish_keys anyone who can connect may publish, so an
+    /// embedding application whose notifications come from notify() or a
+    /// change source turns it off; `/publish` then answers 404 like any
+    /// unknown path (docs/security.md).
+    bool publish_endpoint = true;
     /// Notifications kept for resume. 10,000 covers minutes of a busy app;
     /// a client away longer gets `resync`.
     std::size_t history_size = 10'000;
@@ -85,7 +96,8 @@ struct options {
     /// Clock difference tolerated for exp/nbf.
     std::chrono::seconds jwt_leeway{5};
     /// Keys accepted as `Authorization: Bearer <key>` on POST /publish; empty:
-    /// publishing needs no key.
+    /// publishing needs no key (see publish_endpoint). Checked on the request
+    /// header: a request without a valid key gets 401 before its body is read.
     std::vector<std::string> publish_keys;
     /// Origins (scheme://host[:port]) allowed to open WebSockets besides the
     /// server's own; requests without Origin (non-browsers) are not affected.

@@ -14,9 +14,11 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
@@ -225,6 +227,16 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     void warn(std::string_view event, std::string_view detail) const {
         if (handler) handler->on_broker_warning(event, detail);
     }
+    void info(std::string_view event, std::string_view detail) const {
+        if (handler) handler->on_broker_info(event, detail);
+    }
+    // A connection was lost since both were last up: the next time they are,
+    // the operator hears that it is over (redis_reconnected), once.
+    std::optional<std::chrono::steady_clock::time_point> lost_since;
+    void lost(std::string_view event, std::string_view detail) {
+        warn(event, detail);
+        if (!lost_since) lost_since = std::chrono::steady_clock::now();
+    }
     std::string epoch_;
     std::uint64_t last_seq_ = 0;  // dispatched on this node
     redisAsyncContext* cmd = nullptr;
@@ -299,7 +311,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
             if (ec || self->stopped) return;
             const auto& c = self->cmd_clock;
             if (self->cmd && c.outstanding > 0 && std::chrono::steady_clock::now() - c.last_answer > self->o.command_timeout) {
-                self->warn("redis_timeout", "Redis did not answer for " + std::to_string(self->o.command_timeout.count()) +
+                self->lost("redis_timeout", "Redis did not answer for " + std::to_string(self->o.command_timeout.count()) +
                                                 " ms; reconnecting");
                 auto* ac = self->cmd;
                 self->cmd = nullptr;
@@ -358,7 +370,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         self->cmd = nullptr;
         self->cmd_up = false;
         if (!self->stopped) {
-            self->warn("redis_connection_lost", "Redis command connection lost; reconnecting");
+            self->lost("redis_connection_lost", "Redis command connection lost; reconnecting");
             self->schedule_reconnect();
         }
     }
@@ -367,7 +379,7 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
         self->sub = nullptr;
         self->sub_up = false;
         if (!self->stopped) {
-            self->warn("redis_connection_lost", "Redis subscription lost; reconnecting");
+            self->lost("redis_connection_lost", "Redis subscription lost; reconnecting");
             self->schedule_reconnect();
         }
     }
@@ -387,6 +399,12 @@ struct redis_broker::impl : std::enable_shared_from_this<redis_broker::impl> {
     void maybe_ready() {
         if (!cmd_up || !sub_up) return;
         backoff = o.reconnect_min;
+        if (lost_since) {
+            const auto down = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                    *lost_since);
+            lost_since.reset();
+            info("redis_reconnected", "Redis connections restored after " + std::to_string(down.count()) + " ms");
+        }
         catch_up();
     }
 

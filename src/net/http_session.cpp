@@ -4,6 +4,7 @@
 #include "core/metrics_text.hpp"
 #include "core/permissions.hpp"
 #include "core/publish_request.hpp"
+#include "core/request_head.hpp"
 #include "core/topic.hpp"
 #include "core/upgrade_request.hpp"
 #include "core/utf8.hpp"
@@ -20,7 +21,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/url/parse.hpp>
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -34,7 +34,6 @@ namespace notifier::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace urls = boost::urls;
 
 namespace {
 
@@ -118,10 +117,28 @@ void http_session::do_read() {
 }
 
 void http_session::on_header(beast::error_code ec, std::size_t n) {
+    // A Content-Length above the body limit fails here already (Beast checks
+    // it with the header): the head is complete, so a missing publish key
+    // still answers 401 rather than 413.
+    if (ec && ec != http::error::body_limit) return on_read(ec, n);
+    const auto& head = parser_->get();
+    version_ = head.version();
+    head_ = head.method() == http::verb::head;
+    const auto target = core::parse_request_target(head.target());
+    counting_publish_ = head.method() == http::verb::post && target && is_publish_path(target->path);
+    // Settled on the head, before a byte of the body is read: a framing we
+    // refuse leaves no way to tell where the next request starts, so these
+    // answers close the connection.
+    if (auto refusal = refuse_head(head)) return send_error(refusal->status, refusal->code, refusal->message, true);
+    if (counting_publish_ && !shard_.publish_key_ok(head[http::field::authorization])) {
+        // Nobody without a key gets a body read, buffered or a
+        // "100 Continue" asking for it.
+        keep_alive_ = false;
+        return send_unauthorized("unauthorized", "POST /publish needs Authorization: Bearer <publish key>");
+    }
     if (ec) return on_read(ec, n);
     auto self = shared_from_this();
-    const auto expect = parser_->get()[http::field::expect];
-    if (!parser_->is_done() && beast::iequals(expect, "100-continue")) {
+    if (!parser_->is_done() && beast::iequals(head[http::field::expect], "100-continue")) {
         static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
         return asio::async_write(stream_, asio::buffer(go_on.data(), go_on.size()),
                                  [self](beast::error_code e, std::size_t) {
@@ -133,6 +150,23 @@ void http_session::on_header(beast::error_code ec, std::size_t n) {
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, self));
 }
 
+std::optional<core::head_refusal> http_session::refuse_head(const request_header& head) const {
+    std::vector<std::string_view> values;
+    const auto all = [&](http::field name) {
+        values.clear();
+        for (auto [it, end] = head.equal_range(name); it != end; ++it) values.push_back(it->value());
+        return std::span<const std::string_view>(values);
+    };
+    if (auto r = core::check_body_framing(all(http::field::transfer_encoding),
+                                          head.count(http::field::content_length) > 0, head.version()))
+        return r;
+    return core::check_host(all(http::field::host), head.version());
+}
+
+bool http_session::is_publish_path(std::string_view path) const {
+    return path == "/publish" && shard_.opts().publish_endpoint;
+}
+
 void http_session::on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::eof) {
@@ -140,9 +174,6 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     }
     if (ec == http::error::body_limit) {
         keep_alive_ = false;
-        const auto& head = parser_->get();
-        const auto target = urls::parse_origin_form(head.target());
-        counting_publish_ = head.method() == http::verb::post && target && target->path() == "/publish";
         return send_error(413, "payload_too_large",
                           "body above " + std::to_string(shard_.opts().max_publish_bytes) + " bytes", true);
     }
@@ -162,14 +193,14 @@ void http_session::handle(request&& req) {
     version_ = req.version();
     keep_alive_ = req.keep_alive();
     head_ = req.method() == http::verb::head;
-    auto parsed = urls::parse_origin_form(req.target());
-    if (!parsed) return send_error(400, "bad_request", "malformed request target");
-    const std::string path = parsed->path();
-    const std::string_view query = parsed->encoded_query();
+    auto target = core::parse_request_target(req.target());
+    if (!target) return send_error(400, "bad_request", "malformed request target");
+    const std::string& path = target->path;
+    const std::string_view query = target->query;
     const auto method = req.method();
 
     if (path == "/ws") {
-        if (beast::websocket::is_upgrade(req)) return upgrade(std::move(req));
+        if (beast::websocket::is_upgrade(req)) return upgrade(std::move(req), *target);
         if (method != http::verb::get) {
             return send_method_not_allowed("GET", "use GET with a WebSocket upgrade");
         }
@@ -178,7 +209,7 @@ void http_session::handle(request&& req) {
         res.set(http::field::connection, "Upgrade");
         return send(std::move(res));
     }
-    if (path == "/publish") {
+    if (is_publish_path(path)) {
         if (method != http::verb::post) {
             return send_method_not_allowed("POST", "use POST");
         }
@@ -196,6 +227,12 @@ void http_session::handle(request&& req) {
         if (shard_.stopping()) res.result(http::status::service_unavailable);
         return send(std::move(res));
     }
+    if (path == "/readyz") {
+        if (method != http::verb::get && method != http::verb::head) {
+            return send_method_not_allowed("GET, HEAD", "use GET");
+        }
+        return serve_readiness();
+    }
     if (path == "/metrics" && shard_.opts().metrics) {
         if (method != http::verb::get && method != http::verb::head) {
             return send_method_not_allowed("GET, HEAD", "use GET");
@@ -204,15 +241,16 @@ void http_session::handle(request&& req) {
     }
     if (shard_.opts().app_routes && try_app_route(req, path, query)) return;
     if (method != http::verb::get && method != http::verb::head) {
-        const bool exists = shard_.opts().static_dir.empty() ? (path == "/" || path == "/index.html")
-                                                         : resolve_static(shard_.opts().static_dir, path).has_value();
+        const bool exists = shard_.opts().static_dir.empty()
+                                ? shard_.opts().builtin_page && (path == "/" || path == "/index.html")
+                                : resolve_static(shard_.opts().static_dir, path).has_value();
         if (!exists) return send_error(404, "not_found", "no such path");
         return send_method_not_allowed("GET, HEAD", "static files are read-only");
     }
     serve_static(req, path);
 }
 
-void http_session::upgrade(request&& req) {
+void http_session::upgrade(request&& req, const core::request_target& target) {
     if (req.method() != http::verb::get) return send_method_not_allowed("GET", "use GET with a WebSocket upgrade");
     if (req[http::field::sec_websocket_version] != "13") {
         auto res = error_response(426, "unsupported_version", "only WebSocket version 13 is supported");
@@ -223,13 +261,13 @@ void http_session::upgrade(request&& req) {
     if (!is_valid_key(key)) return send_error(400, "invalid_handshake", "missing or malformed Sec-WebSocket-Key");
     // Cross-site WebSocket hijacking: a browser page from another origin
     // must not ride on the user's cookies or network position.
-    if (!origin_allowed(req)) {
+    if (!origin_allowed(req, target)) {
         NOTIFIER_LOG_INFO(shard_.log(), "forbidden_origin", {"remote", remote_address()},
                           {"origin", core::quotable(req[http::field::origin], 200)});
         return send_error(403, "forbidden_origin", "this origin may not open WebSockets here");
     }
 
-    auto parsed = core::parse_upgrade_request(req.target(), req[http::field::authorization],
+    auto parsed = core::parse_upgrade_request(target.origin_form, req[http::field::authorization],
                                               shard_.opts().max_subscriptions);
     if (auto* err = std::get_if<core::upgrade_error>(&parsed)) return send_error(err->status, err->code, err->message);
     auto& query = std::get<core::upgrade_request>(parsed);
@@ -310,13 +348,15 @@ std::string http_session::remote_address() {
     return ec ? std::string("unknown") : remote.address().to_string();
 }
 
-bool http_session::origin_allowed(const request& req) const {
+bool http_session::origin_allowed(const request& req, const core::request_target& target) const {
     const std::string_view origin = req[http::field::origin];
     if (origin.empty()) return true;  // not a browser: nothing to hijack
     for (const auto& o : shard_.opts().allowed_origins)
         if (beast::iequals(o, origin)) return true;
-    // The server's own origin: same host and port as the request.
-    const std::string_view host = req[http::field::host];
+    // The server's own origin: same host and port as the request, which an
+    // absolute-form target names in place of Host (RFC 9112 section 3.2.2).
+    const std::string_view host =
+        target.authority.empty() ? std::string_view(req[http::field::host]) : std::string_view(target.authority);
     for (std::string_view scheme : {"http://", "https://"})
         if (origin.size() == scheme.size() + host.size() && beast::iequals(origin.substr(0, scheme.size()), scheme) &&
             beast::iequals(origin.substr(scheme.size()), host) && !host.empty())
@@ -334,8 +374,7 @@ void http_session::send_unauthorized(std::string_view code, std::string_view mes
 }
 
 void http_session::publish(request&& req) {
-    if (!shard_.publish_key_ok(req[http::field::authorization]))
-        return send_unauthorized("unauthorized", "POST /publish needs Authorization: Bearer <publish key>");
+    // The publish key was checked on the header (on_header).
     if (!is_json_content_type(req[http::field::content_type]))
         return send_error(415, "unsupported_media_type", "Content-Type must be application/json");
     auto parsed = core::parse_publish_request(req.body());
@@ -361,6 +400,28 @@ void http_session::publish(request&& req) {
     });
 }
 
+void http_session::serve_readiness() {
+    // Through the intake, as a publication would go: the answer says whether
+    // one would be accepted now (broker reachable, hub not stopping), and
+    // that the intake's loop answers at all.
+    if (shard_.stopping()) return send_not_ready("the server is shutting down");
+    shard_.publish({}, [self = shared_from_this()](std::error_code ec, std::uint64_t) {
+        if (ec == errc::stopped) return self->send_not_ready("the server is shutting down");
+        if (ec) return self->send_not_ready("cannot publish: " + ec.message());
+        response res{http::status::ok, self->version_};
+        res.set(http::field::content_type, "application/json");
+        res.set(http::field::cache_control, "no-store");
+        res.body() = R"({"status":"ready"})";
+        self->send(std::move(res));
+    });
+}
+
+void http_session::send_not_ready(std::string_view message) {
+    auto res = error_response(503, "not_ready", message);
+    res.set(http::field::cache_control, "no-store");
+    send(std::move(res));
+}
+
 void http_session::serve_metrics() {
     // Every shard reports from its own loop; the answer comes back here.
     shard_.render_metrics([self = shared_from_this()](std::string text) {
@@ -375,7 +436,8 @@ void http_session::serve_metrics() {
 void http_session::serve_static(const request& req, std::string_view path) {
     const bool head = req.method() == http::verb::head;
     if (shard_.opts().static_dir.empty()) {
-        if (path != "/" && path != "/index.html") return send_error(404, "not_found", "no such path");
+        if (!shard_.opts().builtin_page || (path != "/" && path != "/index.html"))
+            return send_error(404, "not_found", "no such path");
         response res{http::status::ok, version_};
         res.set(http::field::content_type, "text/html; charset=utf-8");
         res.body() = builtin_index_html();

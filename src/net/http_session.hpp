@@ -6,6 +6,7 @@
 #include <notifier/hub.hpp>
 
 #include "core/permissions.hpp"
+#include "core/request_head.hpp"
 #include "core/resume_request.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -40,16 +41,25 @@ public:
 private:
     using request = boost::beast::http::request<boost::beast::http::string_body>;
     using response = boost::beast::http::response<boost::beast::http::string_body>;
+    using request_header = boost::beast::http::request_header<>;
 
     void do_read();
+    /// The header is in: refusals that need no body (framing, Host, the
+    /// publish key) are answered before any of it is read.
     void on_header(boost::beast::error_code ec, std::size_t n);
+    std::optional<core::head_refusal> refuse_head(const request_header& head) const;
+    /// POST /publish is served here (options::publish_endpoint).
+    bool is_publish_path(std::string_view path) const;
     void on_read(boost::beast::error_code ec, std::size_t);
     void handle(request&& req);
-    void upgrade(request&& req);
+    void upgrade(request&& req, const core::request_target& target);
     void publish(request&& req);
+    /// GET /readyz: 200 while a publication would be accepted, 503 not_ready otherwise.
+    void serve_readiness();
+    void send_not_ready(std::string_view message);
     void serve_metrics();
     void serve_static(const request& req, std::string_view path);
-    bool origin_allowed(const request& req) const;
+    bool origin_allowed(const request& req, const core::request_target& target) const;
     bool try_app_route(const request& req, const std::string& path, std::string_view query);
     void send(response&& res);
     void send_unauthorized(std::string_view code, std::string_view message);

@@ -1,6 +1,7 @@
 // The forum's REST API: every endpoint, status and error body, and the
 // notifications its writes (and anyone else's) cause through the capture.
 
+#include "forum_options.hpp"
 #include "rest_api.hpp"
 #include "sqlite/sqlite_fixture.hpp"
 #include "support/test_server.hpp"
@@ -8,6 +9,9 @@
 
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
 
 namespace notifier::test {
 namespace {
@@ -29,10 +33,13 @@ protected:
           api_(path_, [this] {
               if (auto* s = source_.load()) s->wake();
           }),
+          // The demo's own hub options, with a stand-in for the built app.
           server_([this] {
-              options o;
-              o.app_routes = api_.handler();
-              return o;
+              forum::forum_options cfg;
+              cfg.static_dir = dir_.file("public");
+              std::filesystem::create_directories(cfg.static_dir);
+              std::ofstream(cfg.static_dir + "/index.html") << app_page;
+              return forum::hub_options(cfg, api_.handler());
           }()) {
         sqlite_source_options o;
         o.path = path_;
@@ -87,6 +94,7 @@ protected:
         EXPECT_FALSE(v.at("message").as_string().empty());
     }
 
+    static constexpr std::string_view app_page = "<!doctype html><title>forum app</title>";
     temp_dir dir_;
     std::string path_;
     std::atomic<sqlite_source*> source_{nullptr};
@@ -219,6 +227,20 @@ TEST_F(forum_api, writes_are_notified_by_the_capture) {
     }
     std::sort(seen.begin(), seen.end());
     EXPECT_EQ(seen, (std::vector<std::string>{"forums delete", "posts delete"}));
+}
+
+// Its notifications come from the capture only: the hub's own doors for
+// publishing and its built-in page are closed, the app is served.
+TEST_F(forum_api, serves_the_app_but_no_publish_endpoint_or_builtin_page) {
+    const std::string notification = R"({"collection":"forums","action":"create"})";
+    expect_error(post("/publish", notification), 404, "not_found");
+    expect_error(call(http::verb::get, "/publish"), 404, "not_found");
+    const auto page = get("/");
+    EXPECT_EQ(page.status, 200u);
+    EXPECT_EQ(page.body, app_page);
+    EXPECT_EQ(get("/index.html").body, app_page);
+    EXPECT_EQ(get("/api/forums").status, 200u);
+    EXPECT_EQ(server_.get().stats().published, 0u);
 }
 
 }  // namespace

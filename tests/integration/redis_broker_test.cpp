@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <chrono>
@@ -332,4 +333,22 @@ TEST(redis_broker, a_redis_that_stops_answering_fails_publishes_then_recovers) {
     ::kill(redis.pid, SIGCONT);
     ASSERT_TRUE(pump_until(ioc, [&] { return b.available(); }));
     warm_up(b, ioc, h);  // publishes and delivers again
+}
+
+TEST(redis_broker, a_lost_connection_is_reported_and_so_is_its_return) {
+    boost::asio::io_context ioc;
+    notifier::redis_broker b(ioc, fresh_options());
+    notifier::testing::recording_handler h;
+    b.start(h);
+    warm_up(b, ioc, h);
+    EXPECT_EQ(h.events, std::vector<std::string>{}) << "a first connect is no reconnect";
+    redis_command("CLIENT KILL TYPE pubsub");  // this node's subscription drops
+    ASSERT_TRUE(pump_until(ioc, [&] { return !h.events.empty(); }));
+    EXPECT_EQ(h.events.front(), "warn redis_connection_lost");
+    ASSERT_TRUE(pump_until(ioc, [&] { return h.events.back() == "info redis_reconnected"; }))
+        << ::testing::PrintToString(h.events);
+    EXPECT_TRUE(b.available());
+    warm_up(b, ioc, h);  // publishes and delivers again
+    EXPECT_EQ(std::count(h.events.begin(), h.events.end(), "info redis_reconnected"), 1)
+        << ::testing::PrintToString(h.events);
 }

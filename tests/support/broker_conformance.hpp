@@ -57,10 +57,18 @@ public:
         all.insert(all.end(), pubs.begin(), pubs.end());
     }
     void on_reset(std::string_view epoch, std::uint64_t seq) override { resets.emplace_back(std::string(epoch), seq); }
+    void on_broker_warning(std::string_view event, std::string_view) override {
+        events.push_back("warn " + std::string(event));
+    }
+    void on_broker_info(std::string_view event, std::string_view) override {
+        events.push_back("info " + std::string(event));
+    }
 
     std::vector<std::vector<publication_ptr>> calls;  ///< one entry per on_publications call
     std::vector<publication_ptr> all;
     std::vector<std::pair<std::string, std::uint64_t>> resets;
+    /// "warn <event>" / "info <event>" in the order reported.
+    std::vector<std::string> events;
 };
 
 struct publish_result {

@@ -42,6 +42,14 @@ public:
         (void)event;
         (void)detail;
     }
+
+    /// Something an operator should know that is not a problem, such as a
+    /// lost connection restored: the hub logs it at info level as
+    /// `event=<event> detail="<detail>"`. `event` is a short snake_case name.
+    virtual void on_broker_info(std::string_view event, std::string_view detail) {
+        (void)event;
+        (void)detail;
+    }
 };
 
 /// The answer to broker::read().

@@ -414,6 +414,246 @@ class SmallPublishLimitTest(ServerTestCase):
         await self.assert_serves()
 
 
+def raw_exchange(port: int, data: bytes, read_first: bool = False) -> bytes:
+    """Sends `data` in one write and returns everything received until the
+    server ends the connection. `read_first`: return what the first read
+    brings instead (for an answer that must come before anything else is
+    sent)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
+        s.sendall(data)
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+            if read_first:
+                break
+        return received
+
+
+def status_line(response: bytes) -> bytes:
+    return response.split(b"\r\n", 1)[0]
+
+
+def response_count(data: bytes) -> int:
+    """How many responses `data` holds, told apart by their Content-Length."""
+    count = 0
+    while data:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if not sep or not head.startswith(b"HTTP/1."):
+            raise AssertionError(f"not a response: {data[:80]!r}")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        data = rest[length:]
+        count += 1
+    return count
+
+
+PUBLISH_KEY = "publish-key-for-the-http-tests-0123"
+
+
+class PublishKeyOnTheHeaderTest(ServerTestCase):
+    """With publish keys, a request without a valid one is refused on its
+    header: its body is never read, buffered or asked for."""
+
+    server_flags = ("--publish-key", PUBLISH_KEY)
+
+    def head(self, extra: str = "", length: int | None = None) -> bytes:
+        fields = "Host: x\r\nContent-Type: application/json\r\n" + extra
+        if length is not None:
+            fields += f"Content-Length: {length}\r\n"
+        return f"POST /publish HTTP/1.1\r\n{fields}\r\n".encode()
+
+    def assert_401_and_closed(self, response: bytes) -> None:
+        head, _, body = response.partition(b"\r\n\r\n")
+        self.assertEqual(status_line(head), b"HTTP/1.1 401 Unauthorized", response[:300])
+        self.assertIn(b"\r\nWWW-Authenticate: Bearer", head)
+        self.assertIn(b"\r\nConnection: close", head)
+        self.assertEqual(json.loads(body)["error"], "unauthorized")
+
+    async def test_keyless_2mib_body_is_401_not_413(self):
+        res = await self.post(raw="x" * (2 * MIB))
+        self.assert_error_body(res, 401, "unauthorized")
+        res = await self.post(raw="x" * (2 * MIB), headers={**JSON_HEADERS, "Authorization": "Bearer wrong-key"})
+        self.assert_error_body(res, 401, "unauthorized")
+
+    async def test_keyless_body_is_not_waited_for(self):
+        # The header announces a body that never comes: the answer (and the
+        # end of the connection) cannot depend on reading it.
+        for name, auth in [("no key", ""), ("wrong key", "Authorization: Bearer wrong-key\r\n")]:
+            with self.subTest(name):
+                self.assert_401_and_closed(await asyncio.to_thread(
+                    raw_exchange, self.port, self.head(auth, length=500_000)))
+        chunked = self.head("Transfer-Encoding: chunked\r\n")
+        self.assert_401_and_closed(await asyncio.to_thread(raw_exchange, self.port, chunked))
+
+    async def test_keyless_expect_100_continue_is_401_at_once(self):
+        for auth in ["", "Authorization: Bearer wrong-key\r\n", f"Authorization: Basic {PUBLISH_KEY}\r\n"]:
+            with self.subTest(auth=auth):
+                response = await asyncio.to_thread(
+                    raw_exchange, self.port, self.head("Expect: 100-continue\r\n" + auth, length=100))
+                self.assertNotIn(b"100 Continue", response)
+                self.assert_401_and_closed(response)
+
+    async def test_a_valid_key_still_gets_100_continue_then_202(self):
+        body = json.dumps(notification("keyed")).encode()
+        auth = f"Authorization: Bearer {PUBLISH_KEY}\r\nConnection: close\r\n"
+
+        def run():
+            with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
+                s.sendall(self.head("Expect: 100-continue\r\n" + auth, length=len(body)))
+                interim = s.recv(65536)
+                s.sendall(body)
+                final = b""
+                while chunk := s.recv(65536):
+                    final += chunk
+                return interim, final
+        interim, final = await asyncio.to_thread(run)
+        self.assertEqual(interim, b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.assertEqual(status_line(final), b"HTTP/1.1 202 Accepted", final[:200])
+
+    async def test_a_valid_key_with_a_body_too_large_is_413(self):
+        res = await self.post(raw="x" * (2 * MIB), headers={**JSON_HEADERS, "Authorization": f"Bearer {PUBLISH_KEY}"})
+        self.assert_error_body(res, 413, "payload_too_large")
+        res = await self.post(notification("keyed"), headers={**JSON_HEADERS, "Authorization": f"Bearer {PUBLISH_KEY}"})
+        self.assertEqual(res.status, 202, res.body)
+
+
+class BodyFramingTest(ServerTestCase):
+    """Transfer-Encoding and Content-Length (RFC 9112 section 6): a request
+    whose body could be framed two ways is refused before it is read, and
+    the connection closed."""
+
+    async def exchange(self, data: bytes) -> bytes:
+        return await asyncio.to_thread(raw_exchange, self.port, data)
+
+    def assert_refused(self, response: bytes, status: int, code: str) -> None:
+        head, _, body = response.partition(b"\r\n\r\n")
+        self.assertTrue(status_line(head).startswith(f"HTTP/1.1 {status} ".encode()), response[:300])
+        self.assertIn(b"\r\nConnection: close", head)
+        # One answer: whatever followed the head was not read as a request.
+        self.assertEqual(response_count(response), 1, response)
+        self.assertEqual(json.loads(body)["error"], code)
+
+    def smuggling(self, transfer_encoding: str, extra: str = "") -> bytes:
+        inner = json.dumps(notification("smuggled")).encode()
+        smuggled = (b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: " + str(len(inner)).encode() + b"\r\n\r\n" + inner)
+        return (f"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: {transfer_encoding}\r\n{extra}"
+                f"\r\n").encode() + smuggled
+
+    async def test_a_request_in_a_body_that_does_not_end_in_chunked_is_not_smuggled(self):
+        ws, _ = await self.connect("collections=smuggled")
+        for te, extra in [("chunked, identity", ""), ("identity", ""), ("chunked", "Transfer-Encoding: identity\r\n"),
+                          ("chunked, identity", f"Content-Length: 0\r\n")]:
+            with self.subTest(te=te, extra=extra):
+                self.assert_refused(await self.exchange(self.smuggling(te, extra)), 400, "bad_request")
+        # Nothing was published: the next notification is the first frame.
+        [seq] = await self.publish(notification("smuggled", "marker"))
+        self.assertEqual(await frames_before_marker(ws, seq), [])
+
+    async def test_a_coding_other_than_chunked_is_501(self):
+        body = b"5\r\nhello\r\n0\r\n\r\n"
+        for te in ["gzip, chunked", "identity, chunked", "GZIP,chunked", "gzip\r\nTransfer-Encoding: chunked"]:
+            with self.subTest(te=te):
+                response = await self.exchange(
+                    f"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    f"Transfer-Encoding: {te}\r\n\r\n".encode() + body)
+                self.assert_refused(response, 501, "not_implemented")
+
+    async def test_content_length_with_transfer_encoding_is_400(self):
+        body = b"5\r\nhello\r\n0\r\n\r\n"
+        for fields in ["Content-Length: 5\r\nTransfer-Encoding: chunked", "Transfer-Encoding: chunked\r\nContent-Length: 5",
+                       "Transfer-Encoding: chunked\r\nContent-Length: 0", "Content-Length: 0\r\nTransfer-Encoding: gzip, chunked",
+                       # Beast reads these by Content-Length: the rest of the body would be the next request.
+                       "Transfer-Encoding: gzip\r\nContent-Length: 5", "Transfer-Encoding: chunked, gzip\r\nContent-Length: 5"]:
+            with self.subTest(fields=fields):
+                response = await self.exchange(
+                    f"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{fields}\r\n\r\n".encode()
+                    + body)
+                self.assert_refused(response, 400, "bad_request")
+
+    async def test_chunked_twice_or_in_http10_is_400(self):
+        for version, te in [("1.1", "chunked, chunked"), ("1.0", "chunked")]:
+            with self.subTest(version=version, te=te):
+                response = await self.exchange(
+                    f"POST /publish HTTP/{version}\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    f"Transfer-Encoding: {te}\r\n\r\n0\r\n\r\n".encode())
+                self.assertIn(b" 400 ", status_line(response))
+                self.assertEqual(response_count(response), 1, response)
+
+    async def test_chunked_bodies_are_still_accepted(self):
+        ws, _ = await self.connect("collections=chunky")
+        body = json.dumps(notification("chunky")).encode()
+        chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:])) + b"0\r\n\r\n"
+        response = await self.exchange(b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                       b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked)
+        self.assertEqual(status_line(response), b"HTTP/1.1 202 Accepted", response[:200])
+        self.assertEqual((await recv_json(ws))["collection"], "chunky")
+
+
+class TargetAndHostTest(ServerTestCase):
+    """Absolute-form targets (RFC 9112 section 3.2.2) and Host (section 3.2)."""
+
+    async def exchange(self, data: bytes) -> bytes:
+        return await asyncio.to_thread(raw_exchange, self.port, data)
+
+    async def test_absolute_form_targets_use_their_path_and_query(self):
+        authority = f"127.0.0.1:{self.port}"
+        response = await self.exchange(f"GET http://{authority}/healthz HTTP/1.1\r\nHost: {authority}\r\n"
+                                       f"Connection: close\r\n\r\n".encode())
+        self.assertEqual(status_line(response), b"HTTP/1.1 200 OK", response[:200])
+        self.assertTrue(response.endswith(b'{"status":"ok"}'), response)
+        # No path is the root: the built-in page.
+        response = await self.exchange(f"GET HTTP://{authority} HTTP/1.1\r\nHost: {authority}\r\n"
+                                       f"Connection: close\r\n\r\n".encode())
+        self.assertEqual(status_line(response), b"HTTP/1.1 200 OK", response[:200])
+        self.assertIn(b"text/html", response)
+        # POST /publish, and a WebSocket whose subscriptions are in the query.
+        raw = self.raw(f"http://{authority}/ws?collections=absolute")
+        self.assertEqual(raw.recv_json()["type"], "welcome")
+        body = json.dumps(notification("absolute")).encode()
+        response = await self.exchange(f"POST http://{authority}/publish HTTP/1.1\r\nHost: {authority}\r\n"
+                                       f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                                       f"Connection: close\r\n\r\n".encode() + body)
+        self.assertEqual(status_line(response), b"HTTP/1.1 202 Accepted", response[:200])
+        [seq] = json.loads(response.partition(b"\r\n\r\n")[2])["seqs"]
+        await self.publish(notification("elsewhere"))
+        self.assertEqual(await asyncio.to_thread(raw.recv_json), {"seq": seq, "collection": "absolute", "action": "create"})
+
+    async def test_an_absolute_form_target_stands_in_for_host_as_the_own_origin(self):
+        authority = f"127.0.0.1:{self.port}"
+        raw = self.raw(f"https://{authority}/ws", headers={"Host": "proxy.invalid", "Origin": f"https://{authority}"})
+        self.assertEqual(raw.recv_json()["type"], "welcome")
+        res = await asyncio.to_thread(ws_handshake_http, self.port, "http://proxy.invalid/ws",
+                                      extra={"Origin": f"http://{authority}"})
+        self.assert_error_body(res, 403, "forbidden_origin")
+
+    async def test_other_target_forms_are_400(self):
+        for target in ["ftp://127.0.0.1/healthz", "127.0.0.1:80", "*", "healthz", "http:///healthz",
+                       "http://user@127.0.0.1/healthz"]:
+            with self.subTest(target=target):
+                response = await self.exchange(f"GET {target} HTTP/1.1\r\nHost: x\r\n"
+                                               f"Connection: close\r\n\r\n".encode())
+                self.assertEqual(status_line(response), b"HTTP/1.1 400 Bad Request", response[:200])
+
+    async def test_http11_without_host_is_400(self):
+        response = await self.exchange(b"GET /healthz HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(status_line(response), b"HTTP/1.1 400 Bad Request", response[:200])
+        self.assertEqual(response_count(response), 1, response)
+        self.assertEqual(json.loads(response.partition(b"\r\n\r\n")[2])["error"], "bad_request")
+        for fields in ["Host: a\r\nHost: a", "Host: a\r\nHost: b", "Host: user@a", "Host: a b"]:
+            with self.subTest(fields=fields):
+                response = await self.exchange(f"GET /healthz HTTP/1.1\r\n{fields}\r\n\r\n".encode())
+                self.assertEqual(status_line(response), b"HTTP/1.1 400 Bad Request", response[:200])
+
+    async def test_http10_without_host_is_served(self):
+        response = await self.exchange(b"GET /healthz HTTP/1.0\r\n\r\n")
+        self.assertEqual(status_line(response), b"HTTP/1.0 200 OK", response[:200])
+        self.assertTrue(response.endswith(b'{"status":"ok"}'), response)
+
+
 class StaticDirTestCase(ServerTestCase):
     """A server with --static-dir on a scratch directory that populate()
     fills; extra_flags go on its command line too."""
