@@ -13,6 +13,7 @@
 #include "core/replay_cursor.hpp"
 #include "core/resume_request.hpp"
 #include "core/subscription_set.hpp"
+#include "core/topic.hpp"
 #include "core/write_queue.hpp"
 #include "core/ws_frame_parser.hpp"
 
@@ -71,6 +72,10 @@ public:
 
     /// Sorted and unique.
     const std::vector<std::string>& topics() const noexcept { return subs_.names(); }
+    /// topics(), parsed (parsed_topics()[i] views topics()[i]): what the
+    /// shard's index needs when the session joins or leaves, without
+    /// parsing again. Valid until the subscriptions change.
+    const std::vector<core::topic>& parsed_topics() const noexcept { return subs_.topics(); }
     std::size_t queued_bytes() const noexcept { return queue_.bytes(); }
     bool dirty = false;  // owned by shard::mark_dirty
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,69 @@ TEST(Permissions, StarAmongOthersIsEverything) {
     const auto p = permissions::from_entries({"posts/7", "*"});
     EXPECT_TRUE(p.everything());
     EXPECT_TRUE(may_subscribe(p, "anything/else"));
+}
+
+TEST(Permissions, LargeClaimGrantsExactlyItsEntries) {
+    // A claim of tens of thousands of entries, checked entry by entry: each
+    // check is a lookup, not a scan of the claim (a scan re-parsing every
+    // entry made this billions of steps).
+    constexpr int records = 40'000, collections = 4'000;
+    std::vector<std::string> claim;
+    for (int i = 0; i < records; ++i) claim.push_back("r" + std::to_string(i % 100) + "/" + std::to_string(i));
+    for (int i = 0; i < collections; ++i) claim.push_back("c" + std::to_string(i));
+    claim.push_back("bad name");          // invalid: grants nothing
+    claim.push_back(claim.front());       // repeated: counts once
+    const auto p = permissions::from_entries(claim);
+    EXPECT_FALSE(p.everything());
+    EXPECT_EQ(p.entries().size(), std::size_t{records + collections});
+    for (int i = 0; i < records; ++i) {
+        const std::string c = "r" + std::to_string(i % 100), id = std::to_string(i);
+        ASSERT_TRUE(may_subscribe(p, c + "/" + id)) << i;
+        ASSERT_TRUE(p.allows_notification(c, id)) << i;
+        // The same id in another collection, another id, the whole collection.
+        ASSERT_FALSE(may_subscribe(p, "r" + std::to_string((i + 1) % 100) + "/" + id)) << i;
+        ASSERT_FALSE(p.allows_notification(c, std::to_string(i + records))) << i;
+        ASSERT_FALSE(p.allows_notification(c, "")) << i;
+    }
+    for (int i = 0; i < collections; ++i) {
+        const std::string c = "c" + std::to_string(i);
+        ASSERT_TRUE(may_subscribe(p, c)) << i;
+        ASSERT_TRUE(may_subscribe(p, c + "/anything")) << i;
+        ASSERT_TRUE(p.allows_notification(c, "")) << i;
+        ASSERT_FALSE(may_subscribe(p, c + "x")) << i;
+    }
+    EXPECT_FALSE(may_subscribe(p, "*"));
+    EXPECT_FALSE(p.allows_notification("bad name", ""));
+}
+
+TEST(Permissions, RecordAndCollectionOfTheSameNameStayApart) {
+    // "a/b" as a record of "a" must not grant a collection "a" nor be
+    // confused with a record "a/b/c" or a collection named like the id.
+    const auto p = permissions::from_entries({"a/b", "b"});
+    EXPECT_TRUE(p.allows_notification("a", "b"));
+    EXPECT_FALSE(p.allows_notification("a", ""));
+    EXPECT_FALSE(p.allows_notification("a", "b/c"));
+    EXPECT_FALSE(p.allows_notification("ab", ""));
+    EXPECT_TRUE(p.allows_notification("b", "a"));
+    EXPECT_FALSE(may_subscribe(p, "a"));
+}
+
+TEST(Permissions, CopiesAndMovesKeepTheirIndex) {
+    // The index views the entries; short names live inside the string
+    // objects, so a copy must index its own strings.
+    std::optional<permissions> original = permissions::from_entries({"a", "b/1", "c"});
+    const permissions copy = *original;
+    permissions assigned = permissions::from_entries({"z"});
+    assigned = *original;
+    const permissions moved = std::move(*original);
+    original.reset();
+    for (const permissions* p : {&copy, static_cast<const permissions*>(&assigned), &moved}) {
+        EXPECT_TRUE(p->allows_notification("a", "9"));
+        EXPECT_TRUE(p->allows_notification("b", "1"));
+        EXPECT_FALSE(p->allows_notification("b", "2"));
+        EXPECT_TRUE(p->allows_notification("c", ""));
+        EXPECT_FALSE(p->allows_notification("z", ""));
+    }
 }
 
 }  // namespace

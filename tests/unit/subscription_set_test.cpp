@@ -286,4 +286,80 @@ TEST(SubscriptionSet, ShortStringsSurviveChanges) {
     EXPECT_FALSE(s.matches(pub("y")));
 }
 
+TEST(SubscriptionSet, LargeFrameAgainstALargeClaim) {
+    // 64 KiB subscribe frames against a claim of thousands of entries: each
+    // distinct entry is checked once, by lookup. Semantics first: every
+    // entry within the claim is taken, repeated ones once, and a frame with
+    // one entry outside it is refused whole, naming that entry.
+    strings claim;
+    for (int i = 0; i < 5'000; ++i) claim.push_back("posts/" + std::to_string(i));
+    for (int i = 0; i < 500; ++i) claim.push_back("c" + std::to_string(i));
+    auto s = make({}, false, permissions::from_entries(claim), 100'000);
+    recorder r;
+    strings frame;
+    for (int round = 0; round < 4; ++round)  // each entry four times
+        for (int i = 0; i < 5'000; ++i)
+            frame.push_back(i % 2 ? "posts/" + std::to_string(i)
+                                  : "c" + std::to_string(i % 500) + "/" + std::to_string(i));
+    ASSERT_FALSE(s.subscribe(frame, r.on_left(), r.on_joined()));
+    EXPECT_EQ(s.names().size(), 5'000u);
+    EXPECT_EQ(r.joined.size(), 5'000u);  // each once
+    EXPECT_TRUE(std::is_sorted(r.joined.begin(), r.joined.end()));
+
+    frame.push_back("posts/5000");  // just outside the claim
+    frame.push_back("forbidden");
+    const auto e = s.subscribe(frame, r.on_left(), r.on_joined());
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, "forbidden");
+    EXPECT_EQ(e->message, "not allowed to read \"posts/5000\"");
+    EXPECT_EQ(s.names().size(), 5'000u);
+    EXPECT_EQ(r.joined.size(), 5'000u);
+    EXPECT_TRUE(r.left.empty());
+}
+
+TEST(SubscriptionSet, ReportsLeftBeforeJoinedEachOnce) {
+    auto s = make({"a", "b", "c"}, true);
+    strings events;
+    const auto e = s.subscribe(
+        {"d", "b", "a/1", "d"}, [&](const topic& t) { events.push_back("-" + recorder::name(t)); },
+        [&](const topic& t) { events.push_back("+" + recorder::name(t)); });
+    ASSERT_FALSE(e);
+    EXPECT_EQ(events, (strings{"-a", "-c", "+a/1", "+d"}));
+    EXPECT_EQ(s.names(), (strings{"a/1", "b", "d"}));
+}
+
+TEST(SubscriptionSet, TopicsAreTheNamesParsed) {
+    auto s = make({"b/2", "a", "*"});
+    recorder r;
+    const auto check = [&] {
+        ASSERT_EQ(s.topics().size(), s.names().size());
+        for (std::size_t i = 0; i < s.names().size(); ++i) EXPECT_EQ(recorder::name(s.topics()[i]), s.names()[i]);
+    };
+    check();
+    ASSERT_FALSE(s.subscribe({"c/x/y", "a/1"}, r.on_left(), r.on_joined()));
+    check();
+    s.unsubscribe({"*", "b/2"}, r.on_left());
+    check();
+    EXPECT_EQ(s.topics()[0].collection, "a");
+    EXPECT_TRUE(s.topics()[0].id.empty());
+    EXPECT_EQ(s.topics()[2].id, "x/y");
+}
+
+TEST(SubscriptionSet, UnsubscribeManyAtOnce) {
+    strings names, half;
+    for (int i = 0; i < 2'000; ++i) names.push_back("n" + std::to_string(i));
+    for (int i = 0; i < 2'000; i += 2) half.push_back(names[i]);
+    auto s = make(names, false, permissions::all(), 10'000);
+    recorder r;
+    strings ask = half;
+    ask.insert(ask.end(), half.begin(), half.end());  // twice
+    ask.push_back("unknown");
+    s.unsubscribe(ask, r.on_left());
+    EXPECT_EQ(r.left, half);  // in the order asked, once each
+    EXPECT_EQ(s.names().size(), 1'000u);
+    EXPECT_FALSE(s.matches(pub("n0")));
+    EXPECT_TRUE(s.matches(pub("n1")));
+    EXPECT_TRUE(s.matches(pub("n1999")));
+}
+
 }  // namespace

@@ -739,6 +739,38 @@ class Hs256SubscriberTest(SecurityTestCase):
         self.assertEqual(raw.recv_json()["type"], "welcome")
 
 
+class LargeClaimTest(SecurityTestCase):
+    """A token that reads hundreds of entries and subscribe frames of
+    thousands: every entry is checked against the claim, all or nothing."""
+
+    server_flags = ("--jwt-secret", SECRET, "--max-header-bytes", "16384", "--max-subscriptions", "100000")
+
+    async def test_large_claim_and_large_subscribe_frames(self):
+        read = [f"c{i}" for i in range(760)]
+        token = self.token(read)
+        self.assertLessEqual(len(token), 8192)
+        ws, _ = await self.connect_token(token, "collections=")
+        held: set[str] = set()
+        for n in range(3):
+            entries = [f"c{i % 760}/{n}.{i}" for i in range(4000)]
+            text = json.dumps({"type": "subscribe", "collections": entries + entries[:100]})  # some twice
+            self.assertLess(len(text), 65536)
+            await ws.send(text)
+            held.update(entries)
+            self.assertEqual(await recv_json(ws), {"type": "subscribed", "collections": sorted(held)})
+        # One entry outside the claim, last in a large frame: refused whole.
+        await ws.send(json.dumps({"type": "subscribe", "collections": [f"c{i % 760}/9.{i}" for i in range(3000)] +
+                                  ["c760/1"]}))
+        err = await recv_json(ws)
+        self.assert_error_frame(err, "forbidden")
+        self.assertIn('"c760/1"', err["message"])
+        await ws.send('{"type":"unsubscribe","collections":[]}')
+        self.assertEqual(len((await recv_json(ws))["collections"]), len(held))
+        seqs = await self.publish_ok([notification("c760", id="1"), notification("c5", id="9.5"),
+                                      notification("c5", id="0.5")])
+        self.assertEqual([f["seq"] for f in await frames_before_marker(ws, seqs[-1])], [])
+
+
 class Rs256SubscriberTest(SecurityTestCase):
     """--jwt-public-key with an RSA key: RS256 only."""
 
