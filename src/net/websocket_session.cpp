@@ -118,24 +118,26 @@ bool websocket_session::deliver(const publication_ptr& pub) {
     if (state_ != state::open || !cursor_.take_live(pub->seq)) return false;
     // Subscriptions stay within permissions; checked again as a safeguard.
     if (!subs_.readable(*pub)) return false;
-    const std::size_t size = pub->frame.size();
-    // Over the limit: hand what we can to the kernel first; only a client
-    // whose socket buffer is full as well is slow.
-    if (queue_.bytes() + size > shard_.opts().max_queue_bytes && !writing_) flush();
-    if (state_ != state::open) return false;
-    // The limit bounds the backlog: a single frame above it (a large
-    // notification) still goes to a client that has nothing else pending.
-    if (!queue_.empty() && !fits_or_close(size)) return false;
+    if (!make_room(pub->frame.size()) || state_ != state::open) return false;
     queue_.push(pub, pub->frame);
     shard_.mark_dirty(this);
     return true;
 }
 
-bool websocket_session::fits_or_close(std::size_t size) {
-    if (queue_.bytes() + size <= shard_.opts().max_queue_bytes) return true;
+bool websocket_session::make_room(std::size_t size) {
+    const std::size_t limit = shard_.opts().max_queue_bytes;
+    if (queue_.bytes() + size <= limit) return true;
+    // Over the limit: hand what we can to the kernel first; only a client
+    // whose socket buffer is full as well is slow.
+    if (!writing_) flush();
+    if (state_ == state::dead || state_ == state::closing) return false;
+    // The limit bounds the backlog: a single frame above it (a large
+    // notification, a `subscribed` answer listing many entries) still goes
+    // to a client that has nothing else pending.
+    if (queue_.empty() || queue_.bytes() + size <= limit) return true;
     shard_.counts().slow_consumers.add();
     NOTIFIER_LOG_DEBUG(shard_.log(), "slow_consumer", {"session", id_}, {"queued_bytes", queue_.bytes()},
-                       {"frame_bytes", size}, {"limit", shard_.opts().max_queue_bytes});
+                       {"frame_bytes", size}, {"limit", limit});
     close(close_code::slow_consumer, "slow consumer");
     return false;
 }
@@ -146,7 +148,7 @@ void websocket_session::push_owned(std::string frame) {
 }
 
 bool websocket_session::push_frame(std::string frame) {
-    if (!fits_or_close(frame.size())) return false;
+    if (!make_room(frame.size())) return false;
     push_owned(std::move(frame));
     return true;
 }
@@ -408,7 +410,7 @@ void websocket_session::ping_tick() {
     alive_ = false;
     ping_outstanding_ = true;
     const auto& f = ping_frame();
-    if (!fits_or_close(f->size())) return;
+    if (!make_room(f->size()) || state_ != state::open) return;
     queue_.push(f, *f);
     shard_.mark_dirty(this);
 }

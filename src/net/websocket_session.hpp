@@ -87,9 +87,13 @@ private:
     bool push_frame(std::string frame);  // false: closed as slow consumer
     /// Queues a frame the peer must get whatever is queued (handshake, close).
     void push_owned(std::string frame);
-    /// True if `size` more bytes fit under max_queue_bytes; otherwise closes
-    /// the session as a slow consumer (4008) and returns false.
-    bool fits_or_close(std::size_t size);
+    /// Whether a frame of `size` bytes may be queued: true if it fits under
+    /// max_queue_bytes, or if the queue is empty once the kernel took what
+    /// it can (a single frame above the limit goes to a client that keeps
+    /// up, whatever its kind: docs/protocol.md, close code 4008). Otherwise
+    /// closes the session as a slow consumer (4008) and returns false; false
+    /// too when writing ended the session.
+    bool make_room(std::size_t size);
     bool push_json(std::string_view json);
     /// Queues `resync` at the hub's position, counted and logged.
     bool push_resync(std::string_view epoch, std::uint64_t seq);

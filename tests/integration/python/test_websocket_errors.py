@@ -16,6 +16,7 @@ from notifier_testlib import (
     encode_frame,
     notification,
     recv_json,
+    recv_text,
     wait_closed,
 )
 
@@ -256,6 +257,27 @@ class SmallMessageLimitTest(ServerTestCase):
         text = '{"type":"ping"}'
         await ws.send(text + " " * (1024 - len(text)))
         self.assertEqual(await recv_json(ws), {"type": "pong"})
+
+
+class LargeAnswerTest(ServerTestCase):
+    """A single frame above --max-queue-bytes still goes to a client with
+    nothing else queued, whatever its kind (docs/protocol.md, close 4008)."""
+
+    server_flags = ("--max-queue-bytes", "1024", "--max-subscriptions", "5000")
+
+    async def test_subscribed_answer_above_the_queue_limit_is_sent(self):
+        ws, _ = await self.connect("collections=")
+        names = sorted(f"collection_{i:04d}" for i in range(600))
+        await ws.send(json.dumps({"type": "subscribe", "collections": names}))
+        text = await recv_text(ws)
+        self.assertGreater(len(text), 8 * 1024)  # well above the limit
+        self.assertEqual(json.loads(text), {"type": "subscribed", "collections": names})
+        # The same again for unsubscribe's answer, then notifications: the
+        # connection stays open.
+        await ws.send('{"type":"unsubscribe","collections":["unknown"]}')
+        self.assertEqual(await recv_json(ws), {"type": "subscribed", "collections": names})
+        [seq] = await self.publish(notification("collection_0599"))
+        self.assertEqual((await recv_json(ws))["seq"], seq)
 
 
 if __name__ == "__main__":
