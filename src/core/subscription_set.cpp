@@ -49,7 +49,7 @@ std::optional<protocol_error> subscription_set::subscribe(const std::vector<std:
     for (const auto e : added) {
         const auto t = parse_topic(e);
         if (!t || !perms_.allows(*t))
-            return protocol_error{"forbidden", "not allowed to read \"" + std::string(quotable(e, 300)) + "\""};
+            return protocol_error{"forbidden", "not allowed to read \"" + std::string(quotable(e, 300)) + "\"", {}};
     }
     // Sorted union in O(n log n): a frame of thousands of names must not
     // hold the loop (inserting one by one into the sorted set was quadratic).
@@ -64,7 +64,7 @@ std::optional<protocol_error> subscription_set::subscribe(const std::vector<std:
     }
     if (next.size() > max_)
         return protocol_error{"too_many_subscriptions",
-                              "at most " + std::to_string(max_) + " subscriptions per connection"};
+                              "at most " + std::to_string(max_) + " subscriptions per connection", {}};
     // Both lists are sorted: one walk for what left, one for what joined.
     for (std::size_t i = 0, j = 0; i < names_.size(); ++i) {
         while (j < next.size() && next[j] < std::string_view(names_[i])) ++j;

@@ -317,29 +317,29 @@ bool websocket_session::on_event(const core::ws_event& ev) {
 void websocket_session::on_message(std::string_view text) {
     auto parsed = core::parse_client_message(text);
     if (auto* err = std::get_if<core::protocol_error>(&parsed)) {
-        push_json(core::encode_error(err->code, err->message));
+        push_json(core::encode_error(err->code, err->message, err->ref));
         return;
     }
     auto& msg = std::get<core::client_message>(parsed);
     switch (msg.type) {
         case core::client_message::kind::ping:
-            push_json(core::pong_json);
+            push_json(core::encode_pong(msg.ref));
             break;
         case core::client_message::kind::subscribe:
-            subscribe(msg.collections);
+            subscribe(msg.collections, msg.ref);
             break;
         case core::client_message::kind::unsubscribe:
-            unsubscribe(msg.collections);
+            unsubscribe(msg.collections, msg.ref);
             break;
         case core::client_message::kind::auth:
-            authenticate(msg.token);
+            authenticate(msg.token, msg.ref);
             break;
     }
 }
 
-void websocket_session::authenticate(const std::string& token) {
+void websocket_session::authenticate(const std::string& token, std::string_view ref) {
     if (!shard_.auth_enabled()) {
-        push_json(core::encode_error("auth_disabled", "this server does not use tokens"));
+        push_json(core::encode_error("auth_disabled", "this server does not use tokens", ref));
         return;
     }
     auto verified = shard_.verifier().verify(token, core::unix_now());
@@ -347,32 +347,34 @@ void websocket_session::authenticate(const std::string& token) {
         shard_.counts().auth_failures.add();
         NOTIFIER_LOG_INFO(shard_.log(), "auth_failure", {"session", id_}, {"stage", "message"}, {"code", err->code},
                            {"message", err->message});
-        push_json(core::encode_error(err->code, err->message));  // the old token stays in force
+        push_json(core::encode_error(err->code, err->message, ref));  // the old token stays in force
         return;
     }
     auto& claims = std::get<core::token_claims>(verified);
     token_exp_ = claims.exp;
+    // The claim is parsed and indexed once, here; then each check is O(1).
     // Drop what the new token no longer allows.
     const bool changed = subs_.restrict_to(core::permissions::from_entries(std::move(claims.read)),
                                            [this](const core::topic& t) { shard_.unsubscribe(this, t); });
-    push_json(core::encode_authenticated(token_exp_));
+    push_json(core::encode_authenticated(token_exp_, ref));
+    // Not an answer to a frame of the client's: no ref.
     if (changed) push_json(core::encode_subscribed(subs_.names()));
 }
 
-void websocket_session::subscribe(const std::vector<std::string>& entries) {
+void websocket_session::subscribe(const std::vector<std::string>& entries, std::string_view ref) {
     auto refused = subs_.subscribe(
         entries, [this](const core::topic& t) { shard_.unsubscribe(this, t); },
         [this](const core::topic& t) { shard_.subscribe(this, t); });
     if (refused) {
-        push_json(core::encode_error(refused->code, refused->message));
+        push_json(core::encode_error(refused->code, refused->message, ref));
         return;
     }
-    push_json(core::encode_subscribed(subs_.names()));
+    push_json(core::encode_subscribed(subs_.names(), ref));
 }
 
-void websocket_session::unsubscribe(const std::vector<std::string>& entries) {
+void websocket_session::unsubscribe(const std::vector<std::string>& entries, std::string_view ref) {
     subs_.unsubscribe(entries, [this](const core::topic& t) { shard_.unsubscribe(this, t); });
-    push_json(core::encode_subscribed(subs_.names()));
+    push_json(core::encode_subscribed(subs_.names(), ref));
 }
 
 void websocket_session::close(close_code code, std::string_view reason) {

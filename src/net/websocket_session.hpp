@@ -22,6 +22,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace notifier {
@@ -102,9 +103,10 @@ private:
     void process(std::span<char> data);
     bool on_event(const core::ws_event& ev);
     void on_message(std::string_view text);
-    void subscribe(const std::vector<std::string>& entries);
-    void unsubscribe(const std::vector<std::string>& entries);
-    void authenticate(const std::string& token);
+    // `ref`: the client's ref as JSON text, echoed in the answer (empty: none).
+    void subscribe(const std::vector<std::string>& entries, std::string_view ref);
+    void unsubscribe(const std::vector<std::string>& entries, std::string_view ref);
+    void authenticate(const std::string& token, std::string_view ref);
     void pump_replay();
     void on_history(history_page page);
     void on_drained();

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -219,10 +220,11 @@ json::object parse_object(const std::string& s) {
 
 TEST(ProtocolCodec, EncodeWelcome) {
     const auto s = notifier::core::encode_welcome("9f2c0a1b2c3d4e5f", 41, true);
-    EXPECT_EQ(s, R"({"type":"welcome","epoch":"9f2c0a1b2c3d4e5f","seq":41,"resumed":true})");
+    EXPECT_EQ(s, R"({"type":"welcome","protocol":1,"epoch":"9f2c0a1b2c3d4e5f","seq":41,"resumed":true})");
     const auto o = parse_object(s);
-    EXPECT_EQ(o.size(), 4u);
+    EXPECT_EQ(o.size(), 5u);
     EXPECT_EQ(o.at("type"), "welcome");
+    EXPECT_EQ(o.at("protocol").as_int64(), notifier::core::protocol_version);
     EXPECT_EQ(o.at("epoch"), "9f2c0a1b2c3d4e5f");
     EXPECT_EQ(o.at("seq").to_number<std::uint64_t>(), 41u);
     EXPECT_EQ(o.at("resumed"), true);
@@ -297,6 +299,96 @@ TEST(ProtocolCodec, Pong) {
     EXPECT_EQ(notifier::core::pong_json, R"({"type":"pong"})");
     const auto o = parse_object(std::string(notifier::core::pong_json));
     EXPECT_EQ(o.at("type"), "pong");
+}
+
+// --- request references ---
+
+TEST(ProtocolCodec, RefIsKeptAsJsonText) {
+    EXPECT_EQ(ok(R"({"type":"ping","ref":"a"})").ref, R"("a")");
+    EXPECT_EQ(ok(R"({"type":"ping","ref":""})").ref, R"("")");
+    EXPECT_EQ(ok(R"({"type":"ping","ref":7})").ref, "7");
+    EXPECT_EQ(ok(R"({"type":"ping","ref":-7})").ref, "-7");
+    EXPECT_EQ(ok(R"({"type":"ping","ref":0})").ref, "0");
+    EXPECT_EQ(ok(R"({"type":"ping","ref":18446744073709551615})").ref, "18446744073709551615");
+    EXPECT_EQ(ok(R"({"type":"ping","ref":-9223372036854775808})").ref, "-9223372036854775808");
+    EXPECT_EQ(ok(R"({"type":"ping","ref":"q\"\\\u00e9\n"})").ref, "\"q\\\"\\\\\xC3\xA9\\n\"");
+    EXPECT_EQ(ok(R"({"type":"ping"})").ref, "");
+    const auto sub = ok(R"({"ref":"s-1","type":"subscribe","collections":["posts"]})");
+    EXPECT_EQ(sub.type, client_message::kind::subscribe);
+    EXPECT_EQ(sub.collections, strings{"posts"});
+    EXPECT_EQ(sub.ref, R"("s-1")");
+    EXPECT_EQ(ok(R"({"type":"unsubscribe","collections":[],"ref":2})").ref, "2");
+    const auto auth = ok(R"({"type":"auth","token":"t","ref":3})");
+    EXPECT_EQ(auth.token, "t");
+    EXPECT_EQ(auth.ref, "3");
+}
+
+TEST(ProtocolCodec, RefOfUpTo64Bytes) {
+    EXPECT_EQ(ok(R"({"type":"ping","ref":")" + std::string(64, 'r') + R"("})").ref, '"' + std::string(64, 'r') + '"');
+    // 32 two-byte characters: 64 bytes.
+    std::string e;
+    for (int i = 0; i < 32; ++i) e += "\xC3\xA9";
+    EXPECT_EQ(ok(R"({"type":"ping","ref":")" + e + R"("})").ref, '"' + e + '"');
+    const auto long_ref = refused(R"({"type":"ping","ref":")" + std::string(65, 'r') + R"("})");
+    EXPECT_EQ(long_ref.code, "invalid_message");
+    EXPECT_NE(long_ref.message.find("ref"), std::string::npos);
+    EXPECT_EQ(long_ref.ref, "");
+}
+
+TEST(ProtocolCodec, InvalidRefIsRefusedWithoutEcho) {
+    for (const char* text : {
+             R"({"type":"ping","ref":1.5})",
+             R"({"type":"ping","ref":1.0})",
+             R"({"type":"ping","ref":1e2})",
+             R"({"type":"ping","ref":18446744073709551616})",
+             R"({"type":"ping","ref":null})",
+             R"({"type":"ping","ref":true})",
+             R"({"type":"ping","ref":[1]})",
+             R"({"type":"ping","ref":{"a":1}})",
+             R"({"type":"subscribe","collections":["bad name"],"ref":[]})",
+             R"({"ref":false})",
+         }) {
+        SCOPED_TRACE(text);
+        const auto e = refused(text);
+        EXPECT_EQ(e.code, "invalid_message");
+        EXPECT_EQ(e.ref, "");
+    }
+}
+
+TEST(ProtocolCodec, RefusalsEchoAValidRef) {
+    const std::pair<const char*, const char*> cases[] = {
+        {R"({"ref":5})", "invalid_message"},
+        {R"({"type":2,"ref":5})", "invalid_message"},
+        {R"({"type":"subscribe","ref":5})", "invalid_message"},
+        {R"({"type":"auth","ref":5})", "invalid_message"},
+        {R"({"type":"publish","ref":5})", "unknown_type"},
+        {R"({"type":"ping","extra":1,"ref":5})", "unknown_field"},
+        {R"({"type":"subscribe","collections":["ok","not ok!"],"ref":5})", "invalid_name"},
+    };
+    for (const auto& [text, code] : cases) {
+        SCOPED_TRACE(text);
+        const auto e = refused(text);
+        EXPECT_EQ(e.code, code);
+        EXPECT_EQ(e.ref, "5");
+    }
+}
+
+TEST(ProtocolCodec, EncodeAnswersWithRef) {
+    using namespace notifier::core;
+    EXPECT_EQ(encode_pong(), R"({"type":"pong"})");
+    EXPECT_EQ(encode_pong("7"), R"({"type":"pong","ref":7})");
+    EXPECT_EQ(encode_subscribed({"a"}, R"("x")"), R"({"type":"subscribed","collections":["a"],"ref":"x"})");
+    EXPECT_EQ(encode_subscribed({"a"}), R"({"type":"subscribed","collections":["a"]})");
+    EXPECT_EQ(encode_authenticated(9, "-1"), R"({"type":"authenticated","exp":9,"ref":-1})");
+    EXPECT_EQ(encode_authenticated(9), R"({"type":"authenticated","exp":9})");
+    EXPECT_EQ(encode_error("c", "m", "18446744073709551615"),
+              R"({"type":"error","code":"c","message":"m","ref":18446744073709551615})");
+    // A string ref parsed from a frame comes back as the same string.
+    const auto m = ok(R"({"type":"ping","ref":"caf\u00e9 \"1\""})");
+    const auto o = parse_object(encode_pong(m.ref));
+    EXPECT_EQ(o.at("ref").as_string(), "caf\xC3\xA9 \"1\"");
+    const auto e = refused(R"({"type":"nope","ref":"\\"})");
+    EXPECT_EQ(parse_object(encode_error(e.code, e.message, e.ref)).at("ref").as_string(), "\\");
 }
 
 }  // namespace

@@ -492,7 +492,7 @@ class ClusterDeliveryTest(ClusterTestCase):
         resumed = []
         for name, node in (("A", self.a), ("B", self.b), ("C", self.c)):
             c = await self.client(f"resume-{name}", node, since=cursor, epoch=epoch)
-            self.assertEqual(c.welcome, {"type": "welcome", "epoch": epoch, "seq": 100, "resumed": True})
+            self.assertEqual(c.welcome, {"type": "welcome", "protocol": 1, "epoch": epoch, "seq": 100, "resumed": True})
             resumed.append(c)
         for c in resumed:
             await c.wait_seq(100)
@@ -778,7 +778,8 @@ class RedisPersistentOutageTest(ClusterTestCase):
 
         # Resume with a cursor from before the crash, on another node.
         again = await self.client("resume", self.c, since=100, epoch=epoch)
-        self.assertEqual(again.welcome, {"type": "welcome", "epoch": epoch, "seq": last, "resumed": True})
+        self.assertEqual(again.welcome,
+                         {"type": "welcome", "protocol": 1, "epoch": epoch, "seq": last, "resumed": True})
         await again.wait_seq(last)
         self.assertEqual(again.seqs, list(range(101, last + 1)))
         self.assert_clean(again)

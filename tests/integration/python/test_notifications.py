@@ -19,7 +19,9 @@ class WelcomeAndShapeTest(ServerTestCase):
     async def test_welcome_is_first_frame(self):
         [last] = await self.publish(notification("shape", "before"))
         ws, welcome = await self.connect()
-        self.assertEqual(set(welcome), {"type", "epoch", "seq", "resumed"}, welcome)
+        self.assertEqual(set(welcome), {"type", "protocol", "epoch", "seq", "resumed"}, welcome)
+        self.assertIs(type(welcome["protocol"]), int)
+        self.assertEqual(welcome["protocol"], 1)
         self.assertIsInstance(welcome["epoch"], str)
         self.assertTrue(welcome["epoch"])
         self.assertIs(type(welcome["seq"]), int)

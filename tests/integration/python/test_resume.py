@@ -30,7 +30,7 @@ class ResumeTest(ServerTestCase):
         later = await self.publish([notification("r", "later", id=str(i)) for i in range(4)])
         last = later[-1]
         ws2, welcome2 = await self.connect(f"since={cursor}&epoch={epoch}")
-        self.assertEqual(welcome2, {"type": "welcome", "epoch": epoch, "seq": last, "resumed": True})
+        self.assertEqual(welcome2, {"type": "welcome", "protocol": 1, "epoch": epoch, "seq": last, "resumed": True})
         replayed = [await recv_json(ws2) for _ in range(cursor + 1, last + 1)]
         self.assertEqual([f["seq"] for f in replayed], list(range(cursor + 1, last + 1)))
         self.assertEqual(replayed[0], {"seq": cursor + 1, "collection": "r", "action": "create", "id": "3"})
@@ -43,7 +43,7 @@ class ResumeTest(ServerTestCase):
         [last] = await self.publish(notification("r", "x"))
         _, welcome = await self.connect()
         ws, w = await self.connect(f"since={last}&epoch={welcome['epoch']}")
-        self.assertEqual(w, {"type": "welcome", "epoch": welcome["epoch"], "seq": last, "resumed": True})
+        self.assertEqual(w, {"type": "welcome", "protocol": 1, "epoch": welcome["epoch"], "seq": last, "resumed": True})
         [live] = await self.publish(notification("r", "live"))
         self.assertEqual((await recv_json(ws))["seq"], live)
 
@@ -131,7 +131,7 @@ class ResyncTest(ServerTestCase):
     async def assert_resync_then_live(self, query: str, collection: str = "rs"):
         current = (await self.publish(notification(collection, "now")))[0]
         ws, welcome = await self.connect(query)
-        self.assertEqual(set(welcome), {"type", "epoch", "seq", "resumed"})
+        self.assertEqual(set(welcome), {"type", "protocol", "epoch", "seq", "resumed"})
         self.assertIs(welcome["resumed"], False)
         self.assertEqual(welcome["seq"], current)
         resync = await recv_json(ws)
@@ -163,7 +163,8 @@ class ResyncTest(ServerTestCase):
         # History keeps the last 10: seqs[-10:] are all there, so since=seqs[-11] resumes.
         since = seqs[-11]
         ws, welcome = await self.connect(f"since={since}&epoch={w['epoch']}")
-        self.assertEqual(welcome, {"type": "welcome", "epoch": w["epoch"], "seq": seqs[-1], "resumed": True})
+        self.assertEqual(welcome, {"type": "welcome", "protocol": 1, "epoch": w["epoch"], "seq": seqs[-1],
+                                   "resumed": True})
         self.assertEqual([(await recv_json(ws))["seq"] for _ in range(10)], seqs[-10:])
         # One further back is gone.
         ws2, welcome2 = await self.connect(f"since={since - 1}&epoch={w['epoch']}")
@@ -216,7 +217,7 @@ class ReplayOvertakenTest(ServerTestCase):
                 seqs.append(f["seq"])
 
         w, replayed, resync = await asyncio.to_thread(read_until_resync)
-        self.assertEqual(w, {"type": "welcome", "epoch": epoch, "seq": first[-1], "resumed": True})
+        self.assertEqual(w, {"type": "welcome", "protocol": 1, "epoch": epoch, "seq": first[-1], "resumed": True})
         self.assertTrue(replayed)
         self.assertEqual(replayed, list(range(since + 1, since + 1 + len(replayed))), "gap in the replay")
         self.assertLess(replayed[-1], second[0])

@@ -643,6 +643,20 @@ class Hs256SubscriberTest(SecurityTestCase):
         await ws.send(json.dumps({"type": "subscribe", "collections": ["posts"]}))
         self.assert_error_frame(await recv_json(ws), "forbidden")
 
+    async def test_refs_are_echoed_in_auth_answers(self):
+        ws, _ = await self.connect_token(self.token(["forums", "posts"]), "collections=forums,posts")
+        narrower = claims(["forums"])
+        await ws.send(json.dumps({"type": "auth", "token": self.sign(narrower), "ref": "a-1"}))
+        self.assertEqual(await recv_json(ws), {"type": "authenticated", "exp": narrower["exp"], "ref": "a-1"})
+        # The dropped entries: a notice, not an answer, so no ref.
+        self.assertEqual(await recv_json(ws), {"type": "subscribed", "collections": ["forums"]})
+        await ws.send(json.dumps({"type": "auth", "token": "garbage", "ref": 2}))
+        err = await recv_json(ws)
+        self.assertEqual((err["type"], err["code"], err["ref"]), ("error", "invalid_token", 2))
+        await ws.send(json.dumps({"type": "subscribe", "collections": ["posts"], "ref": 3}))
+        err = await recv_json(ws)
+        self.assertEqual((err["type"], err["code"], err["ref"]), ("error", "forbidden", 3))
+
     async def test_expiry_closes_4001(self):
         exp = int(time.time()) + 2
         expiring, _ = await self.connect_token(self.token(["forums"], exp=exp, exp_in=None))

@@ -259,6 +259,63 @@ class SmallMessageLimitTest(ServerTestCase):
         self.assertEqual(await recv_json(ws), {"type": "pong"})
 
 
+class RequestRefTest(ServerTestCase):
+    """A frame's "ref" comes back in its answer (docs/protocol.md, "Request
+    references")."""
+
+    async def test_answers_echo_the_ref(self):
+        ws, _ = await self.connect("collections=forums")
+        await ws.send('{"type":"ping","ref":1}')
+        self.assertEqual(await recv_json(ws), {"type": "pong", "ref": 1})
+        await ws.send('{"ref":"s-1","type":"subscribe","collections":["posts"]}')
+        self.assertEqual(await recv_json(ws), {"type": "subscribed", "collections": ["forums", "posts"], "ref": "s-1"})
+        await ws.send('{"type":"unsubscribe","collections":["forums"],"ref":-3}')
+        self.assertEqual(await recv_json(ws), {"type": "subscribed", "collections": ["posts"], "ref": -3})
+        for ref in ["", "\u00e9" * 32, "q\"\\\n", 18446744073709551615, -9223372036854775808, 0]:
+            with self.subTest(ref=ref):
+                await ws.send(json.dumps({"type": "ping", "ref": ref}))
+                self.assertEqual(await recv_json(ws), {"type": "pong", "ref": ref})
+
+    async def test_frames_without_ref_are_answered_without(self):
+        ws, _ = await self.connect()
+        await ws.send('{"type":"ping"}')
+        self.assertEqual(await recv_text(ws), '{"type":"pong"}')
+        await ws.send('{"type":"subscribe","collections":["a"]}')
+        self.assertEqual(await recv_json(ws), {"type": "subscribed", "collections": ["a"]})
+
+    async def test_refusals_echo_the_ref(self):
+        ws, _ = await self.connect("collections=forums")
+        cases = {
+            '{"type":"publish","ref":"r1"}': ("unknown_type", "r1"),
+            '{"type":"ping","extra":1,"ref":2}': ("unknown_field", 2),
+            '{"type":"subscribe","collections":["ok","not ok!"],"ref":3}': ("invalid_name", 3),
+            '{"type":"subscribe","ref":4}': ("invalid_message", 4),
+            '{"ref":5}': ("invalid_message", 5),
+            '{"type":"auth","token":"t","ref":6}': ("auth_disabled", 6),
+        }
+        for text, (code, ref) in cases.items():
+            with self.subTest(text=text):
+                await ws.send(text)
+                frame = await recv_json(ws)
+                self.assertEqual(set(frame), {"type", "code", "message", "ref"}, frame)
+                self.assertEqual((frame["type"], frame["code"], frame["ref"]), ("error", code, ref))
+        # None of them changed the set.
+        await ws.send('{"type":"unsubscribe","collections":[]}')
+        self.assertEqual(await recv_json(ws), {"type": "subscribed", "collections": ["forums"]})
+
+    async def test_invalid_ref_is_refused_and_not_echoed(self):
+        ws, _ = await self.connect("collections=forums")
+        for ref in ["r" * 65, "\u00e9" * 33, 1.5, 1e2, 18446744073709551616, None, True, [1], {"a": 1}]:
+            with self.subTest(ref=ref):
+                await ws.send(json.dumps({"type": "subscribe", "collections": ["posts"], "ref": ref}))
+                self.assert_error_frame(await recv_json(ws), "invalid_message")
+        await ws.send('{"type":"ping","ref":"alive"}')
+        self.assertEqual(await recv_json(ws), {"type": "pong", "ref": "alive"})
+        # The refused subscribes added nothing.
+        await ws.send('{"type":"unsubscribe","collections":[]}')
+        self.assertEqual(await recv_json(ws), {"type": "subscribed", "collections": ["forums"]})
+
+
 class LargeAnswerTest(ServerTestCase):
     """A single frame above --max-queue-bytes still goes to a client with
     nothing else queued, whatever its kind (docs/protocol.md, close 4008)."""
