@@ -170,6 +170,13 @@ void validate(config& c, const raw_options& r, const option_set& opts) {
         throw config_error("--jwt-public-key: cannot read " + r.jwt_public_key_file + opts.source("jwt-public-key"));
     if (!o.jwt_secret.empty() && !o.jwt_public_key_pem.empty())
         throw config_error("use either --jwt-secret (HS256) or --jwt-public-key (RS256/ES256), not both");
+    // An HMAC key shorter than the hash output weakens HS256 below its
+    // design: RFC 7518 section 3.2 requires at least 256 bits.
+    constexpr std::size_t min_secret_bytes = 32;
+    if (!o.jwt_secret.empty() && o.jwt_secret.size() < min_secret_bytes)
+        throw config_error("--jwt-secret: an HS256 secret must be at least 32 bytes (256 bits, RFC 7518 "
+                           "section 3.2), got " + std::to_string(o.jwt_secret.size()) +
+                           "; e.g. openssl rand -hex 32" + opts.source("jwt-secret"));
     constexpr std::size_t min_key_size = 16;
     for (const auto& k : o.publish_keys)
         if (k.size() < min_key_size)

@@ -74,6 +74,13 @@ class ConfigTestCase(unittest.TestCase):
         self.assertIn("listen", effective, r.stdout)
         return effective
 
+    def assert_refused(self, r: subprocess.CompletedProcess, *expected: str):
+        """Exit 2, nothing listening, and each of `expected` in the message."""
+        self.assertEqual(r.returncode, 2, f"stdout: {r.stdout!r} stderr: {r.stderr!r}")
+        self.assertNotIn("listening", r.stdout)
+        for text in expected:
+            self.assertIn(text, r.stderr)
+
     def assert_publish_limit(self, server: NotifierServer, limit: int):
         """Bodies up to `limit` bytes are accepted, larger ones refused with 413."""
         self.assertEqual(publish_status(server, body_of(limit)), 202)
@@ -191,12 +198,6 @@ class RefusalTest(ConfigTestCase):
     """Every bad configuration: exit 2, a message naming the option and why,
     and nothing listening."""
 
-    def assert_refused(self, r: subprocess.CompletedProcess, *expected: str):
-        self.assertEqual(r.returncode, 2, f"stdout: {r.stdout!r} stderr: {r.stderr!r}")
-        self.assertNotIn("listening", r.stdout)
-        for text in expected:
-            self.assertIn(text, r.stderr)
-
     def test_file_errors(self):
         cases = {
             # name: (file text, what the message must contain)
@@ -276,6 +277,34 @@ class RefusalTest(ConfigTestCase):
         self.assert_refused(self.run_notifierd("--tables", "forums,posts"), "--tables needs --postgres")
         self.assert_refused(self.run_notifierd("--postgres", "postgresql://127.0.0.1:1/none"),
                             "--postgres needs --tables")
+
+
+class JwtSecretLengthTest(ConfigTestCase):
+    """HS256 needs a secret of at least 256 bits (RFC 7518 section 3.2)."""
+
+    SHORT = "s" * 31
+
+    def assert_secret_refused(self, r: subprocess.CompletedProcess, *expected: str):
+        self.assert_refused(r, "--jwt-secret: an HS256 secret must be at least 32 bytes", "RFC 7518", "got 31",
+                            *expected)
+        self.assertNotIn(self.SHORT, r.stderr)  # never printed
+
+    def test_short_secret_is_refused_from_every_source(self):
+        self.assert_secret_refused(self.run_notifierd("--listen", "127.0.0.1:0", "--jwt-secret", self.SHORT))
+        self.assert_secret_refused(self.run_notifierd("--listen", "127.0.0.1:0",
+                                                      env={"NOTIFIER_JWT_SECRET": self.SHORT}),
+                                   "(from NOTIFIER_JWT_SECRET)")
+        path = self.write(f'history = 5\njwt-secret = "{self.SHORT}"\n')
+        self.assert_secret_refused(self.run_notifierd("--config", path), f"(from {path}:2)")
+        # --check-config refuses what serving would.
+        self.assert_secret_refused(self.run_notifierd("--jwt-secret", self.SHORT, "--check-config"))
+
+    def test_secret_of_32_bytes_is_accepted(self):
+        effective = self.check_config("--jwt-secret", "s" * 32, "--publish-key", KEY)
+        self.assertEqual(effective["jwt-secret"], ('"(redacted)"', "--jwt-secret"))
+        # Counted in bytes: 16 two-byte characters are 32 bytes.
+        effective = self.check_config(env={"NOTIFIER_JWT_SECRET": "\u00e9" * 16})
+        self.assertEqual(effective["jwt-secret"][1], "NOTIFIER_JWT_SECRET")
 
 
 def built_with_postgres() -> bool:
