@@ -6,6 +6,7 @@
 #include "net/listener.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/string.hpp>
 
@@ -15,6 +16,9 @@
 #include <utility>
 #include <chrono>
 #include <csignal>
+#include <string>
+#include <system_error>
+#include <vector>
 
 namespace notifier {
 
@@ -87,6 +91,64 @@ void hub::impl::wake_drain() {
     asio::post(*ioc, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
+namespace {
+
+// Asio's errors carry Boost's source location in what(); hub.hpp promises a
+// std::system_error whose what() names the address and the reason only.
+std::error_code to_std(const error_code& ec) {
+    if (ec.category() == boost::system::system_category()) return {ec.value(), std::system_category()};
+    if (ec.category() == boost::system::generic_category()) return {ec.value(), std::generic_category()};
+    return ec;  // e.g. the resolver's categories: Boost's std::error_category adaptor
+}
+
+std::string host_port(const std::string& host, std::uint16_t port) {
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+// listen_host is an IP address or a host name. A name is resolved (numeric
+// service, no AI_ADDRCONFIG: that would hide loopback addresses on a host
+// with no other network) and the first of its addresses that binds is used,
+// IPv4 ones first.
+std::shared_ptr<net::listener> bind_listener(hub::impl& hub) {
+    const auto& opts = hub.opts;
+    const auto where = host_port(opts.listen_host, opts.listen_port);
+    std::vector<asio::ip::tcp::endpoint> endpoints;
+    error_code ec;
+    if (const auto addr = asio::ip::make_address(opts.listen_host, ec); !ec) {
+        endpoints.emplace_back(addr, opts.listen_port);
+    } else {
+        asio::ip::tcp::resolver resolver(*hub.ioc);
+        const auto results = resolver.resolve(opts.listen_host, std::to_string(opts.listen_port),
+                                              asio::ip::tcp::resolver::numeric_service, ec);
+        if (ec) throw std::system_error(to_std(ec), "cannot resolve " + opts.listen_host);
+        for (const auto& r : results) endpoints.push_back(r.endpoint());
+        // IPv4 first: a name such as localhost usually stands for ::1 and
+        // 127.0.0.1, and clients that spell the address out mostly use
+        // 127.0.0.1.
+        std::stable_partition(endpoints.begin(), endpoints.end(), [](const auto& ep) { return ep.address().is_v4(); });
+        if (endpoints.empty())
+            throw std::system_error(std::make_error_code(std::errc::address_not_available),
+                                    "cannot resolve " + opts.listen_host);
+    }
+    // Reported when none binds: the first failure, unless a later address
+    // failed for a better reason than lacking that address family (a name
+    // resolving to ::1 on a host without IPv6, then to a busy 127.0.0.1).
+    error_code why;
+    for (const auto& ep : endpoints) {
+        try {
+            return std::make_shared<net::listener>(hub, ep);
+        } catch (const boost::system::system_error& e) {
+            if (!why || why == asio::error::address_family_not_supported ||
+                why == boost::system::errc::address_not_available)
+                why = e.code();
+        }
+    }
+    throw std::system_error(to_std(why), "cannot listen on " + where);
+}
+
+}  // namespace
+
 void hub::impl::listen() {
     if (listener_) return;
     if (!opts.jwt_secret.empty() && !opts.jwt_public_key_pem.empty())
@@ -98,8 +160,7 @@ void hub::impl::listen() {
         verifier->require_audience(opts.jwt_audience);
         verifier->set_leeway(opts.jwt_leeway.count());
     }
-    const auto addr = asio::ip::make_address(opts.listen_host);
-    listener_ = std::make_shared<net::listener>(*this, asio::ip::tcp::endpoint(addr, opts.listen_port));
+    listener_ = bind_listener(*this);
     port = listener_->port();
     brk->start(*this);
     last_published_ = brk->last_seq();

@@ -11,14 +11,18 @@
 #endif
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <vector>
 
 namespace notifierd {
 
@@ -49,7 +53,8 @@ void declare(CLI::App& app, option_set& opts, config& c, raw_options& r) {
         ->envname("NOTIFIER_CONFIG");
     app.add_flag("--check-config", r.check_config, "validate the configuration, print the effective one and exit");
 
-    opts.add(app, "listen", r.listen, "address to listen on, HOST:PORT (port 0 picks one)");
+    opts.add(app, "listen", r.listen,
+             "address to listen on, HOST:PORT; HOST an IP address or a name such as localhost (port 0 picks one)");
     opts.add(app, "threads", r.threads,
              "event loops serving connections, one thread each; 0: one per hardware thread (default)")
         ->check(CLI::Range(0ul, 1024ul));
@@ -217,8 +222,29 @@ void validate(config& c, const raw_options& r, const option_set& opts) {
     }
 }
 
+// The addresses --listen's host stands for, resolved as hub::listen() does
+// (an IP address as is; a name through the resolver, numeric port, without
+// AI_ADDRCONFIG), so that --check-config refuses what serving would.
+std::vector<boost::asio::ip::address> listen_addresses(const notifier::options& o, const option_set& opts) {
+    boost::system::error_code ec;
+    if (const auto addr = boost::asio::ip::make_address(o.listen_host, ec); !ec) return {addr};
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::resolver resolver(ioc);
+    const auto results = resolver.resolve(o.listen_host, std::to_string(o.listen_port),
+                                          boost::asio::ip::tcp::resolver::numeric_service, ec);
+    std::vector<boost::asio::ip::address> out;
+    if (!ec)
+        for (const auto& r : results) out.push_back(r.endpoint().address());
+    if (out.empty())
+        throw config_error("--listen: cannot resolve \"" + o.listen_host + "\"" +
+                           (ec ? ": " + ec.message() : std::string()) + opts.source("listen"));
+    return out;
+}
+
 // Safe defaults: without any authentication, stay on loopback unless told.
-void check_exposure(const notifier::options& o, bool insecure) {
+// A name counts as loopback when every address it resolves to is one.
+void check_exposure(const notifier::options& o, const std::vector<boost::asio::ip::address>& addresses,
+                    bool insecure) {
     const bool any_auth = !o.jwt_secret.empty() || !o.jwt_public_key_pem.empty() || !o.publish_keys.empty();
     const bool subscribers_auth = !o.jwt_secret.empty() || !o.jwt_public_key_pem.empty();
     if (any_auth && (subscribers_auth != !o.publish_keys.empty()))
@@ -226,9 +252,8 @@ void check_exposure(const notifier::options& o, bool insecure) {
                      subscribers_auth ? "no --publish-key: anyone who can reach the server may publish"
                                       : "no --jwt-secret/--jwt-public-key: anyone who can reach the server may subscribe");
     if (any_auth) return;
-    boost::system::error_code ec;
-    const auto addr = boost::asio::ip::make_address(o.listen_host, ec);
-    const bool loopback = !ec && addr.is_loopback();
+    const bool loopback =
+        std::all_of(addresses.begin(), addresses.end(), [](const auto& a) { return a.is_loopback(); });
     if (!loopback && !insecure)
         throw config_error("refusing to listen on " + o.listen_host +
                            " without authentication: set --jwt-secret or --jwt-public-key and --publish-key, "
@@ -261,7 +286,7 @@ std::optional<config> parse_config(int argc, char** argv, int& exit_code) {
         // Before validate() adds the keys of --publish-keys-file to publish-key.
         const std::string effective = r.check_config ? opts.effective_toml() : std::string();
         validate(c, r, opts);
-        if (c.what == command::serve) check_exposure(c.hub, r.insecure);
+        if (c.what == command::serve) check_exposure(c.hub, listen_addresses(c.hub, opts), r.insecure);
         if (r.check_config) {
             std::fputs(effective.c_str(), stdout);
             exit_code = 0;

@@ -10,12 +10,14 @@
 #include <notifier/source/postgres_source.hpp>
 #endif
 
+#include <cctype>
 #include <cstdio>
 #include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace notifierd {
 
@@ -66,6 +68,18 @@ int run_postgres_command(const config& cfg) {
     return 0;
 }
 #endif
+
+// "…: Address already in use" → "…: address already in use": the C
+// library's error texts start with a capital, notifierd's messages do not.
+std::string lowercase_reason(const std::system_error& e) {
+    std::string what = e.what();
+    const std::string reason = e.code().message();
+    const bool word = reason.size() >= 2 && std::isupper(static_cast<unsigned char>(reason[0])) &&
+                      std::islower(static_cast<unsigned char>(reason[1]));  // not an acronym
+    if (word && what.size() >= reason.size() && what.ends_with(reason))
+        what[what.size() - reason.size()] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+    return what;
+}
 
 notifier::broker_factory make_broker(const config& cfg) {
     if (cfg.redis_url.empty()) return {};  // in memory
@@ -130,6 +144,9 @@ int run(const config& cfg) {
     } catch (const std::invalid_argument& e) {
         std::fprintf(stderr, "notifierd: %s\n", e.what());
         return 2;
+    } catch (const std::system_error& e) {  // e.g. hub::listen(): "cannot listen on HOST:PORT: …"
+        std::fprintf(stderr, "notifierd: %s\n", lowercase_reason(e).c_str());
+        return 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "notifierd: %s\n", e.what());
         return 1;

@@ -47,8 +47,15 @@ public:
     hub(const hub&) = delete;
     hub& operator=(const hub&) = delete;
 
-    /// Binds the listening socket; throws std::system_error on failure.
-    /// start() and run() call it when needed.
+    /// Binds the listening socket to options::listen_host and listen_port.
+    /// listen_host is an IP address or a host name; a name is resolved
+    /// (e.g. "localhost") and the first of its addresses that binds is used,
+    /// IPv4 addresses first; only that one address is listened on.
+    /// Throws std::system_error on failure: code() is the reason
+    /// (std::errc::address_in_use for a busy port, the resolver's error for
+    /// a name that does not resolve) and what() reads "cannot listen on
+    /// HOST:PORT: <reason>" or "cannot resolve HOST: <reason>". start() and
+    /// run() call it when needed.
     void listen();
     /// Binds (if not yet) and runs the loops on new threads.
     void start();

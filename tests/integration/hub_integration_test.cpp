@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -405,4 +407,42 @@ TEST(hub_integration, an_application_route_that_throws_answers_500_and_the_hub_c
     EXPECT_EQ(s2, 500u);
     EXPECT_NE(b2.find("\"internal_error\""), std::string::npos) << b2;
     EXPECT_EQ(notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/healthz").first, 200u);
+}
+
+TEST(hub_integration, listen_on_a_busy_port_throws_std_system_error_naming_the_address) {
+    test_server busy;
+    notifier::options o;
+    o.listen_host = "127.0.0.1";
+    o.listen_port = busy.port();
+    notifier::hub h(o);
+    try {
+        h.listen();
+        FAIL() << "listening on a port in use succeeded";
+    } catch (const std::system_error& e) {  // what hub.hpp promises, not a Boost exception
+        EXPECT_TRUE(e.code() == std::errc::address_in_use) << e.code().message();
+        const std::string what = e.what();
+        EXPECT_EQ(what.rfind("cannot listen on 127.0.0.1:" + std::to_string(busy.port()) + ": ", 0), 0u) << what;
+        EXPECT_EQ(what.find("boost"), std::string::npos) << what;  // no source location of the library
+    }
+    EXPECT_EQ(h.port(), 0u);
+}
+
+TEST(hub_integration, listen_host_may_be_a_name) {
+    notifier::options o;
+    o.listen_host = "localhost";
+    o.listen_port = 0;
+    notifier::hub h(o);
+    h.start();
+    ASSERT_NE(h.port(), 0u);
+    // localhost resolves to loopback addresses only; whichever was bound, a
+    // client resolving the same name reaches it.
+    asio::io_context ioc;
+    asio::ip::tcp::resolver resolver(ioc);
+    asio::ip::tcp::socket s(ioc);
+    boost::system::error_code ec;
+    asio::connect(s, resolver.resolve("localhost", std::to_string(h.port()), ec), ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(s.remote_endpoint(ec).address().is_loopback());
+    s.close(ec);
+    h.stop();
 }

@@ -307,6 +307,31 @@ class JwtSecretLengthTest(ConfigTestCase):
         self.assertEqual(effective["jwt-secret"][1], "NOTIFIER_JWT_SECRET")
 
 
+class ListenNameTest(ConfigTestCase):
+    """--listen HOST:PORT with a host name (hub::listen resolves it)."""
+
+    def test_localhost_is_resolved_and_served(self):
+        server = self.start("--max-publish-bytes", "300", listen="localhost:0")
+        self.assertEqual(server.host, "localhost")
+        self.assert_publish_limit(server, 300)  # reached through the name
+        server.stop()
+        # Only loopback addresses: allowed without authentication, with the warning.
+        self.assertIn("WITHOUT AUTHENTICATION", server.stderr())
+
+    def test_check_config_treats_localhost_as_loopback(self):
+        effective = self.check_config("--listen", "localhost:8080")
+        self.assertEqual(effective["listen"], ('"localhost:8080"', "--listen"))
+        path = self.write('listen = "localhost:8080"\n')
+        self.assertEqual(self.check_config("--config", path)["listen"][0], '"localhost:8080"')
+
+    def test_name_that_does_not_resolve_is_refused(self):
+        # An empty label: refused by the resolver itself, without asking DNS.
+        for args in (("--listen", "no..such:0"), ("--listen", "no..such:0", "--check-config")):
+            with self.subTest(args=args):
+                r = self.run_notifierd(*args)
+                self.assert_refused(r, 'notifierd: --listen: cannot resolve "no..such"')
+
+
 def built_with_postgres() -> bool:
     r = subprocess.run([notifierd_path(), "--help"], capture_output=True, text=True, timeout=TIMEOUT)
     return "--postgres " in r.stdout

@@ -1,8 +1,11 @@
-"""Graceful shutdown and liveness (docs/protocol.md, "Close codes" and
-"Liveness")."""
+"""Startup failures, graceful shutdown and liveness (docs/configuration.md,
+"Errors"; docs/protocol.md, "Close codes" and "Liveness")."""
 
 import asyncio
 import http.client
+import os
+import socket
+import subprocess
 import time
 import unittest
 
@@ -15,6 +18,7 @@ from notifier_testlib import (
     NotifierServer,
     ServerTestCase,
     notification,
+    notifierd_path,
     recv_json,
     wait_closed,
 )
@@ -62,6 +66,25 @@ class ShutdownTest(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         conn.sock.settimeout(TIMEOUT)
         self.assertEqual(await asyncio.to_thread(conn.sock.recv, 1), b"")
         self.assertEqual(await asyncio.to_thread(self.server.wait, 3.0), 0)
+
+
+class StartupFailureTest(unittest.TestCase):
+    """A server that cannot start says why in one line and exits with 1."""
+
+    def test_busy_port(self):
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+            r = subprocess.run([notifierd_path(), "--listen", f"127.0.0.1:{port}"], capture_output=True, text=True,
+                               timeout=TIMEOUT * 2, env=env, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(f"notifierd: cannot listen on 127.0.0.1:{port}: address already in use\n", r.stderr)
+        # The reason only: no library source locations, no error category dump.
+        for noise in ("boost", "/usr/include", "[system:", "asio"):
+            self.assertNotIn(noise, r.stderr)
+        self.assertNotIn("listening", r.stdout)
 
 
 class LivenessTest(ServerTestCase):
