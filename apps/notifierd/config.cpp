@@ -22,6 +22,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <string_view>
 #include <vector>
 
 namespace notifierd {
@@ -264,6 +265,23 @@ void check_exposure(const notifier::options& o, const std::vector<boost::asio::i
                  o.listen_host.c_str());
 }
 
+// CLI11 says "The following arguments were not expected: --max-queue-byte
+// 4096"; say which flag is unknown and, as for a mistyped key of the file,
+// which one was probably meant. Empty when no unknown --flag is among the
+// extras (only stray positional arguments).
+std::string unknown_options(const CLI::App& app, const option_set& opts) {
+    static constexpr std::string_view own[] = {"config", "check-config", "help", "version"};
+    std::string out;
+    for (const auto& arg : app.remaining(true)) {
+        if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
+        const std::string name = arg.substr(2, arg.find('=') - 2);
+        if (!out.empty()) out += "\nnotifierd: ";
+        out += "unknown option --" + name;
+        if (const auto close = opts.suggest(name, own); !close.empty()) out += " (did you mean --" + close + "?)";
+    }
+    return out;
+}
+
 }  // namespace
 
 std::optional<config> parse_config(int argc, char** argv, int& exit_code) {
@@ -297,7 +315,10 @@ std::optional<config> parse_config(int argc, char** argv, int& exit_code) {
             exit_code = app.exit(e);
             return std::nullopt;
         }
-        std::fprintf(stderr, "notifierd: %s\nRun with --help for more information.\n", opts.explain(e.what()).c_str());
+        std::string message = opts.explain(e.what());
+        if (dynamic_cast<const CLI::ExtrasError*>(&e))
+            if (auto unknown = unknown_options(app, opts); !unknown.empty()) message = std::move(unknown);
+        std::fprintf(stderr, "notifierd: %s\nRun with --help for more information.\n", message.c_str());
         return std::nullopt;
     } catch (const config_error& e) {
         std::fprintf(stderr, "notifierd: %s\n", e.what());

@@ -186,19 +186,21 @@ option_set::entry* option_set::find(std::string_view name) {
     return nullptr;
 }
 
-std::string option_set::suggest(std::string_view key) const {
+std::string option_set::suggest(std::string_view key, std::span<const std::string_view> also) const {
     // snake_case is the likeliest slip: it is how many TOML files spell keys.
     std::string dashed(key);
     std::replace(dashed.begin(), dashed.end(), '_', '-');
     // More edits than a third of the key is not a typo (at most 3).
     std::size_t best_distance = std::min<std::size_t>(3, std::max<std::size_t>(1, key.size() / 3)) + 1;
     std::string best;
-    for (const auto& e : entries_) {
-        if (const auto d = distance(dashed, e.name); d < best_distance) {
+    auto consider = [&](std::string_view name) {
+        if (const auto d = distance(dashed, name); d < best_distance) {
             best_distance = d;
-            best = e.name;
+            best = name;
         }
-    }
+    };
+    for (const auto& e : entries_) consider(e.name);
+    for (const auto name : also) consider(name);
     return best;
 }
 

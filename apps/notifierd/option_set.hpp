@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,9 +64,11 @@ public:
     void not_built(const std::vector<std::string>& names, const std::string& why);
 
     entry* find(std::string_view name);
-    /// The option names closest to a mistyped `key`, for "did you mean";
-    /// empty when none is close.
-    std::string suggest(std::string_view key) const;
+    /// The option name closest to a mistyped `key` (a file's key or a flag
+    /// without its dashes; snake_case counts as kebab-case), for "did you
+    /// mean"; `also`: names to consider besides the options (flags such as
+    /// --config that are not file keys). Empty when none is close.
+    std::string suggest(std::string_view key, std::span<const std::string_view> also = {}) const;
     /// Why `key` is missing from this build, or nullptr.
     const std::string* not_built_reason(std::string_view key) const;
 

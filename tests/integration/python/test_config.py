@@ -307,6 +307,30 @@ class JwtSecretLengthTest(ConfigTestCase):
         self.assertEqual(effective["jwt-secret"][1], "NOTIFIER_JWT_SECRET")
 
 
+class UnknownFlagTest(ConfigTestCase):
+    def test_mistyped_flag_gets_a_suggestion(self):
+        cases = {
+            ("--max-queue-byte", "4096"): "unknown option --max-queue-byte (did you mean --max-queue-bytes?)",
+            ("--max_queue_bytes=4096",): "unknown option --max_queue_bytes (did you mean --max-queue-bytes?)",
+            ("--jwt-secrte", "s" * 32): "unknown option --jwt-secrte (did you mean --jwt-secret?)",
+            ("--lisen", "127.0.0.1:0"): "unknown option --lisen (did you mean --listen?)",
+            ("--check-confg",): "unknown option --check-confg (did you mean --check-config?)",
+        }
+        for args, expected in cases.items():
+            with self.subTest(args=args):
+                self.assert_refused(self.run_notifierd(*args), f"notifierd: {expected}\n", "--help")
+
+    def test_unknown_flag_without_a_close_one(self):
+        r = self.run_notifierd("--completely-different", "1")
+        self.assert_refused(r, "unknown option --completely-different")
+        self.assertNotIn("did you mean", r.stderr)
+
+    def test_stray_argument_keeps_the_general_message(self):
+        r = self.run_notifierd("serve-please")
+        self.assert_refused(r, "serve-please")
+        self.assertNotIn("unknown option", r.stderr)
+
+
 class ListenNameTest(ConfigTestCase):
     """--listen HOST:PORT with a host name (hub::listen resolves it)."""
 
