@@ -133,13 +133,13 @@ void shard::adopt(asio::ip::tcp::socket socket, std::unique_ptr<connection_slot>
 // --- sessions ---
 
 void shard::add_session(std::shared_ptr<net::websocket_session> s) {
-    for (const auto& t : s->topics()) subscribe(s.get(), *core::parse_topic(t));
+    for (const auto& t : s->parsed_topics()) subscribe(s.get(), t);
     sessions_.emplace(s.get(), std::move(s));
     n_sessions_.store(sessions_.size(), std::memory_order_relaxed);
 }
 
 void shard::remove_session(net::websocket_session* s) {
-    for (const auto& t : s->topics()) unsubscribe(s, *core::parse_topic(t));
+    for (const auto& t : s->parsed_topics()) unsubscribe(s, t);
     if (s->dirty) {
         std::erase(dirty_, s);
         s->dirty = false;
