@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // cpu_noise: how steady are this machine's CPUs? A latency tail measured on a
 // virtual machine is only meaningful if the CPUs run at a steady speed.
 //

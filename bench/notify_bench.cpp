@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Cost of notify() on the caller's thread: validation, copying into the
 // hub's inbox, and (on the empty → non-empty edge only) waking the loop.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What PostgreSQL change capture costs the writer: per-insert latency and
 // inserts/s of single-row autocommit INSERTs, with and without capture.
 //

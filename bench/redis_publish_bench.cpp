@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Publish throughput through one Redis: how many notifications per second
 // the Redis broker numbers, stores and announces, with batches of
 // --batch notifications and --inflight batches pipelined on one connection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Subscriber tokens: any input is accepted or refused with a documented code,
 // never crashes, and what a token grants stays within its read claim.
 //

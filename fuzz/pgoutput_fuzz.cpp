@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a PostgreSQL walsender streams: any bytes decode to a message or an
 // error, and text columns always encode to valid notifications.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Client text messages: any input yields a message or a documented error,
 // and every answer built from it (echoing the client's ref) is one valid
 // JSON object in valid UTF-8.

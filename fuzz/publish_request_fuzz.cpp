@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // POST /publish bodies: any input yields valid notifications or an error,
 // every accepted notification serializes to valid JSON, and its data is
 // the publisher's bytes, found as they are in the body.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The checks on a request head: any input is accepted or refused with one of
 // the documented statuses and codes, refusal messages are valid UTF-8 (they
 // go into a JSON body), and an accepted target is a path starting with '/'.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Filtered subscription entries: any input is accepted or refused with a
 // message, never a crash; an accepted entry's canonical form parses to
 // itself; evaluating it on a few rows is safe.

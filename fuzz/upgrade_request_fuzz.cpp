@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The query of GET /ws and the Authorization header: any input yields an
 // upgrade_request within the limits or a 400 with a known code, and every
 // error message is safe to put in JSON.

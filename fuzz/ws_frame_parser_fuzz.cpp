@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Client frames from the network: the parser must never crash, and it must
 // report the same events whether bytes arrive at once or one by one.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The one path from notify()'s arguments to a valid notification, shared by
 // notifier and transaction.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One open connection counted against max_connections, the per-IP limit
 // and its shard's count (the acceptor's choice of shard). Acquired on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <notifier/errors.hpp>
 
 #include <string>

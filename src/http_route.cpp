@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <notifier/http_route.hpp>
 
 #include <strings.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hub::impl's side of the door: binding the listener, the connection
 // slots that enforce the process-wide limits, the choice of a shard for a
 // new connection, and the publish key check.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The hub's core: the intake (the one door every notification enters by),
 // the broker, the acceptor and the shards. Private header: it pulls in Asio,

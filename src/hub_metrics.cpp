@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // GET /metrics: the hub's counters and gauges in the Prometheus text format.
 // Every metric is listed with its meaning in docs/operations.md.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Structured logs: one line per event, logfmt style, e.g.
 //   2026-11-28T08:00:00.123Z level=debug event=ws_open session=12 remote=127.0.0.1:53412

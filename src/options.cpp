@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <notifier/options.hpp>
 
 #include <array>

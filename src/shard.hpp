@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One shard of the hub: one thread, one event loop, and the sessions that
 // live on it (docs/architecture.md, "Shards"). A session is created on one

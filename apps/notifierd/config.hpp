@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // notifierd's configuration: flags, NOTIFIER_* variables and an optional TOML
 // file, one option set (docs/configuration.md) → what run() needs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A configuration notifierd refuses to start with: the message names the
 // option (and the file and line when it came from one) and says why.

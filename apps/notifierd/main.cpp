@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // notifierd: the notifier hub as a standalone server (docs/configuration.md).
 
 #include "config.hpp"

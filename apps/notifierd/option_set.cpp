@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "option_set.hpp"
 
 #include "config_error.hpp"

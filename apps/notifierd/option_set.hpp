@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // notifierd's one option set. Every option NAME is three things: the flag
 // `--NAME`, the environment variable `NOTIFIER_NAME` (upper case, '-' → '_')

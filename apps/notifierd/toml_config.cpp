@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "toml_config.hpp"
 
 #include "config_error.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The optional configuration file (--config FILE or NOTIFIER_CONFIG), TOML
 // read with toml++. Keys are the long option names (`max-queue-bytes = 1048576`),

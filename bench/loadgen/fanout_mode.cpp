@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "clock.hpp"
 #include "latency_histogram.hpp"
 #include "modes.hpp"

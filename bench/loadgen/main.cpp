@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // notifier-loadgen: fan-out load generator for notifierd and the peers it is
 // compared with. See --help and README.md next to this file.
 

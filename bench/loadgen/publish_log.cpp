@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "publish_log.hpp"
 
 #include <sys/mman.h>

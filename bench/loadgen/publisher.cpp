@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "publisher.hpp"
 
 #include "clock.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "receiver.hpp"
 
 #include "clock.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "server_probe.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "websocket_key.hpp"
 
 #include <sys/random.h>

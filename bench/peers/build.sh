@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the benchmark peers: installs what is missing from Debian, installs
 # the npm dependencies from package-lock.json, and compiles bin/go-melody.
 # Safe to run repeatedly.

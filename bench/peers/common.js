@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 
 // Helpers shared by the Node peers: argument parsing, JSON responses, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 'use strict';
 
 // End-to-end check of one peer: starts it on a free port, connects WebSocket

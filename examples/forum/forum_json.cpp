@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "forum_json.hpp"
 
 #include <boost/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The API's JSON: rows to JSON, and request bodies to validated input with a
 // clear error for anything else.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "forum_options.hpp"
 
 #include <notifier/options.hpp>

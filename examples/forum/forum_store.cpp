@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "forum_store.hpp"
 
 #include <sqlite3.h>

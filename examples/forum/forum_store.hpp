@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The forum's data on embedded SQLite: forums and their posts. Used by the
 // API's worker thread only (one connection, one thread).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // notifier-forum: the forum demo. A REST API on SQLite, the change capture
 // that turns every commit into a notification, the hub that sends them to
 // the browsers, and the single-page app, all on one port.

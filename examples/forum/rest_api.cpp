@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rest_api.hpp"
 
 #include "forum_json.hpp"

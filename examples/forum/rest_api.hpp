@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The forum's REST API, served on the hub's port through options.app_routes:
 //   GET/POST /api/forums, GET/PUT/DELETE /api/forums/{id}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One thread that runs jobs in order: the API's database work happens here,
 // off the hub's event loop, which serves every client.

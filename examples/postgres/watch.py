@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Prints the notifications of some collections as they arrive, resuming
 after a reconnect like any client should (docs/protocol.md).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A backend in another language writing to PostgreSQL: it knows nothing of
 notifier. notifierd, watching the database, turns each committed change into
 a notification for subscribed browsers.

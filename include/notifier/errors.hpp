@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Error codes of the library and the WebSocket close codes it sends.
 // Every value is listed in docs/protocol.md.

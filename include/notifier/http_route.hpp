@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Application routes served by the hub's HTTP server next to /ws and
 // /publish: how an app (e.g. a REST API) shares one port with the hub.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The hub: owns the listener, the WebSocket sessions and the broker.
 

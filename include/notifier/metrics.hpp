@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Metrics that change sources (SQLite, PostgreSQL, …) report through the hub
 // on GET /metrics. Sources live in their own targets and never see the hub's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The front door: notify(collection, action[, id][, data]).
 // Including this header gives the whole public API.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Every tunable of a hub, with defaults a public deployment can keep.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A notification after the broker numbered it, serialized once and shared.
 

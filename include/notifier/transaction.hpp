@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Collects notifications alongside a database transaction and emits them only
 // when it commits.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "broker/redis_asio.hpp"
 
 #include <hiredis/async.h>

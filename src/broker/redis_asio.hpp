@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Drives a hiredis async context from an Asio event loop: hiredis asks for
 // read/write interest through its ev hooks; we wait for readiness on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <notifier/broker/redis_broker.hpp>
 #include <notifier/errors.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Durations in fixed buckets for a Prometheus histogram. Written by one
 // thread (a shard's loop) a few thousand times a second, copied at scrape

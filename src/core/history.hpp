@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The bounded history of publications kept for resume: a ring buffer indexed
 // by seq. Pure, so resume logic is tested without sockets.

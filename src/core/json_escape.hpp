@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Appending JSON string literals without a JSON library in the hot path.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The publisher's own bytes of each member of a JSON object or element of a
 // JSON array, so that a value can be passed on exactly as it was written

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // is_valid_json(): a SAX pass with a handler that builds nothing, so
 // validating a small data object on notify()'s caller thread costs tens of
 // nanoseconds and no allocation.

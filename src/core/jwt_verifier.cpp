@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/jwt_verifier.hpp"
 
 #include <boost/json/parse.hpp>

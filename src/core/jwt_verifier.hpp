@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // JSON Web Token verification (RFC 7519 / RFC 7515 compact form) for the
 // algorithms notifierd accepts: HS256, RS256, ES256. Pure (no sockets).

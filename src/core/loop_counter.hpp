@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A counter written by one thread (the hub's loop) and read by any.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/metrics_text.hpp"
 
 #include <prometheus/text_serializer.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The Prometheus text exposition format 0.0.4 of one scrape, built from
 // plain values at scrape time and written by prometheus-cpp's serializer

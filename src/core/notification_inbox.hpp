@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The hub's inbox: many producer threads (notify()), one consumer (the event
 // loop). Order comes from an intrusive multi-producer single-consumer list

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/permissions.hpp"
 
 #include <algorithm>

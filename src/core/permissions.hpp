@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What a subscriber may read: "*", a collection (with all its records) or one
 // record "collection/id" (docs/security.md).

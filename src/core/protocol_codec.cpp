@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/protocol_codec.hpp"
 
 #include "core/json_escape.hpp"

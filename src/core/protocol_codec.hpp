@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Client frames in, server control frames out (docs/protocol.md).
 // Pure: fuzzed on its own.

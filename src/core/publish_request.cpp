@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/publish_request.hpp"
 
 #include "core/json_spans.hpp"

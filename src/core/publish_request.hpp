@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The body of POST /publish: one notification object or a non-empty array.
 // Pure: fuzzed on its own.

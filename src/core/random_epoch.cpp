@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/random_epoch.hpp"
 
 #include <random>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Epochs: random ids naming one history (docs/protocol.md, resume).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/rate_limiter.hpp"
 
 #include <algorithm>

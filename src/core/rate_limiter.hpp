@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The inbound message budget of one connection: a token bucket of
 // `per_second` with bursts of `burst`, and a count of refusals in a row so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/replay_cursor.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Where one connection stands in the stream of publications, and the resume
 // state machine (docs/protocol.md, "Resuming"). A client that reconnects with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/request_head.hpp"
 
 #include "core/utf8.hpp"

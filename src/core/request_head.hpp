@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Checks on an HTTP/1.1 request head that must be settled before a byte of
 // the body is read (RFC 9112): where the body ends, whose host the request

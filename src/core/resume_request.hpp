@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Where a reconnecting client left off: `?since=<seq>&epoch=<epoch>` on the
 // upgrade (docs/protocol.md, "Resuming").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/row_filter.hpp"
 
 #include "core/json_escape.hpp"

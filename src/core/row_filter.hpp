@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A filtered subscription's conditions: `posts[forum_id=7,author.id="ana"]`
 // (docs/protocol.md, "Filtered subscriptions"). Pure: parsed once, evaluated

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/source_metrics_registry.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The change sources whose metrics GET /metrics reports (notifier/metrics.hpp).
 

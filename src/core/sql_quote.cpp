@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/sql_quote.hpp"
 
 namespace notifier::core {

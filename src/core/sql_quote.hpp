@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Quoting names and values into SQL text, the standard way both SQLite and
 // PostgreSQL read: for the DDL the change sources generate, where a

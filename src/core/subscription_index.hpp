@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Which subscribers want a notification, without scanning every session:
 // subscribers are indexed by "*", by collection and by (collection, id).

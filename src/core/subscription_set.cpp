@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/subscription_set.hpp"
 
 #include "core/utf8.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What one connection is subscribed to and may read: its sorted entries,
 // kept parsed, and the permissions of its token. Pure: it never touches the

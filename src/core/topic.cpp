@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/topic.hpp"
 
 #include <notifier/notification.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A subscription entry: "*", "collection" or "collection/id".
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/upgrade_request.hpp"
 
 #include "core/topic.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The query of a WebSocket upgrade (GET /ws?collections=…&since=…&epoch=…
 // &token=…, docs/protocol.md "Connecting"): what to subscribe to, where to

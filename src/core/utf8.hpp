@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // UTF-8 validation as RFC 6455 section 8.1 requires for text frames
 // (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).

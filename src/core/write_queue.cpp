@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/write_queue.hpp"
 
 namespace notifier::core {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A session's outbound queue: shared frames waiting to be gather-written.
 // Pure (no sockets): the session asks for buffers and reports bytes written.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/ws_frame.hpp"
 
 #include "core/utf8.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Encoding server-to-client WebSocket frames (RFC 6455 section 5.2).
 // Server frames are never masked (section 5.1).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/ws_frame_parser.hpp"
 
 #include "core/utf8.hpp"

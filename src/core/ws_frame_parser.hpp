@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Incremental parser of client-to-server WebSocket frames (RFC 6455 section 5).
 // Pure: no sockets, so it is unit-tested and fuzzed on its own.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "net/http_session.hpp"
 
 #include "core/json_escape.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // HTTP/1.1 on one connection (Beast): the API endpoints, static files and
 // the WebSocket upgrade, after which the socket goes to a websocket_session.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // http_session's WebSocket upgrade: the handshake checks, the refusals that
 // must stay HTTP (origin, query) and those told after the upgrade (token,
 // subscriptions), and the hand-over of the socket to a websocket_session.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "net/listener.hpp"
 
 #include "hub_impl.hpp"

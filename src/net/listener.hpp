@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Accepts TCP connections on the intake's loop and hands each to the shard
 // with the fewest, where an http_session takes it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "net/static_files.hpp"
 
 #include <string>

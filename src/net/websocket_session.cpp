@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "net/websocket_session.hpp"
 
 #include "core/protocol_codec.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One WebSocket connection after the upgrade. Beast did the HTTP part; from
 // here the session frames by itself (core/ws_frame*), so that every

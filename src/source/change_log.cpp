@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "source/change_log.hpp"
 
 #include "source/sqlite_schema.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The reader's side of the change log, on the source's own connection.
 // Private to notifier::sqlite.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "source/sqlite_connection.hpp"
 
 namespace notifier::source {

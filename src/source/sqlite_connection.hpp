@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One SQLite connection (RAII over sqlite3*). Private to notifier::sqlite.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "source/sqlite_schema.hpp"
 
 #include <algorithm>

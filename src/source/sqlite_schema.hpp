@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The change log's tables and the capture triggers: what they look like and
 // how they are installed. Private to notifier::sqlite.

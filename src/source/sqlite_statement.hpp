@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A prepared statement (RAII over sqlite3_stmt). Private to notifier::sqlite.
 

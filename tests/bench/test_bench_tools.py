@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The benchmark tools still measure what docs/benchmarks.md says they do.
 
 notifier-loadgen against a real notifierd (a short paced run): nothing lost,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The forum demo in a real browser: two pages of the same forum stay in sync
 // without a reload, whoever changes the data (the other page, the sqlite3
 // shell), and recover when the server restarts.

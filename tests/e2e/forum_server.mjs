@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs notifier-forum as a child process for the browser test: start on a
 // port (0 picks one), stop with SIGTERM, start again on the same port.
 

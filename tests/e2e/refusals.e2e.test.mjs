@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a browser sees when notifierd refuses it: the TypeScript client in
 // headless Chromium against a real notifierd with HS256 tokens. A bad token
 // and a subscription outside the token arrive as error events with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The forum's REST API: every endpoint, status and error body, and the
 // notifications its writes (and anyone else's) cause through the capture.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The hub's HTTP doors as an embedding application sets them: POST /publish
 // and the built-in page turned off, and GET /readyz following the broker.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The library end to end: the embedded notify() API and the HTTP API against
 // real WebSocket clients on loopback.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Logs and metrics of a real hub with real clients: the lines a hub writes
 // for each connection event (captured through options::log_sink), the
 // warnings of a failing broker, and GET /metrics including change-source

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The broker conformance suite against the Redis broker, on a real
 // redis-server started by this test on a free loopback port.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A hub of several shards under concurrent load: notify() and POST /publish
 // from several threads while clients connect, read, resume (landing on any
 // shard) and change subscriptions. Every logical client must end with exactly

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A database of its own per test on the throwaway PostgreSQL server that
 // ctest starts (tests/postgres/pg_scratch, fixture `postgres`), a blocking

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // notifier::postgres through a real hub and a WebSocket client: captured
 // changes get seqs and reach subscribers; a lost slot makes every client
 // resync (a new epoch), so nobody keeps state that silently missed changes.

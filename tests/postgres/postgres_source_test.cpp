@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // notifier::postgres against a real PostgreSQL server: committed changes
 // only, each once, in commit order, whatever their size, across dropped
 // connections and restarts.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every capture case of the SQLite change capture, in both journal modes:
 // what commits is emitted once, in commit order; what rolls back never is.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Shared by the notifier::sqlite tests: a database file in a fresh temporary
 // directory, a writer connection, a collector of emitted notifications with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // notifier::sqlite through a real hub: captured changes get seqs, reach
 // subscribers over WebSocket and can be resumed like any notification.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // notifier::sqlite across restarts, configuration changes and failures:
 // the saved position, pruning, the log's bound and what happens when rows
 // were lost.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The contract every notifier::broker must keep (include/notifier/broker/broker.hpp),
 // as a value-parameterised GoogleTest suite. A broker's test instantiates it:

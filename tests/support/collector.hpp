@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Collects what a change source emits, through a notifier sink, with
 // deadline-bound waits: shared by the SQLite and PostgreSQL source tests.

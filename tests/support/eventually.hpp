@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Waits, bounded, for a condition another thread makes true (e.g. a counter
 // the hub updates on its own thread) where there is no event to wait on.

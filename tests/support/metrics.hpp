@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Reads GET /metrics of a test server: one scrape, and one sample of it.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A real hub on 127.0.0.1:0 with its loop on a thread, for integration tests.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A small WebSocket test client on Beast's own websocket::stream (an
 // implementation independent of the server's framing). Every wait has a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bounded ring of publications kept for resume.
 
 #include "core/history.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Subscriber tokens: HS256 / RS256 / ES256 verification and every refusal
 // (docs/security.md). Keys are generated here with OpenSSL's EVP API and
 // tokens are signed independently of the verifier under test.

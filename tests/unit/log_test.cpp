@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Log lines: logfmt quoting and escaping, levels, and the line format.
 
 #include "log.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The in-memory broker: the generic broker conformance suite, plus what only
 // the single-node broker promises.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Prometheus text of a scrape, byte for byte, and the checks that keep
 // it valid (names, labels); the duration histogram behind two of its families.
 

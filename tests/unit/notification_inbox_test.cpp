@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/notification_inbox.hpp"
 
 #include <gtest/gtest.h>

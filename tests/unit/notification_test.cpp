@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The notification rules and the shared, serialized-once publication.
 
 #include <notifier/errors.hpp>

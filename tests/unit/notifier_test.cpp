@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The front door: notifier::notify(), transactions, and handing notifications
 // to a hub (started and stopped in-process; no client connects).
 

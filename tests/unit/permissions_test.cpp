@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a token's notifier.read claim grants (docs/security.md).
 
 #include "core/permissions.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The pgoutput decoder and the row encoder: bytes as a PostgreSQL 15
 // walsender sends them, built by hand, and the notifications they become.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Client frames in, server control frames out (docs/protocol.md).
 
 #include "core/protocol_codec.hpp"

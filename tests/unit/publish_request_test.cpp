@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The body of POST /publish: one notification or a non-empty array of them.
 
 #include "core/publish_request.hpp"

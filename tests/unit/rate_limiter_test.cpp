@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The inbound message budget: a token bucket and refusals in a row.
 
 #include "core/rate_limiter.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The resume state machine: welcome, history pages, resync, live dedupe.
 
 #include "core/replay_cursor.hpp"

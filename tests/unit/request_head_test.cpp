@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the HTTP session settles on a request head before reading its body:
 // the body framing (RFC 9112 section 6), Host (section 3.2) and the target
 // (sections 3.2.1 and 3.2.2).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Filtered subscriptions: grammar, canonical form, JSON equality and the
 // over-delivery rule on data and old.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Registering change-source metrics: names, readers, removal (also while a
 // scrape runs) and registrations that outlive the registry.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Who receives a notification: "*", collection and (collection, id) subscribers.
 
 #include "core/subscription_index.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A connection's subscriptions and permissions, and the index changes each
 // update reports.
 

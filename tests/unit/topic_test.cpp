@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Subscription entries: "*", "collection", "collection/id".
 
 #include "core/topic.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The query of GET /ws: subscriptions, resume point and token.
 
 #include "core/upgrade_request.hpp"

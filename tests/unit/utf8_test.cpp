@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // core::is_valid_utf8: RFC 3629 as RFC 6455 section 8.1 requires it.
 
 #include "core/utf8.hpp"

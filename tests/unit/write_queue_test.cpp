@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A session's outbound queue: gather-write views, partial writes, dropping
 // unstarted frames and releasing the frames' owners.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The client-frame parser (RFC 6455 section 5): framing, fragmentation,
 // control frames, limits and the close codes it asks the session to send.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Server-to-client frame encoding (RFC 6455 section 5.2).
 
 #include "core/utf8.hpp"

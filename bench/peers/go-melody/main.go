@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Command go-melody is a benchmark peer: a broadcast WebSocket server written
 // the way melody (github.com/olahol/melody) structures one on top of
 // gorilla/websocket. A single hub goroutine owns the session set and is fed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The package as an app gets it: `npm pack` (which runs `prepare`, the
 // build), then the tarball installed into scratch projects in a temp dir:
 //

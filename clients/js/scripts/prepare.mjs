@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // npm's `prepare`: builds dist/ (ES modules, .d.ts and source maps) with tsc.
 // npm runs it on `npm install` / `npm ci` here, on `npm pack`, and in this
 // directory when another project installs it by path (a file: link, like

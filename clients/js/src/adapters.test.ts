@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Angular service and the RxJS error stream, against a scripted server.
 // (The React hooks need a renderer; the packaging test type-checks and
 // imports them.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An Angular service for NotifierClient, on rxjs alone (rxjs is an optional
 // peer dependency; @angular/core is not needed to import it). Provide it
 // with a factory, so it needs no decorator:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tokens on an open connection, against a scripted server: setToken() sends
 // an auth frame, subscriptions wait for its answer, entries the new token
 // drops stay dropped, and a token function refreshes the token before its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reconnect delays: exponential with jitter, so clients of a restarted
 // server do not all come back in the same instant.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NotifierClient against a real notifierd (build/notifierd, or $NOTIFIERD).
 
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NotifierClient: one WebSocket to a notifier hub (protocol v1,
 // docs/protocol.md) that keeps its subscriptions, reconnects with backoff,
 // resumes from its cursor, and says when the app must reload (resync).

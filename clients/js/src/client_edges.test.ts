@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The client at the edges: refused subscriptions, an empty set on resume, a
 // connection lost between welcome and resync, shared handlers, a token that
 // never comes or expires. Against a real notifierd.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // notifierd-client: real-time change notifications from a notifier hub.
 
 export { NotifierClient, type NotifierClientOptions } from './client.js';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A list of callbacks. Each add() is its own registration (the same function
 // added twice is called twice and removed once per remover). A throwing
 // callback is reported and does not stop the others or the client.

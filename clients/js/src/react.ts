@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // React hooks (react is an optional peer dependency: import this module only
 // where React is installed, 16.8 or later).
 

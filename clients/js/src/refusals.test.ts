@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Refused connections against a scripted server: the error frame and close
 // 4401/4403 after the upgrade stop the client until a new token; a token
 // function gets one more try; upgrades refused before any frame are reported

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RxJS adapters (rxjs is an optional peer dependency: import this module only
 // where rxjs is installed). Unsubscribing from an observable releases the
 // subscription it made on the connection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Subscriber tokens on the client side: where a token comes from, when it
 // expires (read from the JWT payload, not verified: only the server can),
 // and when to replace it on an open connection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Subscription entries: `*`, a collection, or `collection/id`
 // (docs/protocol.md, "Opening").
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The wire types of notifier protocol v1 (docs/protocol.md) and the
 // client's own public types.
 

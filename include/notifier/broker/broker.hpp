@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The seam for scale-out: the hub publishes through a broker, which numbers
 // notifications, keeps their history and hands them back through a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The multi-node broker: every notifierd node on one Redis shares one
 // sequence, one history and one stream of publications (docs/scaling.md).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A change source: turns the committed changes of a system of record (a
 // database) into notifications, so application code never calls notify()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // PostgreSQL change capture: every committed insert, update and delete of the
 // chosen tables becomes a notification. Link with notifier::postgres.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "source/postgres/pg_connection.hpp"
 
 #include <libpq-fe.h>

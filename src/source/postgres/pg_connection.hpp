@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One libpq connection driven by an Asio event loop: connecting, queries and
 // the CopyBoth stream of logical replication, all non-blocking (libpq's

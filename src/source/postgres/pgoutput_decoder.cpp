@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "source/postgres/pgoutput_decoder.hpp"
 
 #include <charconv>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Decodes what a PostgreSQL walsender streams during logical replication:
 // the CopyData envelopes (XLogData, keepalive) and the messages of the

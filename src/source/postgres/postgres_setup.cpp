@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "source/postgres/postgres_setup.hpp"
 
 #include "core/sql_quote.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What the PostgreSQL source needs in the database — a publication of the
 // watched tables and a logical replication slot using pgoutput — and the

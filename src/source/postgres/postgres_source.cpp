@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <notifier/source/postgres_source.hpp>
 
 #include "core/sql_quote.hpp"

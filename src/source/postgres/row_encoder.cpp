@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "source/postgres/row_encoder.hpp"
 
 #include "core/json_escape.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Turns one decoded row change into notifications: the collection is the
 // table's, `id` its primary key (composite keys joined with ','), `data` the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An application embedding the installed library: a hub on 127.0.0.1:0,
 // notify() from the application, the SQLite capture of its own database,
 // and the hub's HTTP side (POST /publish, GET /metrics) over a plain socket.

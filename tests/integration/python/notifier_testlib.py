@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared helpers for the notifierd integration tests.
 
 * NotifierServer: runs a real notifierd on 127.0.0.1:0 and stops it with

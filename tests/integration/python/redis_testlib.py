@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A throwaway redis-server for the multi-node tests (docs/scaling.md).
 
 * RedisServer: Debian's redis-server on a free loopback port, with its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Several notifierd nodes on one Redis (docs/scaling.md): one sequence for
 the cluster, resume on any node, node restarts and Redis outages.
 

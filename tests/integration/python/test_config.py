@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """notifierd's configuration: flags, NOTIFIER_* variables and the TOML file
 (docs/configuration.md).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """HTTP endpoints and their errors (docs/protocol.md, "Endpoints",
 "POST /publish" and "Opening")."""
 

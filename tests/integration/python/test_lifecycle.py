@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Startup failures, graceful shutdown and liveness (docs/configuration.md,
 "Errors"; docs/protocol.md, "Close codes" and "Liveness")."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """GET /metrics (docs/operations.md): valid Prometheus text, and counters that
 move exactly as real clients act; notifierd's structured log lines."""
 

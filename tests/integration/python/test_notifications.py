@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Welcome, notification shape and subscription filtering (docs/protocol.md,
 "Server → client frames", "Notification" and "Opening")."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """GET /readyz (docs/protocol.md, "Endpoints"; docs/operations.md,
 "Health and readiness"): ready while a publication would be accepted, not
 ready while the broker cannot take one (Redis down) or the server stops;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Resume and resync (docs/protocol.md, "The delivery guarantee")."""
 
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Security: subscriber tokens, read permissions, publish keys, the Origin
 check, connection and message-rate limits, safe defaults (docs/security.md,
 docs/protocol.md "Security").

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Slow consumers are closed with 4008 without slowing anyone else
 (docs/protocol.md, "Close codes" and "The delivery guarantee")."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Bad input over WebSocket: error frames, close codes and RFC 6455 framing
 (docs/protocol.md, "Client → server frames" and "Close codes")."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """notifierd watching a real PostgreSQL database, end to end: a Python
 backend (psycopg2) writes, a WebSocket client (python3-websockets) sees each
 committed change live; changes made while notifierd or PostgreSQL restarts

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NotificationService (notifierd-client/angular) in an Angular app: one
 // provider, then any component injects it. The service needs no Angular
 // decorator, so the package does not depend on @angular/core. (This file

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A React component on the hooks of notifierd-client/react: the forums list
 // reloads when the collection changes or the client resyncs, and a badge
 // shows the connection state. (Type-checked against the packed package by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test support: a scripted WebSocket server on 127.0.0.1 (Node's `ws`), for
 // what a real notifierd cannot be made to do on demand: refuse a connection
 // after the upgrade (an error frame, then close 4401/4403), refuse the

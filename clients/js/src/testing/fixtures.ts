@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the client tests share: servers and clients they start (and stop
 // after each test), and waits on a client's state and server-side set.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test support: a real notifierd on 127.0.0.1 (no mock of the server), and
 // waits that end with a clear failure instead of hanging.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The forum's REST API (/api/forums, /api/posts).
 
 export interface Forum {

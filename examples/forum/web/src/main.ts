@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The forum page: loads forums and posts over REST and re-fetches whatever
 // a notification says changed — no reload, ever. After a resync (the server
 // restarted, or we were away too long) it reloads everything.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Coalesced re-fetching: one load at a time, and changes announced during a
 // load cause exactly one more, so the page always ends on fresh data.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Rendering: plain DOM, text only through textContent (user data is never
 // parsed as HTML).
 
