@@ -30,12 +30,10 @@ std::string excerpt(std::string_view s) {
     return std::string(quotable(s.substr(0, std::min<std::size_t>(s.size(), 80)), 80));
 }
 
-std::string canonical_number(long double v, const json::value& parsed) {
-    if (parsed.is_int64()) return std::to_string(parsed.get_int64());
-    if (parsed.is_uint64()) return std::to_string(parsed.get_uint64());
-    const double d = parsed.get_double();
-    // An integral double within int64's exact range is written as an integer.
-    if (std::trunc(d) == d && std::fabs(d) < 9.2e18) return std::to_string(static_cast<std::int64_t>(v));
+// An integral value within int64's exact range is written as an integer,
+// anything else in its shortest round-trip form.
+std::string canonical_number(double d) {
+    if (std::trunc(d) == d && std::fabs(d) < 9.2e18) return std::to_string(static_cast<std::int64_t>(d));
     char buf[32];
     const auto r = std::to_chars(buf, buf + sizeof buf, d);
     return std::string(buf, r.ptr);
@@ -80,12 +78,22 @@ std::variant<filter_value, std::string> parse_value(std::string_view s, std::siz
             break;
         case json::kind::int64:
         case json::kind::uint64:
-        case json::kind::double_: {
-            if (v.is_double() && !std::isfinite(v.get_double()))
-                return "filter number out of range: \"" + excerpt(token) + "\"";
             out.type = filter_value::kind::number;
             out.number = number_of(v);
-            canonical += canonical_number(number_of(v), v);
+            canonical += v.is_int64() ? std::to_string(v.get_int64()) : std::to_string(v.get_uint64());
+            break;
+        case json::kind::double_: {
+            // Read again with from_chars, which rounds correctly (Boost.JSON
+            // 1.81 may be an ulp off for long or extreme numbers), so that
+            // the shortest spelling written below reads back as this value
+            // and the canonical form is its own canonical form.
+            double d = 0;
+            const auto r = std::from_chars(token.data(), token.data() + token.size(), d);
+            if (r.ec != std::errc{} || r.ptr != token.data() + token.size() || !std::isfinite(d))
+                return "filter number out of range: \"" + excerpt(token) + "\"";
+            out.type = filter_value::kind::number;
+            out.number = d;
+            canonical += canonical_number(d);
             break;
         }
         case json::kind::string:

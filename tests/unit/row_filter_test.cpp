@@ -46,11 +46,19 @@ TEST(RowFilter, CanonicalFormSortsAndSpellsValuesOneWay) {
     EXPECT_EQ(ok(R"(t="a,b]=c")").canonical(), R"(t="a,b]=c")");
     EXPECT_EQ(ok("n=18446744073709551615").canonical(), "n=18446744073709551615");
     EXPECT_EQ(ok("x=-0").canonical(), "x=0");
+    // Long and extreme numbers: the canonical form is its own canonical form.
+    for (const char* n : {"135066666666666666666666666666666666666666666666666666666666666666666666666660",
+                          "0.1000000000000000055511151231257827021181583404541015625", "4.9e-324", "1.7976931348623157e308",
+                          "123456789.987654321e-30"}) {
+        SCOPED_TRACE(n);
+        const auto once = ok(std::string("x=") + n).canonical();
+        EXPECT_EQ(ok(once).canonical(), once);
+    }
 }
 
 TEST(RowFilter, InvalidFiltersAreRefusedWithAReason) {
     for (const char* bad : {"", "=7", "a", "a=", "a=,b=1", "a=1,", "a==1", "a= 1", "a=1 ", "a=[1]", "a={}",
-                            "a=\"x", "a='x'", "a=nope", "a=1e999", "a.b.c.d.e=1", "a..b=1", ".a=1", "a.=1",
+                            "a=\"x", "a='x'", "a=nope", "a=1e999", "a=1e-400", "a.b.c.d.e=1", "a..b=1", ".a=1", "a.=1",
                             "a b=1", "a=1,a=2", "a=\"x\"y"}) {
         SCOPED_TRACE(bad);
         EXPECT_FALSE(refused(bad).empty());
