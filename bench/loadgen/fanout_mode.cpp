@@ -13,7 +13,11 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
 
 namespace loadgen {
 
@@ -25,25 +29,61 @@ double self_cpu_seconds() {
     return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+// Sums what each receiving thread counted.
+delivery_totals merge_totals(const std::vector<delivery_totals>& parts) {
+    delivery_totals t;
+    bool any = false;
+    for (const auto& p : parts) {
+        t.delivered += p.delivered;
+        t.unique += p.unique;
+        t.lost += p.lost;
+        t.duplicates += p.duplicates;
+        t.out_of_order += p.out_of_order;
+        t.seq_errors += p.seq_errors;
+        t.unparsed += p.unparsed;
+        t.resyncs += p.resyncs;
+        t.bytes += p.bytes;
+        t.last_rx_ns = std::max(t.last_rx_ns, p.last_rx_ns);
+        t.client_min = any ? std::min(t.client_min, p.client_min) : p.client_min;
+        t.client_max = std::max(t.client_max, p.client_max);
+        any = true;
+        t.closed += p.closed;
+        t.failed += p.failed;
+        if (t.first_failure.empty()) t.first_failure = p.first_failure;
+        for (const auto& [code, n] : p.close_codes) t.close_codes[code] += n;
+    }
+    return t;
+}
+
 }  // namespace
 
 int run_fanout(const options& o, const url& ws_target, const url& publish_target) {
     publish_log log;
-    latency_histogram histogram;
-    receiver rx(o, ws_target, histogram, log);
+    // One receiver per receiving thread, each with its share of the clients
+    // and its own histograms; merged after the threads are joined.
+    const int threads = std::max(1, std::min(o.rx_threads, o.clients));
+    std::vector<latency_histogram> histograms(threads), arrival_histograms(threads);
+    std::vector<std::unique_ptr<receiver>> rxs;
+    for (int i = 0; i < threads; ++i) {
+        rxs.push_back(std::make_unique<receiver>(o, ws_target, histograms[i], log));
+        rxs.back()->record_arrival(arrival_histograms[i]);
+    }
+    receiver& rx = *rxs.front();
     latency_histogram first_histogram;
-    rx.record_first_client(first_histogram);
-    latency_histogram arrival_histogram;
-    rx.record_arrival(arrival_histogram);
+    // "First client of a publish" is known only to a single receiver.
+    if (threads == 1) rx.record_first_client(first_histogram);
     server_probe probe(o.server_pid);
     std::string err;
 
     if (!o.quiet)
-        std::fprintf(stderr, "connecting %d clients to %s (%s)\n", o.clients, ws_target.host_header.c_str(),
-                     protocol_name(o.protocol));
-    if (!rx.connect_clients(o.clients, false, err)) {
-        std::fprintf(stderr, "notifier-loadgen: %s\n", err.c_str());
-        return 1;
+        std::fprintf(stderr, "connecting %d clients to %s (%s), %d receiving thread%s\n", o.clients,
+                     ws_target.host_header.c_str(), protocol_name(o.protocol), threads, threads == 1 ? "" : "s");
+    for (int i = 0; i < threads; ++i) {
+        const int share = o.clients / threads + (i < o.clients % threads ? 1 : 0);
+        if (!rxs[i]->connect_clients(share, false, err)) {
+            std::fprintf(stderr, "notifier-loadgen: %s\n", err.c_str());
+            return 1;
+        }
     }
     if (o.stalled > 0) {
         if (!o.quiet) std::fprintf(stderr, "connecting %d stalled clients\n", o.stalled);
@@ -61,7 +101,8 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
     // Servers may register a subscriber asynchronously after the upgrade
     // (plain ws peers confirm nothing), so the very first publish could miss
     // the last clients to connect. A quarter of a second settles that.
-    for (const std::uint64_t until = now_ns() + 250'000'000ull; now_ns() < until;) rx.poll(10);
+    for (const std::uint64_t until = now_ns() + 250'000'000ull; now_ns() < until;)
+        for (auto& r : rxs) r->poll(10 / threads + 1);
 
     long rss_peak = probe.rss_kib();
     const double server_cpu0 = probe.cpu_seconds();
@@ -76,6 +117,26 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
                      o.rate > 0 ? "paced" : "unpaced");
     pub.start(end, give_up);
 
+    // Receivers 1.. run on threads of their own until told to stop; each
+    // says when it has caught up after publishing ended.
+    std::atomic<bool> stop_rx{false};
+    std::vector<std::atomic<bool>> caught(threads);
+    std::vector<std::thread> workers;
+    for (int i = 1; i < threads; ++i) {
+        workers.emplace_back([&, i] {
+            while (!stop_rx.load(std::memory_order_relaxed)) {
+                rxs[i]->poll(5);
+                if (pub.finished() && rxs[i]->caught_up(pub.accepted())) caught[i].store(true);
+            }
+        });
+    }
+    auto all_caught_up = [&] {
+        if (!pub.finished() || !rx.caught_up(pub.accepted())) return false;
+        for (int i = 1; i < threads; ++i)
+            if (!caught[i].load()) return false;
+        return true;
+    };
+
     std::uint64_t next_sample = t0;
     std::uint64_t next_progress = t0 + 1'000'000'000ull;
     std::uint64_t last_delivered = 0, last_published = 0;
@@ -86,12 +147,15 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
         }
         if (!o.quiet && now >= next_progress) {
             next_progress += 1'000'000'000ull;
+            // The other receivers' counts belong to their threads: the
+            // progress line shows the first receiver's share.
             auto t = rx.totals(0);
             std::uint64_t published = pub.accepted();
-            std::fprintf(stderr, "  [%5.1fs] published %llu (+%llu/s)  delivered %llu (+%llu/s)  open clients %d\n",
+            std::fprintf(stderr, "  [%5.1fs] published %llu (+%llu/s)  delivered %llu (+%llu/s)%s  open clients %d\n",
                          double(now - t0) / 1e9, (unsigned long long)published,
                          (unsigned long long)(published - last_published), (unsigned long long)t.delivered,
-                         (unsigned long long)(t.delivered - last_delivered), rx.open_clients());
+                         (unsigned long long)(t.delivered - last_delivered), threads > 1 ? " on thread 1" : "",
+                         rx.open_clients());
             last_delivered = t.delivered;
             last_published = published;
         }
@@ -112,15 +176,23 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
     std::uint64_t drain_end = drain_start;
     for (;;) {
         drain_end = now_ns();
-        if (pub.finished() && rx.caught_up(pub.accepted())) break;
+        if (all_caught_up()) break;
         if (drain_end >= give_up) break;
         rx.poll(5);
         periodic(drain_end);
     }
+    stop_rx.store(true);
+    for (auto& w : workers) w.join();
     pub.join();
     const double server_cpu1 = probe.cpu_seconds();
     const double self_cpu1 = self_cpu_seconds();
     sample_rss();
+
+    latency_histogram histogram, arrival_histogram;
+    for (int i = 0; i < threads; ++i) {
+        histogram.merge(histograms[i]);
+        arrival_histogram.merge(arrival_histograms[i]);
+    }
 
     report r;
     r.protocol = protocol_name(o.protocol);
@@ -137,7 +209,9 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
     r.first_publish_error = pub.first_error();
     r.expected = r.published * std::uint64_t(o.clients);
 
-    const delivery_totals t = rx.totals(r.published);
+    std::vector<delivery_totals> parts;
+    for (auto& one : rxs) parts.push_back(one->totals(r.published));
+    const delivery_totals t = merge_totals(parts);
     r.delivered = t.delivered;
     r.lost = t.lost;
     r.client_min = t.client_min;
@@ -157,6 +231,7 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
     r.p50_us = histogram.quantile(0.50);
     r.first_p50_us = first_histogram.quantile(0.50);
     r.first_p99_us = first_histogram.quantile(0.99);
+    r.first_known = threads == 1;
     r.p90_us = histogram.quantile(0.90);
     r.p99_us = histogram.quantile(0.99);
     r.p999_us = histogram.quantile(0.999);
@@ -180,7 +255,7 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
         r.stalled_close_codes = s.close_codes;
         r.stalled_messages = s.messages;
     }
-    rx.close_all();
+    for (auto& one : rxs) one->close_all();
 
     print_summary(r);
     print_json(r);

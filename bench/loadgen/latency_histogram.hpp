@@ -22,6 +22,13 @@ public:
         if (us > max_) max_ = us;
     }
 
+    /// Adds another histogram's samples (one per receiving thread).
+    void merge(const latency_histogram& other) noexcept {
+        for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+        count_ += other.count_;
+        if (other.max_ > max_) max_ = other.max_;
+    }
+
     std::uint64_t count() const noexcept { return count_; }
     std::uint64_t max() const noexcept { return max_; }
     // Value at quantile q in [0, 1]; the upper edge of the matching bucket

@@ -59,13 +59,16 @@ void print_help() {
         "  --rx-batch-us US         let data collect for at least US microseconds between two receive\n"
         "                           rounds: fewer, larger reads (less CPU taken from the server) at the\n"
         "                           price of up to US of added latency; 0 = read eagerly (default %d)\n"
+        "  --rx-threads N           receiving threads, each reading its share of the clients on its own\n"
+        "                           epoll set, so that the load generator is not the limit on a large\n"
+        "                           machine; first_client_latency_us needs 1 (default %d)\n"
         "  --quiet                  no progress lines on stderr, only the summary (default off)\n"
         "  --help                   this text\n"
         "\n"
         "Exit status: 0 done, 1 could not connect, 2 bad arguments.\n",
         d.url.c_str(), protocol_name(d.protocol), d.clients, d.publishers, d.rate,
         d.duration_s, d.drain_s, d.stalled, d.stalled_rcvbuf, d.expect_status, d.idle,
-        d.settle_s, d.connect_concurrency, d.connect_timeout_s, d.rx_batch_us);
+        d.settle_s, d.connect_concurrency, d.connect_timeout_s, d.rx_batch_us, d.rx_threads);
 }
 
 namespace {
@@ -149,6 +152,7 @@ parse_outcome parse_options(int argc, char** argv, options& o) {
         else if (name == "--connect-concurrency") ok = to_int(name, value, 1, 1'000'000, o.connect_concurrency);
         else if (name == "--connect-timeout") ok = to_double(name, value, 0.001, 1e6, o.connect_timeout_s);
         else if (name == "--rx-batch-us") ok = to_int(name, value, 0, 1'000'000, o.rx_batch_us);
+        else if (name == "--rx-threads") ok = to_int(name, value, 1, 256, o.rx_threads);
         else if (name == "--expect-status") ok = to_int(name, value, 100, 599, o.expect_status);
         else {
             std::fprintf(stderr, "notifier-loadgen: unknown option '%.*s' (see --help)\n",

@@ -28,6 +28,7 @@ struct options {
     double connect_timeout_s = 10;
     int expect_status = 202;
     int rx_batch_us = 0;  // minimum time between two receive rounds; 0 = read eagerly
+    int rx_threads = 1;   // receiving threads, each with its share of the clients
     bool quiet = false;
 };
 

@@ -42,6 +42,7 @@ struct report {
     std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
     // Publish → first client to receive it (before the fan-out spread).
     std::uint64_t first_p50_us = 0, first_p99_us = 0;
+    bool first_known = true;  // false with several receiving threads: reported as null
     // Publish → the kernel's receive timestamp on the client socket: the
     // same deliveries without this process's own read delay (0 samples when
     // the kernel gave no timestamps).

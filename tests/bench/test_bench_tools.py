@@ -61,6 +61,22 @@ class LoadgenTest(unittest.TestCase):
         self.assertGreater(d["server_rss_kib"], 0)
 
 
+    def test_several_receiving_threads_count_every_client_once(self):
+        r = subprocess.run([LOADGEN, "--url", f"ws://127.0.0.1:{self.port}/ws", "--clients", "31",
+                            "--publishers", "2", "--rate", "3100", "--duration", "1", "--rx-threads", "3",
+                            "--quiet", "--server-pid", str(self.server.pid)],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = last_json_line(r.stdout)
+        self.assertGreater(d["published"], 50, d)
+        self.assertEqual(d["expected"], d["published"] * 31)
+        self.assertEqual(d["delivered"], d["expected"], d)
+        self.assertEqual((d["lost"], d["duplicates"], d["out_of_order"], d["seq_errors"]), (0, 0, 0, 0), d)
+        self.assertEqual(d["latency_us"]["samples"], d["delivered"])
+        self.assertIsNone(d["first_client_latency_us"]["p50"], d)
+        self.assertGreater(d["loadgen_cpu_s"], 0)
+
+
 class CpuNoiseTest(unittest.TestCase):
     def test_a_short_run_reports_every_usable_cpu(self):
         r = subprocess.run([CPU_NOISE, "--seconds", "0.3", "--interval-us", "500"],
