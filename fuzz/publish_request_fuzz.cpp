@@ -20,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& n : *batch) {
             if (notifier::validate(n)) std::abort();
             if (n.data && body.find(*n.data) == std::string_view::npos) std::abort();
+            if (n.old && body.find(*n.old) == std::string_view::npos) std::abort();
             auto pub = notifier::make_publication(1, n);
             if (!notifier::is_valid_json(pub->json())) std::abort();
         }

@@ -20,6 +20,7 @@ public:
             case errc::stopped: return "the hub is stopped";
             case errc::broker_unavailable: return "the broker cannot accept publications";
             case errc::already_finished: return "the transaction was already committed or rolled back";
+            case errc::invalid_old: return "old must be one JSON object";
         }
         return "unknown notifier error";
     }

@@ -71,7 +71,13 @@ std::error_code validate(const notification& n) noexcept {
     if (!is_valid_action(n.action)) return errc::invalid_action;
     if (n.id && !is_valid_id(*n.id)) return errc::invalid_id;
     if (n.data && !is_valid_json(*n.data)) return errc::invalid_data;
+    if (n.old && !is_valid_json_object(*n.old)) return errc::invalid_old;
     return {};
+}
+
+bool is_valid_json_object(std::string_view s) noexcept {
+    const auto first = s.find_first_not_of(" \t\r\n");
+    return first != std::string_view::npos && s[first] == '{' && is_valid_json(s);
 }
 
 namespace {
@@ -91,6 +97,10 @@ void append_body(std::string& json, const notification& n) {
         json += *n.data;
     } else if (n.data_omitted) {
         json += ",\"data_omitted\":true";
+    }
+    if (n.old) {
+        json += ",\"old\":";
+        json += *n.old;
     }
     json.push_back('}');
 }

@@ -21,6 +21,13 @@ std::error_code transaction::notify(std::string_view collection, std::string_vie
     return notify(collection, action, integer_id(id).view(), data_json);
 }
 
+std::error_code transaction::notify(notification n) {
+    if (finished_) return errc::already_finished;
+    if (auto ec = validate(n)) return ec;
+    pending_.push_back(std::move(n));
+    return {};
+}
+
 std::error_code transaction::commit() {
     if (finished_) return errc::already_finished;
     finished_ = true;

@@ -18,6 +18,7 @@ enum class errc {
     stopped,                 ///< the hub is stopped
     broker_unavailable,      ///< the broker cannot accept publications right now
     already_finished,        ///< transaction was already committed or rolled back
+    invalid_old,             ///< old is not one JSON object
 };
 
 /// The category of notifier::errc.

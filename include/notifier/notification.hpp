@@ -20,6 +20,10 @@ struct notification {
     /// as `"data_omitted":true` in place of `data`, so a client knows to
     /// re-fetch the record. Ignored when `data` is set.
     bool data_omitted = false;
+    /// The record as it was before an update or a delete: one serialized
+    /// JSON object, absent when not known. Sent as `"old"`, so that a
+    /// client can tell a row that left what it shows (docs/protocol.md).
+    std::optional<std::string> old;
 
     friend bool operator==(const notification&, const notification&) = default;
 };
@@ -32,6 +36,9 @@ bool is_valid_action(std::string_view s) noexcept;
 bool is_valid_id(std::string_view s) noexcept;
 /// data: exactly one JSON value (RFC 8259), surrounding whitespace allowed
 bool is_valid_json(std::string_view s) noexcept;
+
+/// old: one JSON object, surrounding whitespace allowed
+bool is_valid_json_object(std::string_view s) noexcept;
 
 /// Checks every field; returns the first violation or an empty error_code.
 std::error_code validate(const notification& n) noexcept;

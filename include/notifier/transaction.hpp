@@ -25,6 +25,8 @@ public:
                            std::optional<std::string_view> data_json = std::nullopt);
     std::error_code notify(std::string_view collection, std::string_view action, std::int64_t id,
                            std::optional<std::string_view> data_json = std::nullopt);
+    /// A whole notification, e.g. with `old` (the record before the change).
+    std::error_code notify(notification n);
 
     /// Emits everything recorded as one batch. errc::already_finished if
     /// called twice or after rollback().

@@ -64,6 +64,10 @@ std::variant<notification, publish_error> to_notification(const json::value& v, 
             }
         } else if (key == "data") {
             n.data = std::string(span.value);  // the publisher's bytes, not a re-serialization
+        } else if (key == "old") {
+            if (!val.is_object())
+                return publish_error{"invalid_notification", at + "\"old\" must be a JSON object"};
+            n.old = std::string(span.value);
         } else {
             return publish_error{"unknown_field", at + "unknown field \"" + std::string(quotable(key, 100)) + "\""};
         }

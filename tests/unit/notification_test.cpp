@@ -115,7 +115,7 @@ TEST(NotificationRules, ErrorCategory) {
     EXPECT_EQ(&ec.category(), &notifier::error_category());
     EXPECT_STREQ(ec.category().name(), "notifier");
     EXPECT_FALSE(ec.message().empty());
-    for (int e = int(errc::invalid_collection); e <= int(errc::already_finished); ++e)
+    for (int e = int(errc::invalid_collection); e <= int(errc::invalid_old); ++e)
         EXPECT_NE(notifier::make_error_code(errc(e)).message(), "unknown notifier error") << e;
 }
 
@@ -173,6 +173,34 @@ TEST(Publication, DataIsEmbeddedVerbatim) {
     EXPECT_EQ(p->json(), std::string(R"({"seq":9,"collection":"c","action":"a","data":)") + data + "}");
     const auto v = json::parse(p->json());
     EXPECT_EQ(v.at("data"), json::parse(data));
+}
+
+TEST(Publication, OldFollowsDataVerbatim) {
+    notifier::notification n{"posts", "update", "1", R"({"forum_id":8})"};
+    n.old = R"({"forum_id":7, "title":"x"})";
+    EXPECT_FALSE(notifier::validate(n));
+    EXPECT_EQ(notifier::make_publication(5, n)->json(),
+              R"({"seq":5,"collection":"posts","action":"update","id":"1","data":{"forum_id":8},)"
+              R"("old":{"forum_id":7, "title":"x"}})");
+    // A delete: old without data.
+    notifier::notification d{"posts", "delete", "1", std::nullopt};
+    d.old = R"({"forum_id":7})";
+    EXPECT_EQ(notifier::make_publication(6, d)->json(),
+              R"({"seq":6,"collection":"posts","action":"delete","id":"1","old":{"forum_id":7}})");
+}
+
+TEST(NotificationRules, OldMustBeOneObject) {
+    notifier::notification n{"posts", "update", "1", std::nullopt};
+    for (const char* bad : {"[1]", "1", "\"x\"", "null", "{", "{} {}", "", " "}) {
+        SCOPED_TRACE(bad);
+        n.old = bad;
+        EXPECT_EQ(notifier::validate(n), errc::invalid_old);
+    }
+    for (const char* good : {"{}", " {\"a\":1} ", "{\"a\":{\"b\":[1]}}"}) {
+        SCOPED_TRACE(good);
+        n.old = good;
+        EXPECT_FALSE(notifier::validate(n));
+    }
 }
 
 TEST(Publication, IdIsEscaped) {

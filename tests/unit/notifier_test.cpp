@@ -193,6 +193,22 @@ TEST(Transaction, InvalidNotifyIsRejectedAndNotRecorded) {
     EXPECT_EQ(r.got[0], note("a", "b"));
 }
 
+TEST(Transaction, AWholeNotificationCarriesOld) {
+    recorder r;
+    const notifier::notifier n(r.sink());
+    notifier::transaction tx(n);
+    auto moved = note("posts", "update", "1", R"({"forum_id":8})");
+    moved.old = R"({"forum_id":7})";
+    EXPECT_FALSE(tx.notify(moved));
+    auto bad = note("posts", "update", "2");
+    bad.old = "[7]";
+    EXPECT_EQ(tx.notify(bad), errc::invalid_old);
+    EXPECT_FALSE(tx.commit());
+    ASSERT_EQ(r.got.size(), 1u);
+    EXPECT_EQ(r.got[0], moved);
+    EXPECT_EQ(r.got[0].old, R"({"forum_id":7})");
+}
+
 TEST(Transaction, RollbackEmitsNothing) {
     recorder r;
     const notifier::notifier n(r.sink());

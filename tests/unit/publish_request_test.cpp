@@ -128,6 +128,20 @@ TEST(PublishRequest, DataIsThePublishersBytes) {
     }
 }
 
+TEST(PublishRequest, OldIsAnObjectPassedAsWritten) {
+    const auto v = ok(R"({"collection":"posts","action":"update","id":1,"data":{"forum_id":8},"old": {"forum_id":7.0} })");
+    ASSERT_TRUE(v[0].old);
+    EXPECT_EQ(*v[0].old, R"({"forum_id":7.0})");
+    EXPECT_EQ(*v[0].data, R"({"forum_id":8})");
+    for (const char* bad : {R"({"collection":"a","action":"b","old":[1]})", R"({"collection":"a","action":"b","old":1})",
+                            R"({"collection":"a","action":"b","old":null})"}) {
+        SCOPED_TRACE(bad);
+        const auto e = refused(bad);
+        EXPECT_EQ(e.code, "invalid_notification");
+        EXPECT_NE(e.message.find("old"), std::string::npos);
+    }
+}
+
 TEST(PublishRequest, RepeatedFieldIsRefused) {
     for (const char* body : {R"({"collection":"a","action":"b","data":1,"data":2})",
                              R"({"collection":"a","collection":"b","action":"c"})",

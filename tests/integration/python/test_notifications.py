@@ -92,7 +92,22 @@ class WelcomeAndShapeTest(ServerTestCase):
             text = await recv_text(ws)
             self.assertEqual(text, '{"seq":%d,"collection":"exact","action":"set","data":%s}' % (seq, value))
 
-    async def test_data_any_json_value_round_trips(self):
+    async def test_old_arrives_after_data_as_written(self):
+        ws, _ = await self.connect()
+        body = ('[{"collection":"posts","action":"update","id":1,"data":{"forum_id":8},"old":{"forum_id": 7.0}},'
+                '{"collection":"posts","action":"delete","id":2,"old":{"forum_id":7}}]')
+        res = await self.post(raw=body)
+        self.assertEqual(res.status, 202, res.body)
+        s1, s2 = res.json()["seqs"]
+        self.assertEqual(await recv_text(ws), '{"seq":%d,"collection":"posts","action":"update","id":"1",'
+                                              '"data":{"forum_id":8},"old":{"forum_id": 7.0}}' % s1)
+        self.assertEqual(await recv_text(ws), '{"seq":%d,"collection":"posts","action":"delete","id":"2",'
+                                              '"old":{"forum_id":7}}' % s2)
+        refused = await self.post(raw='{"collection":"posts","action":"update","old":[1]}')
+        self.assertEqual(refused.status, 400)
+        self.assertEqual(refused.json()["error"], "invalid_notification")
+
+
         values = [None, False, True, 0, -1.5, 1e300, "", "h\u00e9llo \"q\" \\ \n \u2603 \U0001F600",
                   [], {}, {"a": [1, {"b": None}], "c": "d"}]
         ws, _ = await self.connect()
