@@ -106,15 +106,11 @@ void http_session::upgrade(request&& req, const core::request_target& target) {
 // read it (docs/protocol.md, "Refusals after the upgrade").
 void http_session::refuse_upgrade(std::string_view key, std::string_view code, std::string_view message,
                                   close_code cc) {
-    if (cc == close_code::unauthorized) {
-        shard_.counts().auth_failures.add();
-        NOTIFIER_LOG_INFO(shard_.log(), "auth_failure", {"remote", remote_address()}, {"stage", "handshake"},
-                          {"code", code}, {"message", message});
-    } else {
-        NOTIFIER_LOG_INFO(shard_.log(), "forbidden", {"remote", remote_address()}, {"stage", "handshake"},
-                          {"code", code}, {"message", message});
-    }
-    take_buffered();  // whatever the client sent along is not read
+    const bool unauthorized = cc == close_code::unauthorized;
+    if (unauthorized) shard_.counts().auth_failures.add();
+    NOTIFIER_LOG_INFO(shard_.log(), unauthorized ? "auth_failure" : "forbidden", {"remote", remote_address()},
+                      {"stage", "handshake"}, {"code", code}, {"message", message});
+    buffer_.consume(buffer_.size());  // whatever the client sent along is not read
     open_websocket({}, false, {}, core::permissions::from_entries({}), 0)
         ->refuse(switching_protocols(key), code, message, cc);
 }
