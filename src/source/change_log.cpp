@@ -8,7 +8,7 @@ namespace notifier::source {
 change_log::change_log(const std::string& path, std::chrono::milliseconds busy_timeout)
     : db_(path, busy_timeout),
       version_(db_.get(), "PRAGMA data_version"),
-      read_(db_.get(), std::string("SELECT id, tbl, op, pk, data FROM ") + log_table +
+      read_(db_.get(), std::string("SELECT id, tbl, op, pk, data, old FROM ") + log_table +
                            " WHERE id > ?1 ORDER BY id LIMIT ?2"),
       save_position_(db_.get(), std::string("UPDATE ") + state_table + " SET last_id = ?1 WHERE id = 1"),
       prune_(db_.get(), std::string("DELETE FROM ") + log_table + " WHERE id <= ?1") {}
@@ -69,6 +69,7 @@ std::vector<log_row> change_log::read(std::int64_t after, std::size_t limit) {
             r.op = read_.column_text(2);
             r.key = read_.column_as_text(3);
             r.data = read_.column_optional_text(4);
+            r.old = read_.column_optional_text(5);
             rows.push_back(std::move(r));
         }
     } catch (...) {

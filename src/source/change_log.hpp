@@ -19,7 +19,11 @@ struct log_row {
     std::string table;
     std::string op;                   ///< create, update or delete
     std::optional<std::string> key;   ///< the key rendered as text
-    std::optional<std::string> data;  ///< JSON object text
+    std::optional<std::string> data;  ///< JSON object text: the row after the change
+    /// JSON object text: the row before an update or a delete, in the form
+    /// of `data`; NULL for creates and for rows logged before the column
+    /// existed.
+    std::optional<std::string> old;
 };
 
 /// Where reading starts after (re)start, and whether changes were lost.

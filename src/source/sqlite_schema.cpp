@@ -68,6 +68,12 @@ std::string conflict_sql(const capture_table& t, const char* row) {
     return out;
 }
 
+bool has_table_column(sqlite_connection& db, const char* table, const char* column) {
+    auto q = db.prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
+    q.bind(1, std::string_view(table)).bind(2, std::string_view(column));
+    return q.step();
+}
+
 std::string trigger_name(const capture_table& t, const char* suffix) {
     return quote_identifier(std::string(object_prefix) + t.shape.name + "_" + suffix);
 }
@@ -157,22 +163,31 @@ std::vector<std::string> trigger_sql(const capture_table& t, std::size_t max_log
     const std::string lit = quote_literal(t.shape.name);
     const std::string& k = t.key_sql;
     const std::string log = log_table, scratch = scratch_table;
-    const std::string insert_log = "INSERT INTO " + log + " (tbl, op, pk, data) ";
+    const std::string insert_log = "INSERT INTO " + log + " (tbl, op, pk, data, old) ";
     // Keeps the log bounded even when no source runs; only ever deletes rows
     // when the log is full, otherwise one index probe.
     const std::string cap = "DELETE FROM " + log + " WHERE id <= last_insert_rowid() - " +
                             std::to_string(max_log_rows) + ";\n";
     const std::string clear = "DELETE FROM " + scratch + " WHERE tbl = " + lit + ";\n";
+    // The rows an insert or update may replace, each with its values as the
+    // client knows them: a REPLACE deletes them before any AFTER trigger can
+    // read them. GROUP BY the key, as DISTINCT did: one scratch row per key.
+    const std::string remember = "INSERT INTO " + scratch + " (tbl, pk, old) SELECT " + lit + ", " + k + ", " +
+                                 data_sql(t, tbl.c_str()) + " FROM " + tbl + " WHERE " + k + " IS NOT NULL";
     // Keys are compared byte for byte (COLLATE BINARY): under a NOCASE key
     // 'abc' and 'ABC' are one row to SQLite but two ids to a client.
     // Rows a REPLACE deleted without firing the DELETE trigger (it fires only
     // with recursive_triggers on, and then removes its row from the scratch).
-    const std::string replaced = insert_log + "SELECT " + lit + ", 'delete', s.pk, NULL FROM " + scratch +
+    const std::string replaced = insert_log + "SELECT " + lit + ", 'delete', s.pk, NULL, s.old FROM " + scratch +
                                  " AS s WHERE s.tbl = " + lit + " AND s.pk IS NOT NEW." + k +
                                  " COLLATE BINARY AND NOT EXISTS (SELECT 1 FROM " + tbl + " WHERE " + k +
                                  " = s.pk COLLATE BINARY) ORDER BY s.rowid;\n";
-    const std::string existed = "EXISTS (SELECT 1 FROM " + scratch + " AS s WHERE s.tbl = " + lit +
-                                " AND s.pk = NEW." + k + " COLLATE BINARY)";
+    const std::string same_key = "s.tbl = " + lit + " AND s.pk = NEW." + k + " COLLATE BINARY";
+    const std::string existed = "EXISTS (SELECT 1 FROM " + scratch + " AS s WHERE " + same_key + ")";
+    // The values of the row that NEW replaced under its own key: NULL when
+    // there was none, so a create never has `old`.
+    const std::string replaced_old =
+        "(SELECT s.old FROM " + scratch + " AS s WHERE " + same_key + " ORDER BY s.rowid LIMIT 1)";
     const std::string key_changed = "OLD." + k + " IS NOT NEW." + k + " COLLATE BINARY";
     std::vector<std::string> out;
 
@@ -180,28 +195,29 @@ std::vector<std::string> trigger_sql(const capture_table& t, std::size_t max_log
     // an insert that was then ignored (OR IGNORE, DO NOTHING) are cleared by
     // the next trigger on this table.
     out.push_back("CREATE TRIGGER " + trigger_name(t, "before_insert") + " BEFORE INSERT ON " + tbl + " BEGIN\n" +
-                  clear + "INSERT INTO " + scratch + " (tbl, pk) SELECT DISTINCT " + lit + ", " + k + " FROM " + tbl +
-                  " WHERE " + k + " IS NOT NULL AND (" + conflict_sql(t, "NEW") + ");\nEND");
+                  clear + remember + " AND (" + conflict_sql(t, "NEW") + ") GROUP BY " + k + ";\nEND");
     // AFTER INSERT: deletes caused by REPLACE, then the insert itself; a row
     // that replaced one with the same key is an update.
     out.push_back("CREATE TRIGGER " + trigger_name(t, "after_insert") + " AFTER INSERT ON " + tbl + " BEGIN\n" +
                   replaced + insert_log + "VALUES (" + lit + ", CASE WHEN " + existed +
-                  " THEN 'update' ELSE 'create' END, NEW." + k + ", " + data_sql(t, "NEW") + ");\n" + clear + cap +
-                  "END");
+                  " THEN 'update' ELSE 'create' END, NEW." + k + ", " + data_sql(t, "NEW") + ", " + replaced_old +
+                  ");\n" + clear + cap + "END");
     // UPDATE OR REPLACE can delete other rows too.
     out.push_back("CREATE TRIGGER " + trigger_name(t, "before_update") + " BEFORE UPDATE ON " + tbl + " BEGIN\n" +
-                  clear + "INSERT INTO " + scratch + " (tbl, pk) SELECT DISTINCT " + lit + ", " + k + " FROM " + tbl +
-                  " WHERE " + k + " IS NOT NULL AND " + k + " IS NOT OLD." + k + " AND (" + conflict_sql(t, "NEW") +
-                  ");\nEND");
-    // A changed key is a delete of the old id and a create of the new one.
+                  clear + remember + " AND " + k + " IS NOT OLD." + k + " AND (" + conflict_sql(t, "NEW") +
+                  ") GROUP BY " + k + ";\nEND");
+    // A changed key is a delete of the old id, carrying the old row, and a
+    // create of the new one — or an update of it when the new key replaced
+    // a row, whose values are then the update's `old`.
     out.push_back("CREATE TRIGGER " + trigger_name(t, "after_update") + " AFTER UPDATE ON " + tbl + " BEGIN\n" +
-                  replaced + insert_log + "SELECT " + lit + ", 'delete', OLD." + k + ", NULL WHERE " + key_changed +
-                  ";\n" + insert_log + "VALUES (" + lit + ", CASE WHEN " + key_changed + " AND NOT " + existed +
-                  " THEN 'create' ELSE 'update' END, NEW." + k + ", " +
-                  data_sql(t, "NEW") + ");\n" + clear + cap + "END");
+                  replaced + insert_log + "SELECT " + lit + ", 'delete', OLD." + k + ", NULL, " +
+                  data_sql(t, "OLD") + " WHERE " + key_changed + ";\n" + insert_log + "VALUES (" + lit +
+                  ", CASE WHEN " + key_changed + " AND NOT " + existed + " THEN 'create' ELSE 'update' END, NEW." +
+                  k + ", " + data_sql(t, "NEW") + ", CASE WHEN " + key_changed + " THEN " + replaced_old +
+                  " ELSE " + data_sql(t, "OLD") + " END);\n" + clear + cap + "END");
     out.push_back("CREATE TRIGGER " + trigger_name(t, "after_delete") + " AFTER DELETE ON " + tbl + " BEGIN\n" +
-                  insert_log + "VALUES (" + lit + ", 'delete', OLD." + k + ", NULL);\nDELETE FROM " + scratch +
-                  " WHERE tbl = " + lit + " AND pk = OLD." + k + ";\n" + cap + "END");
+                  insert_log + "VALUES (" + lit + ", 'delete', OLD." + k + ", NULL, " + data_sql(t, "OLD") +
+                  ");\nDELETE FROM " + scratch + " WHERE tbl = " + lit + " AND pk = OLD." + k + ";\n" + cap + "END");
     return out;
 }
 
@@ -213,14 +229,15 @@ void install(sqlite_connection& db, const std::vector<capture_table>& tables, st
         // AUTOINCREMENT: ids are never reused, even once pruning emptied the
         // log, so a saved position stays meaningful.
         db.exec(std::string("CREATE TABLE IF NOT EXISTS ") + log_table +
-                " (id INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, op TEXT NOT NULL, pk, data TEXT);\n"
+                " (id INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, op TEXT NOT NULL, pk, data TEXT, "
+                "old TEXT);\n"
                 "CREATE TABLE IF NOT EXISTS " + state_table +
                 " (id INTEGER PRIMARY KEY CHECK (id = 1), last_id INTEGER NOT NULL);\n"
                 "INSERT OR IGNORE INTO " + state_table + " (id, last_id) VALUES (1, 0);\n"
                 // No unique constraint here: a writer's ON CONFLICT clause
                 // overrides the triggers' own and could turn a duplicate into
                 // a failed write.
-                "CREATE TABLE IF NOT EXISTS " + scratch_table + " (tbl TEXT NOT NULL, pk);\n"
+                "CREATE TABLE IF NOT EXISTS " + scratch_table + " (tbl TEXT NOT NULL, pk, old TEXT);\n"
                 "CREATE INDEX IF NOT EXISTS " + scratch_table + "_by_key ON " + scratch_table + " (tbl, pk);");
         std::vector<std::string> old;
         {
@@ -229,6 +246,12 @@ void install(sqlite_connection& db, const std::vector<capture_table>& tables, st
             while (q.step()) old.push_back(q.column_text(0));
         }
         for (const auto& n : old) db.exec("DROP TRIGGER " + quote_identifier(n));
+        // Tables made by a version without `old`: the column is added (NULL in
+        // the rows already logged, which are then sent without `old`). After
+        // the triggers are gone, so the schema check of ALTER TABLE sees none.
+        for (const char* table : {log_table, scratch_table})
+            if (!has_table_column(db, table, "old"))
+                db.exec(std::string("ALTER TABLE ") + table + " ADD COLUMN old TEXT");
         for (const auto& t : tables)
             for (const auto& sql : trigger_sql(t, max_log_rows)) db.exec(sql);
         db.exec("COMMIT");

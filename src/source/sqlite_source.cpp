@@ -89,7 +89,11 @@ std::vector<notification> sqlite_source::impl::to_notifications(std::vector<sour
     for (auto& r : rows) {
         auto it = collection_of.find(r.table);
         if (it == collection_of.end()) continue;  // a table no longer watched
-        notification n{it->second, std::move(r.op), std::move(r.key), std::move(r.data)};
+        notification n{.collection = it->second,
+                       .action = std::move(r.op),
+                       .id = std::move(r.key),
+                       .data = std::move(r.data),
+                       .old = std::move(r.old)};
         // A key or value the protocol cannot carry must not stall the log.
         if (n.id && !is_valid_id(*n.id)) {
             report("key of a " + r.table + " row is not a valid id (1-256 bytes of UTF-8); sent without id");
@@ -99,6 +103,20 @@ std::vector<notification> sqlite_source::impl::to_notifications(std::vector<sour
             report("data of " + r.table + " row is not valid JSON; sent without data");
             n.data.reset();
         }
+        if (n.old && !is_valid_json_object(*n.old)) {
+            report("old of " + r.table + " row is not a valid JSON object; sent without old");
+            n.old.reset();
+        }
+        // Too large to send (opts.max_data_bytes), each on its own: never
+        // truncated, never a failure. `data` says so with data_omitted, as
+        // every change source does; `old` is simply left out, as it is
+        // whenever the source does not know it (a row logged before the log
+        // had the column).
+        if (n.data && n.data->size() > opts.max_data_bytes) {
+            n.data.reset();
+            n.data_omitted = true;
+        }
+        if (n.old && n.old->size() > opts.max_data_bytes) n.old.reset();
         batch.push_back(std::move(n));
     }
     return batch;
@@ -226,6 +244,7 @@ sqlite_source::sqlite_source(notifier n, sqlite_source_options opts)
     if (o.path.empty()) throw std::invalid_argument("sqlite_source: path is empty");
     if (o.tables.empty()) throw std::invalid_argument("sqlite_source: no table to watch");
     if (o.batch_size == 0) throw std::invalid_argument("sqlite_source: batch_size must be at least 1");
+    if (o.max_data_bytes < 2) throw std::invalid_argument("sqlite_source: max_data_bytes must be at least 2");
     if (o.max_log_rows == 0) throw std::invalid_argument("sqlite_source: max_log_rows must be at least 1");
     if (o.poll_interval.count() <= 0) throw std::invalid_argument("sqlite_source: poll_interval must be positive");
     for (const auto& t : o.tables) {

@@ -83,7 +83,7 @@ TEST_P(capture, insert_update_delete) {
     expect_data(got[0], R"({"email":"ada@example.org","name":"Ada"})");
     EXPECT_EQ(got[1].action, "update");
     expect_data(got[1], R"({"email":"ada@example.org","name":"Ada L."})");
-    EXPECT_EQ(got[2], make("users", "delete", "1"));
+    EXPECT_EQ(got[2], make("users", "delete", "1", std::nullopt, R"({"email":"ada@example.org","name":"Ada L."})"));
 }
 
 TEST_P(capture, data_holds_only_the_chosen_columns) {
@@ -155,14 +155,14 @@ TEST_P(capture, replace_deleting_another_row_emits_its_delete) {
     db().exec("INSERT OR REPLACE INTO users (id, email, name) VALUES (1, 'b@x', 'B')");
     auto got = emitted();
     ASSERT_EQ(got.size(), 2u) << describe(got);
-    EXPECT_EQ(got[0], make("users", "delete", "2"));
+    EXPECT_EQ(got[0], make("users", "delete", "2", std::nullopt, R"({"email":"b@x","name":null})"));
     EXPECT_EQ(got[1].action, "update");
     EXPECT_EQ(got[1].id, "1");
     // Without an explicit key: the row holding the e-mail goes, a new row comes.
     db().exec("REPLACE INTO users (email, name) VALUES ('b@x', 'again')");
     got = emitted();
     ASSERT_EQ(got.size(), 2u) << describe(got);
-    EXPECT_EQ(got[0], make("users", "delete", "1"));
+    EXPECT_EQ(got[0], make("users", "delete", "1", std::nullopt, R"({"email":"b@x","name":"B"})"));
     EXPECT_EQ(got[1].action, "create");
     EXPECT_EQ(got[1].id, std::to_string(db().scalar("SELECT id FROM users WHERE email = 'b@x'")));
     EXPECT_EQ(db().scalar("SELECT count(*) FROM users"), 1);
@@ -188,7 +188,7 @@ TEST_P(capture, update_or_replace_emits_the_deleted_row) {
     db().exec("UPDATE OR REPLACE users SET email = 'b@x' WHERE id = 1");
     auto got = emitted();
     ASSERT_EQ(got.size(), 2u) << describe(got);
-    EXPECT_EQ(got[0], make("users", "delete", "2"));
+    EXPECT_EQ(got[0], make("users", "delete", "2", std::nullopt, R"({"email":"b@x","name":null})"));
     EXPECT_EQ(got[1].action, "update");
     EXPECT_EQ(got[1].id, "1");
 }
@@ -288,7 +288,7 @@ TEST_P(capture, changes_of_another_process_are_seen) {
     ASSERT_EQ(got.size(), 3u) << describe(got);
     expect_data(got[0], R"({"email":"shell@x","name":"Shell"})");
     EXPECT_EQ(got[1].action, "update");
-    EXPECT_EQ(got[2], make("users", "delete", "7"));
+    EXPECT_EQ(got[2], make("users", "delete", "7", std::nullopt, R"({"email":"shell@x","name":"Shell 2"})"));
     EXPECT_EQ(emitted().size(), 3u);  // and nothing for the rolled back insert
 }
 

@@ -72,14 +72,19 @@ private:
 };
 
 inline notification make(std::string collection, std::string action, std::optional<std::string> id,
-                         std::optional<std::string> data = std::nullopt) {
-    return notification{std::move(collection), std::move(action), std::move(id), std::move(data)};
+                         std::optional<std::string> data = std::nullopt, std::optional<std::string> old = std::nullopt) {
+    return notification{.collection = std::move(collection),
+                        .action = std::move(action),
+                        .id = std::move(id),
+                        .data = std::move(data),
+                        .old = std::move(old)};
 }
 
 inline std::string describe(const std::vector<notification>& v) {
     std::string s;
     for (const auto& n : v)
-        s += "  " + n.collection + " " + n.action + " " + n.id.value_or("-") + " " + n.data.value_or("-") + "\n";
+        s += "  " + n.collection + " " + n.action + " " + n.id.value_or("-") + " " +
+             (n.data_omitted ? std::string("(omitted)") : n.data.value_or("-")) + " old " + n.old.value_or("-") + "\n";
     return s;
 }
 

@@ -50,6 +50,24 @@ TEST_F(through_hub, subscribers_receive_committed_changes_with_seqs) {
                                     R"("data":{"forum_id":1,"title":"Hello"}})"));
 }
 
+TEST_F(through_hub, a_moved_post_reaches_subscribers_with_its_old_row_after_data) {
+    db_writer w(path_);
+    w.exec("INSERT INTO posts (id, forum_id, title) VALUES (7, 1, 'Hello')");
+    ASSERT_TRUE(source_->sync(wait_limit));
+    ws_client post7(server_.port(), "/ws?collections=posts/7");
+    post7.read_json();
+    w.exec("BEGIN; UPDATE posts SET forum_id = 2 WHERE id = 7; DELETE FROM posts WHERE id = 7; COMMIT");
+    const auto moved = post7.read_json();
+    EXPECT_EQ(moved, boost::json::parse(R"({"seq":2,"collection":"posts","action":"update","id":"7",)"
+                                        R"("data":{"forum_id":2,"title":"Hello"},)"
+                                        R"("old":{"forum_id":1,"title":"Hello"}})"));
+    std::vector<std::string> keys;
+    for (const auto& kv : moved) keys.emplace_back(kv.key());
+    EXPECT_EQ(keys, (std::vector<std::string>{"seq", "collection", "action", "id", "data", "old"}));
+    EXPECT_EQ(post7.read_json(), boost::json::parse(R"({"seq":3,"collection":"posts","action":"delete","id":"7",)"
+                                                    R"("old":{"forum_id":2,"title":"Hello"}})"));
+}
+
 TEST_F(through_hub, a_client_resumes_what_it_missed) {
     std::string epoch;
     std::int64_t cursor = 0;

@@ -153,7 +153,7 @@ TEST_F(lifecycle, configuration_changes_reinstall_the_triggers) {
     ASSERT_TRUE(s.sync(wait_limit));
     auto v = got.take();
     ASSERT_EQ(v.size(), 1u) << describe(v);  // items is no longer watched
-    EXPECT_EQ(v[0], make("people", "update", "1", R"({"email":"a@x","name":"B"})"));
+    EXPECT_EQ(v[0], make("people", "update", "1", R"({"email":"a@x","name":"B"})", R"({"email":"a@x","name":"A"})"));
     EXPECT_EQ(db().scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'items'"), 0);
 }
 
@@ -167,7 +167,7 @@ TEST_F(lifecycle, an_explicit_key_for_a_composite_primary_key) {
     auto v = got.take();
     ASSERT_EQ(v.size(), 2u);
     EXPECT_EQ(v[0], make("pairs", "create", "x12", R"({"a":1,"b":2})"));
-    EXPECT_EQ(v[1], make("pairs", "delete", "x12"));
+    EXPECT_EQ(v[1], make("pairs", "delete", "x12", std::nullopt, R"({"a":1,"b":2})"));
 }
 
 TEST_F(lifecycle, invalid_configurations_are_refused) {

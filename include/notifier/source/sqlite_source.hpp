@@ -35,9 +35,11 @@ struct sqlite_table {
     /// primary key when it is a single column, else the rowid. A composite
     /// primary key needs an explicit (unique) column here.
     std::string key;
-    /// Columns sent as `data`, a JSON object {"column": value}. Empty (the
-    /// default): no data at all, so a column such as a password hash never
-    /// leaks unless someone lists it. BLOBs are sent as hex strings.
+    /// Columns sent as `data`, a JSON object {"column": value}: the row
+    /// after a create or an update. An update and a delete also carry `old`,
+    /// the same columns as they were before. Empty (the default): no data and
+    /// no old at all, so a column such as a password hash never leaks unless
+    /// someone lists it. BLOBs are sent as hex strings.
     std::vector<std::string> columns;
 };
 
@@ -59,6 +61,12 @@ struct sqlite_source_options {
     /// collection. 100,000 rows is ten times the hub's default history: a
     /// client away for that long resyncs anyway.
     std::size_t max_log_rows = 100'000;
+    /// The largest `data`, and the largest `old`, in bytes of JSON. A larger
+    /// `data` is sent as `"data_omitted":true` and a larger `old` is left out
+    /// (each on its own, never truncated; the writer never fails): the client
+    /// re-fetches the record. 64 KiB as for PostgreSQL: one notification
+    /// stays well below a client's 1 MiB queue even with both.
+    std::size_t max_data_bytes = 64 << 10;
     /// How long a statement waits for another connection's lock.
     std::chrono::milliseconds busy_timeout{5000};
     /// Runtime errors (the source retries after each); default: stderr.
