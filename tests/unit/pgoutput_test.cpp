@@ -184,6 +184,119 @@ TEST(RowEncoder, AChangedKeyIsADeleteThenACreate) {
     EXPECT_EQ(out[1].id, "8");
 }
 
+TEST(RowEncoder, AnUpdateWithoutAnOldRowHasNoOld) {
+    // The default replica identity and an unchanged key: the server sends no old row.
+    bytes u;
+    u.c('U').u(16385, 4).c('N').u(3, 2).text("7").text("renamed").c('n');
+    const auto out = encode(u.s);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].action, "update");
+    EXPECT_FALSE(out[0].old);
+}
+
+TEST(RowEncoder, AFullOldRowIsOldEncodedAsDataIs) {
+    // REPLICA IDENTITY FULL: 'O' and the whole old row. The new row's
+    // unchanged TOAST column is filled from it, as before.
+    bytes u;
+    u.c('U').u(16385, 4).c('O').u(3, 2).text("7").text("General \"x\"").text("long body");
+    u.c('N').u(3, 2).text("7").text("renamed").c('u');
+    const auto out = encode(u.s);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].action, "update");
+    EXPECT_EQ(out[0].id, "7");
+    EXPECT_EQ(out[0].data, R"({"id":7,"name":"renamed","body":"long body"})");
+    EXPECT_EQ(out[0].old, R"({"id":7,"name":"General \"x\"","body":"long body"})");
+    EXPECT_FALSE(validate(out[0]));
+}
+
+TEST(RowEncoder, OldLeavesOutUnchangedToastAndKeepsNullsAsNull) {
+    bytes u;
+    u.c('U').u(16385, 4).c('O').u(3, 2).text("7").c('n').c('u');
+    u.c('N').u(3, 2).text("7").text("named").c('u');
+    auto out = encode(u.s);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].old, R"({"id":7,"name":null})");  // body unknown: absent, not null
+    EXPECT_EQ(out[0].data, R"({"id":7,"name":"named"})");
+
+    bytes d;
+    d.c('D').u(16385, 4).c('O').u(3, 2).text("7").c('n').c('u');
+    out = encode(d.s);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].old, R"({"id":7,"name":null})");
+}
+
+TEST(RowEncoder, ADeleteCarriesItsOldRowAsOldBesideData) {
+    bytes full;
+    full.c('D').u(16385, 4).c('O').u(3, 2).text("7").text("General").text("b");
+    auto out = encode(full.s);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].action, "delete");
+    EXPECT_EQ(out[0].id, "7");
+    EXPECT_EQ(out[0].data, R"({"id":7,"name":"General","body":"b"})");
+    EXPECT_EQ(out[0].old, R"({"id":7,"name":"General","body":"b"})");
+    EXPECT_FALSE(validate(out[0]));
+
+    // By key: the other columns are placeholders, not NULLs: left out.
+    bytes key;
+    key.c('D').u(16385, 4).c('K').u(3, 2).text("7").c('n').c('n');
+    out = encode(key.s);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, R"({"id":7})");
+    EXPECT_EQ(out[0].old, R"({"id":7})");
+}
+
+TEST(RowEncoder, TheDeleteOfAChangedKeyCarriesTheOldRow) {
+    bytes key;
+    key.c('U').u(16385, 4).c('K').u(3, 2).text("7").c('n').c('n').c('N').u(3, 2).text("8").text("n").text("b");
+    auto out = encode(key.s);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].action, "delete");
+    EXPECT_EQ(out[0].old, R"({"id":7})");
+    EXPECT_FALSE(out[1].old);
+
+    bytes full;
+    full.c('U').u(16385, 4).c('O').u(3, 2).text("7").text("m").text("a").c('N').u(3, 2).text("8").text("n").text("b");
+    out = encode(full.s);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].action, "delete");
+    EXPECT_EQ(out[0].id, "7");
+    EXPECT_FALSE(out[0].data);
+    EXPECT_EQ(out[0].old, R"({"id":7,"name":"m","body":"a"})");
+    EXPECT_EQ(out[1].action, "create");
+    EXPECT_EQ(out[1].data, R"({"id":8,"name":"n","body":"b"})");
+    EXPECT_FALSE(out[1].old);
+}
+
+TEST(RowEncoder, AnOldRowAboveTheLimitIsLeftOutNotCut) {
+    bytes u;
+    u.c('U').u(16385, 4).c('O').u(3, 2).text("7").text(std::string(100, 'x')).c('n');
+    u.c('N').u(3, 2).text("7").text("short").c('n');
+    const auto out = encode(u.s, 64);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, R"({"id":7,"name":"short","body":null})");
+    EXPECT_FALSE(out[0].old);
+    EXPECT_FALSE(validate(out[0]));
+}
+
+TEST(RowEncoder, WithFullIdentityARenamedKeyColumnLeavesTheIdOut) {
+    // REPLICA IDENTITY FULL flags every column: the flags do not name the
+    // key, and "7,x,y" would be a wrong id.
+    auto rel = forums_relation();
+    rel.replica_identity = 'f';
+    for (auto& col : rel.columns) col.key = true;
+    rel.columns[0].name = "forum_id";
+    bytes d;
+    d.c('D').u(16385, 4).c('O').u(3, 2).text("7").text("x").text("y");
+    std::string error;
+    auto m = decode_message(d.s, error);
+    ASSERT_TRUE(m) << error;
+    std::vector<notification> out;
+    row_encoder(1 << 20).encode(forums, rel, std::get<change>(*m), out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_FALSE(out[0].id);
+    EXPECT_EQ(out[0].old, R"({"forum_id":7,"name":"x","body":"y"})");
+}
+
 TEST(RowEncoder, DataAboveTheLimitIsOmittedAndSaysSo) {
     bytes b;
     b.c('I').u(16385, 4).c('N').u(3, 2).text("7").text(std::string(100, 'x')).c('n');

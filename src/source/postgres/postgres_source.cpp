@@ -262,9 +262,10 @@ struct postgres_source::impl {
                 // without data rather than blocking the stream.
                 for (auto& row : batch) {
                     if (!validate(row)) continue;
-                    report("a row of \"" + row.collection + "\" did not encode as valid JSON; sent without data");
+                    report("a row of \"" + row.collection + "\" did not encode as valid JSON; sent without data or old");
                     row.data.reset();
                     row.data_omitted = true;
+                    row.old.reset();
                 }
                 ec = n.notify_confirmed(std::move(batch), done);
             }

@@ -50,6 +50,10 @@ std::optional<std::string> key_of(const watched_table& table, const relation& re
         for (const auto& k : table.key)
             if (!add(find(rel, t, k))) return std::nullopt;
     } else {
+        // REPLICA IDENTITY FULL flags every column as part of the identity:
+        // the flags no longer name the key, and joining every column would
+        // be a wrong id rather than a missing one.
+        if (rel.replica_identity == 'f') return std::nullopt;
         for (std::size_t i = 0; i < rel.columns.size(); ++i) {
             if (!rel.columns[i].key) continue;
             if (i >= t.size() || t[i].k == value::kind::unchanged_toast || !add(&t[i])) return std::nullopt;
@@ -97,6 +101,42 @@ void row_encoder::append_value(std::string& out, std::uint32_t type_oid, std::st
     }
 }
 
+namespace {
+
+/// Appends `"name":value` (with a leading ',' unless first in the object).
+void append_member(std::string& out, const column& col, const value& v) {
+    if (out.size() > 1) out.push_back(',');
+    core::append_json_string(out, col.name);
+    out.push_back(':');
+    if (v.k == value::kind::null)
+        out += "null";
+    else if (v.k == value::kind::binary)
+        core::append_json_string(out, "");  // not requested: binary mode is off
+    else
+        row_encoder::append_value(out, col.type_oid, v.bytes);
+}
+
+}  // namespace
+
+std::optional<std::string> row_encoder::encode_old(const relation& rel, const change& c) const {
+    if (c.old_kind != 'K' && c.old_kind != 'O') return std::nullopt;
+    std::string old = "{";
+    for (std::size_t i = 0; i < rel.columns.size() && i < c.old_values.size(); ++i) {
+        const value& v = c.old_values[i];
+        // Stored out of line and not sent: unknown, so absent (a filter then
+        // counts the condition as holding), never a guess.
+        if (v.k == value::kind::unchanged_toast) continue;
+        // By key, the other columns are NULL placeholders, not values.
+        if (c.old_kind == 'K' && !rel.columns[i].key) continue;
+        append_member(old, rel.columns[i], v);
+    }
+    old.push_back('}');
+    // Nothing known, or too large to send: no `old`, as for `data` the
+    // writer never fails and nothing is cut.
+    if (old.size() == 2 || old.size() > max_data_bytes_) return std::nullopt;
+    return old;
+}
+
 void row_encoder::encode(const watched_table& table, const relation& rel, const change& c,
                          std::vector<notification>& out) const {
     const tuple& row = c.op == 'D' ? c.old_values : c.new_values;
@@ -113,19 +153,12 @@ void row_encoder::encode(const watched_table& table, const relation& rel, const 
         }
         // A delete by key carries only the key columns; the rest are NULL placeholders.
         if (c.op == 'D' && c.old_kind == 'K' && v->k == value::kind::null) continue;
-        if (data.size() > 1) data.push_back(',');
-        core::append_json_string(data, rel.columns[i].name);
-        data.push_back(':');
-        if (v->k == value::kind::null)
-            data += "null";
-        else if (v->k == value::kind::binary)
-            core::append_json_string(data, "");  // not requested: binary mode is off
-        else
-            append_value(data, rel.columns[i].type_oid, v->bytes);
+        append_member(data, rel.columns[i], *v);
     }
     data.push_back('}');
 
-    auto make = [&](std::string_view action, std::optional<std::string> id, bool with_data) {
+    auto make = [&](std::string_view action, std::optional<std::string> id, bool with_data,
+                    std::optional<std::string> old) {
         notification n;
         n.collection = table.collection;
         n.action = action;
@@ -136,27 +169,29 @@ void row_encoder::encode(const watched_table& table, const relation& rel, const 
             else
                 n.data_omitted = true;
         }
+        n.old = std::move(old);
         out.push_back(std::move(n));
     };
 
     switch (c.op) {
         case 'I':
-            make("create", key_of(table, rel, row), true);
+            make("create", key_of(table, rel, row), true, std::nullopt);
             return;
         case 'D':
-            make("delete", key_of(table, rel, row), true);
+            make("delete", key_of(table, rel, row), true, encode_old(rel, c));
             return;
         default: {
             auto id = key_of(table, rel, row);
             if (c.old_kind) {
                 auto old_id = key_of(table, rel, c.old_values);
                 if (old_id && old_id != id) {
-                    make("delete", std::move(old_id), false);
-                    make("create", std::move(id), true);
+                    // The old row leaves with the delete; the create is new.
+                    make("delete", std::move(old_id), false, encode_old(rel, c));
+                    make("create", std::move(id), true, std::nullopt);
                     return;
                 }
             }
-            make("update", std::move(id), true);
+            make("update", std::move(id), true, encode_old(rel, c));
         }
     }
 }
