@@ -116,7 +116,12 @@ void declare(CLI::App& app, option_set& opts, config& c, raw_options& r) {
         ->delimiter(',');
     opts.add(pg, "postgres-slot", c.postgres.slot, "replication slot notifierd owns");
     opts.add(pg, "postgres-publication", c.postgres.publication, "publication notifierd owns");
-    opts.add_flag(pg, "postgres-install", c.postgres.install, "create the slot and publication at start when missing");
+    opts.add_flag(pg, "postgres-install", c.postgres.install,
+                  "create the slot and publication at start when missing, and set the tables' replica identity as "
+                  "`postgres install` does");
+    opts.add_flag(pg, "keep-replica-identity", c.postgres.keep_replica_identity,
+                  "installing: leave the tables' replica identity as it is instead of setting REPLICA IDENTITY FULL "
+                  "(then deletes carry only the key columns and updates no old row)");
     opts.add(pg, "postgres-max-data-bytes", c.postgres.max_data_bytes,
              "larger rows are sent without data, with \"data_omitted\":true")
         ->check(CLI::Range(0ul, 1ul << 30));
@@ -124,19 +129,27 @@ void declare(CLI::App& app, option_set& opts, config& c, raw_options& r) {
     auto* pg_command = app.add_subcommand("postgres", "set up or remove what the capture needs in the database")
                            ->require_subcommand(1);
     pg_command->fallthrough();  // the options above, after the subcommand
-    auto* install = pg_command->add_subcommand("install", "create the publication and the slot (idempotent)");
-    auto* uninstall = pg_command->add_subcommand("uninstall", "drop the slot and the publication (idempotent)");
+    auto* install = pg_command->add_subcommand(
+        "install",
+        "set REPLICA IDENTITY FULL on the tables (so updates and deletes carry the old row), create the "
+        "publication and the slot (idempotent)");
+    auto* uninstall = pg_command->add_subcommand(
+        "uninstall", "drop the slot and the publication (idempotent); the tables keep their replica identity");
+    install->footer("Takes notifierd's options too (flags, NOTIFIER_* variables or --config): --postgres URL, "
+                    "--tables, --postgres-slot, --postgres-publication, --keep-replica-identity (leave the "
+                    "tables' replica identity as it is).");
+    uninstall->footer("Takes notifierd's options too (flags, NOTIFIER_* variables or --config): --postgres URL, "
+                      "--postgres-slot, --postgres-publication. REPLICA IDENTITY FULL set by install stays: "
+                      "what it was before is not recorded; reset it with ALTER TABLE ... REPLICA IDENTITY DEFAULT.");
     for (auto* sub : {install, uninstall}) {
         sub->fallthrough();
-        sub->footer("Takes notifierd's options too (flags, NOTIFIER_* variables or --config): --postgres URL, "
-                    "--tables, --postgres-slot, --postgres-publication.");
         sub->add_flag("--print", c.print_sql, "print the SQL instead of running it (connects to nothing)");
     }
     install->parse_complete_callback([&c] { c.what = command::postgres_install; });
     uninstall->parse_complete_callback([&c] { c.what = command::postgres_uninstall; });
 #else
     opts.not_built({"postgres", "tables", "postgres-slot", "postgres-publication", "postgres-install",
-                    "postgres-max-data-bytes"},
+                    "keep-replica-identity", "postgres-max-data-bytes"},
                    "this notifierd was built without PostgreSQL support");
 #endif
 }

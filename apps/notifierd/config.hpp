@@ -20,6 +20,7 @@ struct postgres_config {
     std::string slot = "notifier";
     std::string publication = "notifier";
     bool install = false;  ///< create the slot and publication at start when missing
+    bool keep_replica_identity = false;  ///< install: leave the tables' replica identity (default: set FULL)
     std::size_t max_data_bytes = 64 << 10;
 };
 

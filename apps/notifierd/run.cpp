@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace notifierd {
 
@@ -39,8 +40,23 @@ notifier::postgres_source_options postgres_options(const postgres_config& c) {
     o.slot = c.slot;
     o.publication = c.publication;
     o.install = c.install;
+    o.keep_replica_identity = c.keep_replica_identity;
     o.max_data_bytes = c.max_data_bytes;
     return o;
+}
+
+// What leaving the tables' replica identity costs, said where install
+// reports what it did.
+constexpr const char* kept_replica_identity_warning =
+    "--keep-replica-identity: the tables keep their replica identity. With the default one (the primary key) "
+    "PostgreSQL sends only the key columns of the old row: deletes reach every filtered subscription of their "
+    "table (over-delivery), and an update moving a row out of a filter can be missed by that filter's "
+    "subscribers.";
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
 }
 
 // `notifierd postgres install|uninstall [--print]`.
@@ -49,6 +65,7 @@ int run_postgres_command(const config& cfg) {
     const bool install = cfg.what == command::postgres_install;
     try {
         if (cfg.print_sql) {
+            if (install && o.keep_replica_identity) std::printf("-- %s\n", kept_replica_identity_warning);
             const auto sql = install ? notifier::postgres_source::install_sql(o) : notifier::postgres_source::uninstall_sql(o);
             std::fputs(sql.c_str(), stdout);
             return 0;
@@ -66,6 +83,14 @@ int run_postgres_command(const config& cfg) {
     }
     std::printf("notifierd: %s slot \"%s\" and publication \"%s\"\n", install ? "installed" : "uninstalled",
                 o.slot.c_str(), o.publication.c_str());
+    if (install && o.keep_replica_identity)
+        std::printf("notifierd: %s\n", kept_replica_identity_warning);
+    else if (install)
+        std::printf("notifierd: REPLICA IDENTITY FULL on %s: updates and deletes carry the old row\n",
+                    joined(o.tables).c_str());
+    else
+        std::printf("notifierd: the tables keep their replica identity (ALTER TABLE ... REPLICA IDENTITY DEFAULT "
+                    "to undo what install set)\n");
     return 0;
 }
 #endif

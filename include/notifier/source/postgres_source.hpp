@@ -37,10 +37,22 @@ struct postgres_source_options {
     /// The replication slot and the publication this source owns.
     std::string slot = "notifier";
     std::string publication = "notifier";
-    /// Create the slot and publication at start() when missing (needs the
-    /// rights install() needs). Off: start() fails with a message naming the
+    /// Create the slot and publication at start() when missing, and set the
+    /// tables' replica identity as install() does (needs the rights
+    /// install() needs). Off: start() fails with a message naming the
     /// install command.
     bool install = false;
+    /// install() (and `install` at start()) sets REPLICA IDENTITY FULL on
+    /// every table, so that PostgreSQL sends the whole old row of an update
+    /// or a delete and notifications carry it as `old`: a filtered
+    /// subscription then learns of a row that left its filter. true: the
+    /// tables keep their replica identity; with the default (the primary
+    /// key) the server sends only the key columns of a deleted row and no
+    /// old row for an update that keeps its key, so deletes reach every
+    /// filtered subscription of the collection and an update moving a row
+    /// out of a filter is missed by that filter's subscribers. FULL costs
+    /// WAL: every update and delete logs the old row.
+    bool keep_replica_identity = false;
     /// A row whose JSON is larger is sent without `data` and with
     /// `"data_omitted":true` (the writer never fails; clients re-fetch).
     std::size_t max_data_bytes = 64 << 10;
@@ -95,11 +107,15 @@ public:
     static std::string install_sql(const postgres_source_options& opts);
     /// The SQL uninstall() runs.
     static std::string uninstall_sql(const postgres_source_options& opts);
-    /// Creates the publication (or sets its tables) and the slot; idempotent.
-    /// Throws std::runtime_error with the server's message.
+    /// Sets REPLICA IDENTITY FULL on the tables not yet so (unless
+    /// keep_replica_identity), creates the publication (or sets its tables)
+    /// and the slot; idempotent. Throws std::runtime_error with the
+    /// server's message.
     static void install(const postgres_source_options& opts);
     /// Drops the slot and the publication if present; idempotent. Needs only
-    /// conninfo, slot and publication (tables may be empty).
+    /// conninfo, slot and publication (tables may be empty). The tables'
+    /// replica identity stays as install() left it: what it was before is
+    /// not recorded, and other publications or subscribers may rely on it.
     static void uninstall(const postgres_source_options& opts);
 
 private:

@@ -89,17 +89,35 @@ std::vector<std::string> install_statements(const postgres_source_options& o) {
     const std::string lit_pub = core::quote_literal(o.publication);
     const std::string lit_slot = core::quote_literal(o.slot);
     const std::string tables = table_list(o);
-    return {
+    std::vector<std::string> out;
+    if (!o.keep_replica_identity) {
+        // First, so that every change the slot streams has its old row. Only
+        // where not FULL yet: the ALTER takes an ACCESS EXCLUSIVE lock, which
+        // a repeated install (or every start with `install`) should not.
+        std::string alter = "DO $notifier$ BEGIN\n";
+        for (const auto& t : o.tables) {
+            const auto name = qualified(split(t));
+            alter += "  IF (SELECT relreplident FROM pg_class WHERE oid = " + core::quote_literal(name) +
+                     "::regclass) <> 'f' THEN\n"
+                     "    ALTER TABLE " + name + " REPLICA IDENTITY FULL;\n"
+                     "  END IF;\n";
+        }
+        alter += "END $notifier$";
+        out.push_back(std::move(alter));
+    }
+    out.push_back(
         "DO $notifier$ BEGIN\n"
         "  IF EXISTS (SELECT 1 FROM pg_publication WHERE pubname = " + lit_pub + ") THEN\n"
         "    ALTER PUBLICATION " + pub + " SET TABLE " + tables + ";\n"
         "  ELSE\n"
         "    CREATE PUBLICATION " + pub + " FOR TABLE " + tables + ";\n"
         "  END IF;\n"
-        "END $notifier$",
+        "END $notifier$");
+    // Last, and on its own: a slot cannot be created in a transaction that wrote.
+    out.push_back(
         "SELECT pg_create_logical_replication_slot(" + lit_slot + ", 'pgoutput')\n"
-        "  WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = " + lit_slot + ")",
-    };
+        "  WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = " + lit_slot + ")");
+    return out;
 }
 
 std::vector<std::string> uninstall_statements(const postgres_source_options& o) {
@@ -180,12 +198,10 @@ asio::awaitable<std::vector<watched_table>> prepare(pg_connection& c, const post
                                      "uninstall` and install again");
         co_return tables;
     }
-    // Install: the publication first, then the slot (which must not exist
-    // in the same transaction as a write).
+    // Install: the replica identity and the publication first, then the
+    // slot (which must not exist in the same transaction as a write).
     if (slot_lost) co_await c.exec("SELECT pg_drop_replication_slot($1)", params(o.slot));
-    const auto statements = install_statements(o);
-    co_await c.exec(statements[0]);
-    co_await c.exec(statements[1]);
+    for (const auto& statement : install_statements(o)) co_await c.exec(statement);
     slot_recreated = slot_lost || (!slot_ok && streamed_before);
     co_return tables;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // What the PostgreSQL source needs in the database — a publication of the
-// watched tables and a logical replication slot using pgoutput — and the
-// checks that give a clear message when something is missing.
+// watched tables, a logical replication slot using pgoutput and (unless
+// kept) REPLICA IDENTITY FULL on those tables — and the checks that give a
+// clear message when something is missing.
 
 #include "source/postgres/pg_connection.hpp"
 #include "source/postgres/row_encoder.hpp"
@@ -24,7 +25,9 @@ void validate(const postgres_source_options& o);
 void validate_names(const postgres_source_options& o);
 
 /// The statements install() runs, in order (each on its own: a slot cannot
-/// be created in a transaction that wrote).
+/// be created in a transaction that wrote): REPLICA IDENTITY FULL on the
+/// tables not yet so (unless o.keep_replica_identity), the publication, the
+/// slot. uninstall_statements() leave the replica identity as it is.
 std::vector<std::string> install_statements(const postgres_source_options& o);
 std::vector<std::string> uninstall_statements(const postgres_source_options& o);
 
