@@ -387,7 +387,9 @@ void shard::fanout_step(bool unbounded) {
         ++count;
         last_dispatched_ = pub->seq;
         const std::uint64_t before = delivered;
-        index_.match(pub->collection, pub->id, [&](net::websocket_session* s) { delivered += s->deliver(pub); });
+        core::lazy_rows rows(pub->json());  // read only if a filter or a filtered grant looks
+        index_.match(pub->collection, pub->id, rows,
+                     [&](net::websocket_session* s) { delivered += s->deliver(pub, rows); });
         if (delivered != before) unflushed_.push_back(next.received_ns);
     }
     // Counted once per step: the per-delivery cost stays one local add.

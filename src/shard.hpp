@@ -98,8 +98,8 @@ public:
     void remove_session(net::websocket_session* s);
     void add_http(net::http_session* s) { http_sessions_.insert(s); }
     void remove_http(net::http_session* s) { http_sessions_.erase(s); }
-    void subscribe(net::websocket_session* s, const core::topic& t) { index_.add(t.collection, t.id, s); }
-    void unsubscribe(net::websocket_session* s, const core::topic& t) { index_.remove(t.collection, t.id, s); }
+    void subscribe(net::websocket_session* s, const core::topic& t) { index_.add(t, s); }
+    void unsubscribe(net::websocket_session* s, const core::topic& t) { index_.remove(t, s); }
     /// Coalesces writes: a session marked dirty is flushed once at the end
     /// of this loop turn, however many publications it got.
     void mark_dirty(net::websocket_session* s);

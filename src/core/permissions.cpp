@@ -1,10 +1,29 @@
 // SPDX-License-Identifier: MIT
 #include "core/permissions.hpp"
 
+#include "core/notification_rows.hpp"
+
 #include <algorithm>
 #include <functional>
 
 namespace notifier::core {
+
+namespace {
+
+// Every condition of `grant` is one of `entry`'s: the entry is as narrow or
+// narrower. Both are sorted by field.
+bool narrower_or_equal(const row_filter& entry, const row_filter& grant) noexcept {
+    const auto& e = entry.conditions();
+    const auto& g = grant.conditions();
+    std::size_t i = 0;
+    for (const auto& c : g) {
+        while (i < e.size() && e[i].field < c.field) ++i;
+        if (i == e.size() || e[i].field != c.field || e[i].value != c.value) return false;
+    }
+    return true;
+}
+
+}  // namespace
 
 permissions::permissions(bool all, std::vector<std::string> entries) : all_(all), entries_(std::move(entries)) {
     index();
@@ -22,39 +41,59 @@ permissions& permissions::operator=(const permissions& other) {
 }
 
 permissions permissions::from_entries(std::vector<std::string> entries) {
-    std::erase_if(entries, [](const std::string& e) { return !parse_topic(e); });
-    std::sort(entries.begin(), entries.end());
-    entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
-    const bool all = std::binary_search(entries.begin(), entries.end(), "*");
-    return permissions(all, std::move(entries));
+    std::vector<std::string> valid;
+    valid.reserve(entries.size());
+    for (const auto& e : entries)
+        if (auto t = parse_topic(e)) valid.push_back(t->name());
+    std::sort(valid.begin(), valid.end());
+    valid.erase(std::unique(valid.begin(), valid.end()), valid.end());
+    const bool all = std::binary_search(valid.begin(), valid.end(), "*");
+    return permissions(all, std::move(valid));
 }
 
 void permissions::index() {
     collections_.clear();
     records_.clear();
+    filters_.clear();
     if (all_) return;  // nothing to look up
     collections_.reserve(entries_.size());
-    for (const auto& e : entries_) {
-        const auto t = *parse_topic(e);  // entries_ holds valid topics only
-        if (t.id.empty()) collections_.insert(t.collection);
-        else records_.insert(t);
+    for (const std::string& e : entries_) {
+        auto t = *parse_topic(e);  // entries_ holds valid topics only
+        // Views into e, which parses to the same parts: a name is
+        // collection, collection/id or collection[…].
+        const std::string_view name(e);
+        const std::string_view collection = name.substr(0, t.collection.size());
+        if (t.filter) filters_[collection].push_back(std::move(t.filter));
+        else if (t.id.empty()) collections_.insert(collection);
+        else records_.insert(record{collection, name.substr(t.collection.size() + 1)});
     }
 }
 
-std::size_t permissions::topic_hash::operator()(const topic& t) const noexcept {
+std::size_t permissions::record_hash::operator()(const record& r) const noexcept {
     const std::hash<std::string_view> h;
-    return h(t.collection) * 31 + h(t.id);
+    return h(r.collection) * 31 + h(r.id);
 }
 
 bool permissions::allows(const topic& t) const noexcept {
     if (all_) return true;
     if (t.collection == "*") return false;
-    if (collections_.contains(t.collection)) return true;  // a collection grants its records
-    return !t.id.empty() && records_.contains(t);
+    if (collections_.contains(t.collection)) return true;  // a collection grants its records and filters
+    if (!t.id.empty()) return records_.contains(record{t.collection, t.id});
+    if (!t.filter) return false;
+    const auto it = filters_.find(t.collection);
+    if (it == filters_.end()) return false;
+    return std::any_of(it->second.begin(), it->second.end(),
+                       [&](const auto& grant) { return narrower_or_equal(*t.filter, *grant); });
 }
 
-bool permissions::allows_notification(std::string_view collection, std::string_view id) const noexcept {
-    return allows(topic{collection, id});
+bool permissions::allows_notification(std::string_view collection, std::string_view id, lazy_rows& rows) const {
+    if (all_) return true;
+    if (collections_.contains(collection)) return true;
+    if (!id.empty() && records_.contains(record{collection, id})) return true;
+    const auto it = filters_.find(collection);
+    if (it == filters_.end()) return false;
+    const auto& r = rows.get();
+    return std::any_of(it->second.begin(), it->second.end(), [&](const auto& grant) { return grant->matches(r); });
 }
 
 }  // namespace notifier::core

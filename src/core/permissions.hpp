@@ -1,21 +1,27 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// What a subscriber may read: "*", a collection (with all its records) or one
-// record "collection/id" (docs/security.md).
+// What a subscriber may read: "*", a collection (with all its records), one
+// record "collection/id", or the rows of a collection that a filter matches
+// "collection[field=value,…]" (docs/security.md).
 //
 // Built once from a verified token's notifier.read claim and kept parsed and
-// indexed: a check costs one or two hash lookups whatever the size of the
-// claim, so a subscribe frame of n entries is checked in O(n).
+// indexed: checking a subscription or a notification costs one or two hash
+// lookups, plus, for a collection granted only through filters, one
+// evaluation per such filter of that collection.
 
 #include "core/topic.hpp"
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 namespace notifier::core {
+
+class lazy_rows;
 
 class permissions {
 public:
@@ -32,35 +38,40 @@ public:
     permissions(permissions&&) noexcept = default;
     permissions& operator=(permissions&&) noexcept = default;
 
-    /// True if a subscription entry stays within what may be read. O(1).
+    /// True if a subscription entry stays within what may be read: a
+    /// filtered grant allows its own filter and any narrower one (every
+    /// condition of the grant among the entry's), never the whole
+    /// collection nor one record (its row is unknown when subscribing).
     bool allows(const topic& t) const noexcept;
-    /// True if a notification of (collection, id) may be read (`id` empty:
-    /// a notification without id, which only a collection entry covers). O(1).
-    bool allows_notification(std::string_view collection, std::string_view id) const noexcept;
+    /// True if a notification of (collection, id) whose rows are `rows` may
+    /// be read (`id` empty: a notification without id, which a record grant
+    /// does not cover). A filtered grant reads what its filter matches,
+    /// through data or old alike.
+    bool allows_notification(std::string_view collection, std::string_view id, lazy_rows& rows) const;
     bool everything() const noexcept { return all_; }
-    /// The valid entries, sorted and unique: the implicit subscription of a
-    /// connection that names none.
+    /// The valid entries in canonical form, sorted and unique: the implicit
+    /// subscription of a connection that names none.
     const std::vector<std::string>& entries() const noexcept { return entries_; }
 
 private:
-    struct topic_hash {
-        std::size_t operator()(const topic& t) const noexcept;
+    struct record {
+        std::string_view collection, id;
+        friend bool operator==(const record&, const record&) = default;
     };
-    struct topic_equal {
-        bool operator()(const topic& a, const topic& b) const noexcept {
-            return a.collection == b.collection && a.id == b.id;
-        }
+    struct record_hash {
+        std::size_t operator()(const record& r) const noexcept;
     };
 
     permissions(bool all, std::vector<std::string> entries);
     void index();
 
     bool all_;
-    std::vector<std::string> entries_;  // sorted, unique, valid
-    // View entries_: collections granted with all their records, and single
-    // records (collection, id).
+    std::vector<std::string> entries_;  // sorted, unique, valid, canonical
+    // View entries_: collections granted with all their records, single
+    // records, and the filters granted per collection.
     std::unordered_set<std::string_view> collections_;
-    std::unordered_set<topic, topic_hash, topic_equal> records_;
+    std::unordered_set<record, record_hash> records_;
+    std::unordered_map<std::string_view, std::vector<std::shared_ptr<const row_filter>>> filters_;
 };
 
 }  // namespace notifier::core

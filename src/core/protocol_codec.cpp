@@ -116,9 +116,8 @@ std::variant<client_message, protocol_error> parse_client_message(std::string_vi
     for (const auto& e : *arr) {
         const auto* s = e.if_string();
         if (!s) return fail("invalid_message", "\"collections\" must be an array of strings");
-        if (!parse_topic(*s))
-            return fail("invalid_name", "invalid entry \"" + std::string(quotable(s->subview(), 300)) +
-                                            "\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128} or collection/id");
+        auto t = parse_entry(*s);
+        if (auto* err = std::get_if<std::string>(&t)) return fail("invalid_name", std::move(*err));
         msg.collections.emplace_back(*s);
     }
     return msg;
@@ -138,7 +137,8 @@ std::string encode_resync(std::string_view epoch, std::uint64_t seq) {
     return s;
 }
 
-std::string encode_subscribed(const std::vector<std::string>& sorted_collections, std::string_view ref) {
+std::string encode_subscribed(const std::vector<std::string>& sorted_collections, std::uint64_t seq,
+                              std::string_view ref) {
     std::string s = R"({"type":"subscribed","collections":[)";
     bool first = true;
     for (const auto& c : sorted_collections) {
@@ -146,7 +146,7 @@ std::string encode_subscribed(const std::vector<std::string>& sorted_collections
         first = false;
         append_json_string(s, c);
     }
-    s += "]";
+    s += "],\"seq\":" + std::to_string(seq);
     append_ref(s, ref);
     s += "}";
     return s;

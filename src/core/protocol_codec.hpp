@@ -45,7 +45,9 @@ std::variant<client_message, protocol_error> parse_client_message(std::string_vi
 // kept by parse_client_message, echoed as the last field; empty: none.
 std::string encode_welcome(std::string_view epoch, std::uint64_t seq, bool resumed);
 std::string encode_resync(std::string_view epoch, std::uint64_t seq);
-std::string encode_subscribed(const std::vector<std::string>& sorted_collections, std::string_view ref = {});
+/// `seq`: every matching notification after it reaches the connection.
+std::string encode_subscribed(const std::vector<std::string>& sorted_collections, std::uint64_t seq,
+                              std::string_view ref = {});
 std::string encode_error(std::string_view code, std::string_view message, std::string_view ref = {});
 std::string encode_authenticated(std::int64_t exp, std::string_view ref = {});
 std::string encode_pong(std::string_view ref = {});

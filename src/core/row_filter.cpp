@@ -2,14 +2,14 @@
 #include "core/row_filter.hpp"
 
 #include "core/json_escape.hpp"
+#include "core/json_number.hpp"
+#include "core/notification_rows.hpp"
 #include "core/utf8.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 
 namespace notifier::core {
 
@@ -30,23 +30,9 @@ std::string excerpt(std::string_view s) {
     return std::string(quotable(s.substr(0, std::min<std::size_t>(s.size(), 80)), 80));
 }
 
-// An integral value within int64's exact range is written as an integer,
-// anything else in its shortest round-trip form.
-std::string canonical_number(double d) {
-    if (std::trunc(d) == d && std::fabs(d) < 9.2e18) return std::to_string(static_cast<std::int64_t>(d));
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, d);
-    return std::string(buf, r.ptr);
-}
-
-long double number_of(const json::value& v) noexcept {
-    if (v.is_int64()) return static_cast<long double>(v.get_int64());
-    if (v.is_uint64()) return static_cast<long double>(v.get_uint64());
-    return static_cast<long double>(v.get_double());
-}
-
-// Parses the value starting at s[i]; advances i past it.
-std::variant<filter_value, std::string> parse_value(std::string_view s, std::size_t& i, std::string& canonical) {
+// Parses the value starting at s[i] into its canonical text; advances i
+// past it. Returns an error message, or nothing.
+std::optional<std::string> parse_value(std::string_view s, std::size_t& i, std::string& out) {
     std::size_t end = i;
     if (i < s.size() && s[i] == '"') {
         for (end = i + 1; end < s.size() && s[end] != '"'; ++end)
@@ -65,60 +51,26 @@ std::variant<filter_value, std::string> parse_value(std::string_view s, std::siz
     opts.max_depth = 1;
     const json::value v = json::parse(token, ec, {}, opts);
     if (ec) return "invalid filter value \"" + excerpt(token) + "\": a JSON number, string, true, false or null";
-    filter_value out;
     switch (v.kind()) {
-        case json::kind::null:
-            out.type = filter_value::kind::null;
-            canonical += "null";
-            break;
-        case json::kind::bool_:
-            out.type = filter_value::kind::boolean;
-            out.boolean = v.get_bool();
-            canonical += out.boolean ? "true" : "false";
-            break;
-        case json::kind::int64:
-        case json::kind::uint64:
-            out.type = filter_value::kind::number;
-            out.number = number_of(v);
-            canonical += v.is_int64() ? std::to_string(v.get_int64()) : std::to_string(v.get_uint64());
-            break;
+        case json::kind::null: out = "null"; break;
+        case json::kind::bool_: out = v.get_bool() ? "true" : "false"; break;
+        case json::kind::int64: out = canonical_number(v.get_int64()); break;
+        case json::kind::uint64: out = canonical_number(v.get_uint64()); break;
         case json::kind::double_: {
             // Read again with from_chars, which rounds correctly (Boost.JSON
-            // 1.81 may be an ulp off for long or extreme numbers), so that
-            // the shortest spelling written below reads back as this value
-            // and the canonical form is its own canonical form.
-            double d = 0;
-            const auto r = std::from_chars(token.data(), token.data() + token.size(), d);
-            if (r.ec != std::errc{} || r.ptr != token.data() + token.size() || !std::isfinite(d))
-                return "filter number out of range: \"" + excerpt(token) + "\"";
-            out.type = filter_value::kind::number;
-            out.number = d;
-            canonical += canonical_number(d);
+            // 1.81 may be an ulp off for long or extreme numbers), as the
+            // values of rows are (notification_rows).
+            auto exact = canonical_double_text(token);
+            if (!exact) return "filter number out of range: \"" + excerpt(token) + "\"";
+            out = std::move(*exact);
             break;
         }
-        case json::kind::string:
-            out.type = filter_value::kind::string;
-            out.text = std::string(v.get_string());
-            append_json_string(canonical, out.text);
-            break;
+        case json::kind::string: append_json_string(out, v.get_string()); break;
         default:
             return "invalid filter value \"" + excerpt(token) + "\": a JSON number, string, true, false or null";
     }
     i = end;
-    return out;
-}
-
-bool equals(const filter_value& want, const json::value& got) noexcept {
-    switch (want.type) {
-        case filter_value::kind::null: return got.is_null();
-        case filter_value::kind::boolean: return got.is_bool() && got.get_bool() == want.boolean;
-        case filter_value::kind::string: return got.is_string() && std::string_view(got.get_string()) == want.text;
-        case filter_value::kind::number:
-            if (!got.is_number()) return false;
-            // long double holds every int64, uint64 and double exactly.
-            return number_of(got) == want.number;
-    }
-    return false;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -127,7 +79,6 @@ std::variant<row_filter, std::string> row_filter::parse(std::string_view s) {
     row_filter f;
     struct item {
         filter_condition cond;
-        std::string canonical_value;
     };
     std::vector<item> items;
     std::size_t i = 0;
@@ -157,9 +108,7 @@ std::variant<row_filter, std::string> row_filter::parse(std::string_view s) {
         }
         if (i >= s.size() || s[i] != '=') return "expected '=' after filter field \"" + it.cond.field + "\"";
         ++i;
-        auto v = parse_value(s, i, it.canonical_value);
-        if (auto* err = std::get_if<std::string>(&v)) return std::move(*err);
-        it.cond.value = std::move(std::get<filter_value>(v));
+        if (auto err = parse_value(s, i, it.cond.value)) return std::move(*err);
         items.push_back(std::move(it));
         if (i == s.size()) break;
         if (s[i] != ',') return "expected ',' or ']' in filter near \"" + excerpt(s.substr(i)) + "\"";
@@ -172,57 +121,25 @@ std::variant<row_filter, std::string> row_filter::parse(std::string_view s) {
         if (k > 0) f.canonical_ += ',';
         f.canonical_ += items[k].cond.field;
         f.canonical_ += '=';
-        f.canonical_ += items[k].canonical_value;
+        f.canonical_ += items[k].cond.value;
         f.conditions_.push_back(std::move(items[k].cond));
     }
     return f;
 }
 
-bool row_filter::holds_on(const json::object& row) const {
+bool row_filter::holds_on(const row_side& row) const noexcept {
     for (const auto& c : conditions_) {
-        const json::object* at = &row;
-        const json::value* found = nullptr;
-        for (std::size_t p = 0; p < c.path.size(); ++p) {
-            found = at->if_contains(c.path[p]);
-            if (!found) break;
-            if (p + 1 < c.path.size()) {
-                at = found->if_object();
-                if (!at) {
-                    found = nullptr;
-                    break;
-                }
-            }
-        }
-        if (found && !equals(c.value, *found)) return false;  // unknown fields count as holding
+        const std::string* got = row.find(c.field);
+        if (got && *got != c.value) return false;  // unknown fields count as holding
     }
     return true;
 }
 
-bool row_filter::matches(const json::value* data, const json::value* old) const {
-    if (!data && !old) return true;
-    for (const json::value* side : {data, old}) {
-        if (!side) continue;
-        const auto* obj = side->if_object();
-        if (!obj || holds_on(*obj)) return true;
-    }
+bool row_filter::matches(const notification_rows& rows) const noexcept {
+    if (!rows.data.present && !rows.old.present) return true;
+    for (const row_side* side : {&rows.data, &rows.old})
+        if (side->present && (!side->object || holds_on(*side))) return true;
     return false;
-}
-
-std::variant<filtered_entry, std::string> parse_filtered_entry(std::string_view entry) {
-    filtered_entry out;
-    const auto open = entry.find('[');
-    if (open == std::string_view::npos) {
-        out.collection = entry;
-        out.canonical = std::string(entry);
-        return out;
-    }
-    if (entry.back() != ']') return std::string("a filter ends with ']'");
-    out.collection = entry.substr(0, open);
-    auto f = row_filter::parse(entry.substr(open + 1, entry.size() - open - 2));
-    if (auto* err = std::get_if<std::string>(&f)) return std::move(*err);
-    out.filter = std::move(std::get<row_filter>(f));
-    out.canonical = std::string(out.collection) + "[" + out.filter->canonical() + "]";
-    return out;
 }
 
 }  // namespace notifier::core

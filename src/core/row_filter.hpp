@@ -11,37 +11,24 @@
 //
 // Equality is JSON equality: numbers by value (7 equals 7.0), no coercion
 // between types (7 is not "7"). The canonical form sorts the conditions by
-// path and writes each value in one spelling (integers without fraction or
-// exponent, other numbers in their shortest round-trip form, strings with
-// the minimal JSON escapes), so that equal filters compare equal as text.
+// path and writes each value in one spelling (json_number.hpp for numbers,
+// strings with the minimal JSON escapes), so that equal filters compare
+// equal as text, and a value compares with a row's value as text.
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
-namespace boost::json {
-class value;
-class object;
-}  // namespace boost::json
-
 namespace notifier::core {
 
-/// A JSON scalar as a filter value.
-struct filter_value {
-    enum class kind { null, boolean, number, string };
-    kind type = kind::null;
-    bool boolean = false;
-    long double number = 0;  ///< compared by value: exact for every int64, uint64 and double
-    std::string text;   ///< the string's decoded text
-};
+struct row_side;
+struct notification_rows;
 
 struct filter_condition {
     std::vector<std::string> path;  ///< 1 to 4 names, outermost first
     std::string field;              ///< the path as written, parts joined by '.'
-    filter_value value;
+    std::string value;              ///< canonical JSON (json_number.hpp): equal values, equal text
 };
 
 class row_filter {
@@ -56,27 +43,16 @@ public:
 
     /// True unless a condition is false on `row`: a field that `row` does
     /// not have (or that is not reachable through objects) counts as true.
-    bool holds_on(const boost::json::object& row) const;
+    bool holds_on(const row_side& row) const noexcept;
 
     /// The over-delivery rule: holds on `data` or on `old`, whichever the
-    /// notification carries (nullptr: absent); a notification with neither
-    /// matches. A value that is not an object has none of the fields.
-    bool matches(const boost::json::value* data, const boost::json::value* old) const;
+    /// notification carries; a notification with neither matches. A side
+    /// that is not an object has none of the fields.
+    bool matches(const notification_rows& rows) const noexcept;
 
 private:
     std::vector<filter_condition> conditions_;
     std::string canonical_;
 };
-
-/// An entry split into its collection and, when it has brackets, its filter.
-struct filtered_entry {
-    std::string_view collection;
-    std::optional<row_filter> filter;
-    std::string canonical;  ///< "collection" or "collection[canonical conditions]"
-};
-
-/// Parses "collection[…]"; an entry without '[' is returned unfiltered
-/// (its collection is not checked here: topic.hpp does that).
-std::variant<filtered_entry, std::string> parse_filtered_entry(std::string_view entry);
 
 }  // namespace notifier::core

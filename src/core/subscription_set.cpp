@@ -1,84 +1,136 @@
 // SPDX-License-Identifier: MIT
 #include "core/subscription_set.hpp"
 
+#include "core/notification_rows.hpp"
 #include "core/utf8.hpp"
 
 #include <algorithm>
-#include <iterator>
-#include <string_view>
+#include <numeric>
 #include <unordered_set>
 
 namespace notifier::core {
 
+namespace {
+
+// Parses entries into topics sorted by canonical name, without repeats.
+// Invalid ones are dropped.
+void parse_sorted(const std::vector<std::string>& entries, std::vector<std::string>& names, std::vector<topic>& parsed) {
+    std::vector<std::pair<std::string, topic>> all;
+    all.reserve(entries.size());
+    for (const auto& e : entries)
+        if (auto t = parse_topic(e)) all.emplace_back(t->name(), std::move(*t));
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    all.erase(std::unique(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+              all.end());
+    names.clear();
+    parsed.clear();
+    names.reserve(all.size());
+    parsed.reserve(all.size());
+    for (auto& [n, t] : all) {
+        names.push_back(std::move(n));
+        parsed.push_back(std::move(t));
+    }
+}
+
+}  // namespace
+
 subscription_set::subscription_set(std::vector<std::string> names, bool implicit_all, permissions perms,
                                    std::size_t max_subscriptions)
-    : names_(std::move(names)), implicit_all_(implicit_all), perms_(std::move(perms)), max_(max_subscriptions) {
-    std::erase_if(names_, [](const std::string& n) { return !parse_topic(n); });
-    std::sort(names_.begin(), names_.end());
-    names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
-    reparse();
+    : implicit_all_(implicit_all), perms_(std::move(perms)), max_(max_subscriptions) {
+    parse_sorted(names, names_, parsed_);
 }
 
-void subscription_set::reparse() {
-    parsed_.clear();
-    parsed_.reserve(names_.size());
-    for (const auto& n : names_) parsed_.push_back(*parse_topic(n));
-}
-
-bool subscription_set::matches(const publication& pub) const noexcept {
+bool subscription_set::matches(const publication& pub, lazy_rows& rows) const {
     for (const auto& t : parsed_)
-        if (t.matches(pub.collection, pub.id)) return true;
+        if (t.matches(pub.collection, pub.id, rows)) return true;
     return false;
 }
 
-bool subscription_set::readable(const publication& pub) const noexcept {
-    return perms_.everything() || perms_.allows_notification(pub.collection, pub.id);
+bool subscription_set::readable(const publication& pub, lazy_rows& rows) const {
+    return perms_.everything() || perms_.allows_notification(pub.collection, pub.id, rows);
+}
+
+bool subscription_set::wants(const publication& pub) const {
+    lazy_rows rows(pub.json());
+    return matches(pub, rows) && readable(pub, rows);
 }
 
 std::optional<protocol_error> subscription_set::subscribe(const std::vector<std::string>& entries,
                                                           const topic_fn& left, const topic_fn& joined) {
     // Repeated entries first: a frame that names one entry thousands of
-    // times is checked once per distinct entry. Kept in the order given, so
-    // that a refusal names the first entry refused.
-    std::vector<std::string_view> added;
-    added.reserve(entries.size());
+    // times is parsed and checked once per distinct spelling. Kept in the
+    // order given, so that a refusal names the first entry refused.
+    std::vector<topic> added;
+    std::vector<std::string> added_names;
     {
         std::unordered_set<std::string_view> seen(entries.size());
-        for (const auto& e : entries)
-            if (seen.insert(e).second) added.push_back(e);
-    }
-    for (const auto e : added) {
-        const auto t = parse_topic(e);
-        if (!t || !perms_.allows(*t))
-            return protocol_error{"forbidden", "not allowed to read \"" + std::string(quotable(e, 300)) + "\"", {}};
+        for (const auto& e : entries) {
+            if (!seen.insert(e).second) continue;
+            auto t = parse_topic(e);
+            if (!t || !perms_.allows(*t))
+                return protocol_error{"forbidden", "not allowed to read \"" + std::string(quotable(e, 300)) + "\"", {}};
+            added_names.push_back(t->name());
+            added.push_back(std::move(*t));
+        }
     }
     // Sorted union in O(n log n): a frame of thousands of names must not
     // hold the loop (inserting one by one into the sorted set was quadratic).
-    std::sort(added.begin(), added.end());
-    std::vector<std::string_view> next;
-    if (implicit_all_) {
-        next = std::move(added);
-    } else {
-        next.reserve(names_.size() + added.size());
-        std::set_union(names_.begin(), names_.end(), added.begin(), added.end(), std::back_inserter(next),
-                       [](std::string_view a, std::string_view b) { return a < b; });
+    std::vector<std::size_t> order(added.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return added_names[a] < added_names[b]; });
+    order.erase(std::unique(order.begin(), order.end(),
+                            [&](std::size_t a, std::size_t b) { return added_names[a] == added_names[b]; }),
+                order.end());
+    // The next set: indexes into names_ (old) or order (new), merged.
+    struct pick {
+        bool is_new;
+        std::size_t at;
+    };
+    std::vector<pick> next;
+    const auto name_of = [&](const pick& p) -> const std::string& {
+        return p.is_new ? added_names[order[p.at]] : names_[p.at];
+    };
+    {
+        // While implicit_all_, the old entries stay only if named again.
+        std::size_t i = 0, j = 0;
+        const std::size_t old_n = names_.size();
+        next.reserve(old_n + order.size());
+        while (i < old_n || j < order.size()) {
+            if (j == order.size() || (i < old_n && names_[i] < added_names[order[j]])) {
+                if (!implicit_all_) next.push_back({false, i});
+                ++i;
+            } else if (i == old_n || added_names[order[j]] < names_[i]) {
+                next.push_back({true, j++});
+            } else {
+                next.push_back({false, i++});  // in both: keep what is there
+                ++j;
+            }
+        }
     }
     if (next.size() > max_)
         return protocol_error{"too_many_subscriptions",
                               "at most " + std::to_string(max_) + " subscriptions per connection", {}};
-    // Both lists are sorted: one walk for what left, one for what joined.
-    for (std::size_t i = 0, j = 0; i < names_.size(); ++i) {
-        while (j < next.size() && next[j] < std::string_view(names_[i])) ++j;
-        if (j == next.size() || next[j] != names_[i]) left(parsed_[i]);
+    // What left: the old entries not kept.
+    std::vector<bool> kept(names_.size());
+    for (const auto& p : next)
+        if (!p.is_new) kept[p.at] = true;
+    for (std::size_t i = 0; i < names_.size(); ++i)
+        if (!kept[i]) left(parsed_[i]);
+    std::vector<std::string> names;
+    std::vector<topic> parsed;
+    names.reserve(next.size());
+    parsed.reserve(next.size());
+    for (const auto& p : next) {
+        names.push_back(name_of(p));
+        if (p.is_new) {
+            joined(added[order[p.at]]);
+            parsed.push_back(std::move(added[order[p.at]]));
+        } else {
+            parsed.push_back(std::move(parsed_[p.at]));
+        }
     }
-    for (std::size_t i = 0, j = 0; j < next.size(); ++j) {
-        while (i < names_.size() && std::string_view(names_[i]) < next[j]) ++i;
-        if (i == names_.size() || names_[i] != next[j]) joined(*parse_topic(next[j]));
-    }
-    // `next` may view names_: build the new names before replacing them.
-    std::vector<std::string> names(next.begin(), next.end());
     names_ = std::move(names);
-    reparse();
+    parsed_ = std::move(parsed);
     implicit_all_ = false;
     return std::nullopt;
 }
@@ -87,37 +139,49 @@ void subscription_set::unsubscribe(const std::vector<std::string>& entries, cons
     std::vector<bool> gone(names_.size());
     bool changed = false;
     for (const auto& e : entries) {
-        const auto it = std::lower_bound(names_.begin(), names_.end(), e);
-        if (it == names_.end() || *it != e) continue;
+        auto t = parse_topic(e);
+        if (!t) continue;
+        const std::string name = t->name();
+        const auto it = std::lower_bound(names_.begin(), names_.end(), name);
+        if (it == names_.end() || *it != name) continue;
         const auto i = static_cast<std::size_t>(it - names_.begin());
         if (gone[i]) continue;  // named twice
         gone[i] = true;
         changed = true;
         left(parsed_[i]);
-        if (e == "*") implicit_all_ = false;
+        if (name == "*") implicit_all_ = false;
     }
     if (!changed) return;
     std::size_t kept = 0;
     for (std::size_t i = 0; i < names_.size(); ++i) {
         if (gone[i]) continue;
-        if (kept != i) names_[kept] = std::move(names_[i]);
+        if (kept != i) {
+            names_[kept] = std::move(names_[i]);
+            parsed_[kept] = std::move(parsed_[i]);
+        }
         ++kept;
     }
     names_.resize(kept);
-    reparse();
+    parsed_.resize(kept);
 }
 
 bool subscription_set::restrict_to(permissions perms, const topic_fn& left) {
     perms_ = std::move(perms);
-    std::vector<std::string> kept;
+    std::size_t kept = 0;
     for (std::size_t i = 0; i < names_.size(); ++i) {
-        if (perms_.allows(parsed_[i])) kept.push_back(std::move(names_[i]));
-        else left(parsed_[i]);
+        if (!perms_.allows(parsed_[i])) {
+            left(parsed_[i]);
+            continue;
+        }
+        if (kept != i) {
+            names_[kept] = std::move(names_[i]);
+            parsed_[kept] = std::move(parsed_[i]);
+        }
+        ++kept;
     }
-    // parsed_ may view moved-from strings now: rebuilt below before any use.
-    const bool changed = kept.size() != names_.size();
-    names_ = std::move(kept);
-    reparse();
+    const bool changed = kept != names_.size();
+    names_.resize(kept);
+    parsed_.resize(kept);
     return changed;
 }
 

@@ -19,44 +19,44 @@
 
 namespace notifier::core {
 
+class lazy_rows;
+
 class subscription_set {
 public:
     /// Called with a topic that left or joined the set; the topic's views
     /// are valid during the call only.
     using topic_fn = std::function<void(const topic&)>;
 
-    /// `names` are valid entries (invalid ones are dropped), in any order
-    /// and possibly repeated. `implicit_all`: the client named none, so
+    /// `names` are entries in any spelling (invalid ones are dropped), in
+    /// any order and possibly repeated; the set keeps them canonical. `implicit_all`: the client named none, so
     /// `names` is everything its token allows and a first subscribe
     /// replaces it instead of adding to it.
     subscription_set(std::vector<std::string> names, bool implicit_all, permissions perms,
                      std::size_t max_subscriptions);
-    // The parsed topics point into names_: moving keeps the strings in
-    // place, copying would not.
     subscription_set(subscription_set&&) noexcept = default;
     subscription_set& operator=(subscription_set&&) noexcept = default;
     subscription_set(const subscription_set&) = delete;
     subscription_set& operator=(const subscription_set&) = delete;
 
-    /// Sorted and unique.
+    /// Canonical (topic::name()), sorted and unique.
     const std::vector<std::string>& names() const noexcept { return names_; }
-    /// The same entries parsed, in the same order (topics()[i] views
-    /// names()[i]): for whoever indexes the connection, so that it need not
-    /// parse the names again. Valid until the next change of the set.
+    /// The same entries parsed, in the same order: for whoever indexes the
+    /// connection, so that it need not parse the names again.
     const std::vector<topic>& topics() const noexcept { return parsed_; }
     bool implicit_all() const noexcept { return implicit_all_; }
     const permissions& perms() const noexcept { return perms_; }
 
-    /// True if an entry of the set matches the publication.
-    bool matches(const publication& pub) const noexcept;
-    /// True if the token may read the publication (a safeguard on top of
-    /// subscriptions, which stay within the permissions).
-    bool readable(const publication& pub) const noexcept;
+    /// True if an entry of the set matches the publication, whose data and
+    /// old are `rows`.
+    bool matches(const publication& pub, lazy_rows& rows) const;
+    /// True if the token may read the publication: subscriptions stay within
+    /// the permissions, and this holds delivery there as well.
+    bool readable(const publication& pub, lazy_rows& rows) const;
     /// Both: what a replay from the history queues.
-    bool wants(const publication& pub) const noexcept { return matches(pub) && readable(pub); }
+    bool wants(const publication& pub) const;
 
-    /// Adds valid `entries` (as parse_client_message gives them): all or
-    /// nothing. Refused with `forbidden` at the first entry the token does
+    /// Adds valid `entries` (as parse_client_message gives them, in any
+    /// spelling): all or nothing. Refused with `forbidden` at the first entry the token does
     /// not allow (in the order given), then with `too_many_subscriptions`
     /// when the result would exceed the limit. While implicit_all() the
     /// entries replace the set rather than join it. Reports the topics that
@@ -65,8 +65,8 @@ public:
     /// frame of n entries costs O(n log n) whatever the token's claim.
     std::optional<protocol_error> subscribe(const std::vector<std::string>& entries, const topic_fn& left,
                                             const topic_fn& joined);
-    /// Removes those of `entries` that are in the set; unknown ones are
-    /// ignored. Reports each topic that left once, in the order asked.
+    /// Removes those of `entries` that are in the set, compared in canonical
+    /// form; unknown and invalid ones are ignored. Reports each topic that left once, in the order asked.
     /// Removing "*" ends implicit_all(). O((n + k) log n).
     void unsubscribe(const std::vector<std::string>& entries, const topic_fn& left);
     /// A new token: its permissions replace the old ones and the entries it
@@ -74,10 +74,8 @@ public:
     bool restrict_to(permissions perms, const topic_fn& left);
 
 private:
-    void reparse();
-
-    std::vector<std::string> names_;  // sorted, unique, valid
-    std::vector<topic> parsed_;       // parsed_[i] views names_[i]
+    std::vector<std::string> names_;  // sorted, unique, valid, canonical
+    std::vector<topic> parsed_;       // parsed_[i] is names_[i]
     bool implicit_all_;
     permissions perms_;
     std::size_t max_;

@@ -7,6 +7,7 @@
 #include <boost/url/parse.hpp>
 
 #include <charconv>
+#include <vector>
 
 namespace notifier::core {
 
@@ -27,6 +28,36 @@ std::string_view bearer_credentials(std::string_view authorization) {
 
 upgrade_error invalid_query(std::string message) { return {400, "invalid_query", std::move(message)}; }
 
+// The entries of a decoded `collections` value: split at the commas that
+// are not inside a filter's brackets (outside its quoted strings, too), so
+// that "posts[forum_id=7,pinned=true],forums" is two entries. An entry
+// whose '/' comes before any '[' names a record and ends at the next comma.
+std::vector<std::string_view> split_entries(std::string_view v) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    bool record = false, filter = false, quoted = false;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        if (quoted) {
+            if (c == '\\') ++i;
+            else if (c == '"') quoted = false;
+        } else if (filter) {
+            if (c == '"') quoted = true;
+            else if (c == ']') filter = false;
+        } else if (c == ',') {
+            out.push_back(v.substr(start, i - start));
+            start = i + 1;
+            record = false;
+        } else if (!record && c == '/') {
+            record = true;
+        } else if (!record && c == '[') {
+            filter = true;
+        }
+    }
+    out.push_back(v.substr(start));
+    return out;
+}
+
 }  // namespace
 
 std::variant<upgrade_request, upgrade_error> parse_upgrade_request(std::string_view target,
@@ -40,17 +71,10 @@ std::variant<upgrade_request, upgrade_error> parse_upgrade_request(std::string_v
             out.implicit_all = false;
             std::string_view v = p.value;
             if (v.empty()) continue;  // explicitly nothing: subscribe later
-            std::size_t i = 0;
-            while (true) {
-                const auto j = v.find(',', i);
-                const auto entry = v.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
-                if (!parse_topic(entry))
-                    return upgrade_error{400, "invalid_name",
-                                         "invalid subscription \"" + std::string(quotable(entry, 300)) +
-                                             "\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128} or collection/id"};
+            for (const auto entry : split_entries(v)) {
+                auto t = parse_entry(entry);
+                if (auto* err = std::get_if<std::string>(&t)) return upgrade_error{400, "invalid_name", std::move(*err)};
                 out.topics.emplace_back(entry);
-                if (j == std::string_view::npos) break;
-                i = j + 1;
             }
             if (out.topics.size() > max_subscriptions)
                 return upgrade_error{400, "too_many_subscriptions",

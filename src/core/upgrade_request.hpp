@@ -15,7 +15,8 @@
 namespace notifier::core {
 
 struct upgrade_request {
-    /// Valid entries (core::parse_topic) in the order given, duplicates kept.
+    /// Valid entries (core::parse_entry), as written, in the order given,
+    /// duplicates kept.
     std::vector<std::string> topics;
     /// No `collections` parameter: everything the token allows.
     bool implicit_all = true;

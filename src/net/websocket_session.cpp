@@ -115,10 +115,11 @@ void websocket_session::go_live() {
     if (state_ != state::dead) do_read();
 }
 
-bool websocket_session::deliver(const publication_ptr& pub) {
+bool websocket_session::deliver(const publication_ptr& pub, core::lazy_rows& rows) {
     if (state_ != state::open || !cursor_.take_live(pub->seq)) return false;
-    // Subscriptions stay within permissions; checked again as a safeguard.
-    if (!subs_.readable(*pub)) return false;
+    // Subscriptions stay within permissions; a filtered grant holds
+    // delivery there as well.
+    if (!subs_.readable(*pub, rows)) return false;
     if (!make_room(pub->frame.size()) || state_ != state::open) return false;
     queue_.push(pub, pub->frame);
     shard_.mark_dirty(this);
@@ -359,7 +360,7 @@ void websocket_session::authenticate(const std::string& token, std::string_view 
                                            [this](const core::topic& t) { shard_.unsubscribe(this, t); });
     push_json(core::encode_authenticated(token_exp_, ref));
     // Not an answer to a frame of the client's: no ref.
-    if (changed) push_json(core::encode_subscribed(subs_.names()));
+    if (changed) push_json(core::encode_subscribed(subs_.names(), subscribed_seq()));
 }
 
 void websocket_session::subscribe(const std::vector<std::string>& entries, std::string_view ref) {
@@ -370,12 +371,19 @@ void websocket_session::subscribe(const std::vector<std::string>& entries, std::
         push_json(core::encode_error(refused->code, refused->message, ref));
         return;
     }
-    push_json(core::encode_subscribed(subs_.names(), ref));
+    push_json(core::encode_subscribed(subs_.names(), subscribed_seq(), ref));
 }
 
 void websocket_session::unsubscribe(const std::vector<std::string>& entries, std::string_view ref) {
     subs_.unsubscribe(entries, [this](const core::topic& t) { shard_.unsubscribe(this, t); });
-    push_json(core::encode_subscribed(subs_.names(), ref));
+    push_json(core::encode_subscribed(subs_.names(), subscribed_seq(), ref));
+}
+
+// Every notification after this seq is matched against the set as it is
+// now: while replaying, the pages not yet queued are filtered when they
+// arrive; live, the fan-out has not reached those after last_dispatched.
+std::uint64_t websocket_session::subscribed_seq() const noexcept {
+    return cursor_.replaying() ? cursor_.last_seq() : shard_.last_dispatched();
 }
 
 void websocket_session::close(close_code code, std::string_view reason) {

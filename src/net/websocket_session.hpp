@@ -9,6 +9,7 @@
 #include <notifier/hub.hpp>
 #include <notifier/publication.hpp>
 
+#include "core/notification_rows.hpp"
 #include "core/permissions.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/replay_cursor.hpp"
@@ -59,7 +60,7 @@ public:
     /// A live publication the index matched. Ignored while replaying (the
     /// replay reaches it through the history) and when already delivered.
     /// True when queued (counted by the caller: one add per fan-out step).
-    bool deliver(const publication_ptr& pub);
+    bool deliver(const publication_ptr& pub, core::lazy_rows& rows);
     /// Writes whatever is queued without blocking.
     void flush();
     /// Starts the closing handshake (RFC 6455 section 7).
@@ -119,6 +120,8 @@ private:
     boost::asio::ip::tcp::socket socket_;
     core::ws_frame_parser parser_;
     core::write_queue queue_;
+    std::uint64_t subscribed_seq() const noexcept;
+
     core::subscription_set subs_;
     std::int64_t token_exp_;         // 0: no expiry
     core::rate_limiter rate_;        // inbound messages

@@ -2,6 +2,8 @@
 // What a token's notifier.read claim grants (docs/security.md).
 
 #include "core/permissions.hpp"
+
+#include "core/notification_rows.hpp"
 #include "core/topic.hpp"
 
 #include <gtest/gtest.h>
@@ -25,14 +27,21 @@ bool may_subscribe(const permissions& p, std::string_view entry) {
     return p.allows(*t);
 }
 
+// Whether a notification of (collection, id) with the rows of `json` may be read.
+bool reads(const permissions& p, std::string_view collection, std::string_view id,
+           std::string_view json = R"({"seq":1})") {
+    notifier::core::lazy_rows rows(json);
+    return p.allows_notification(collection, id, rows);
+}
+
 TEST(Permissions, AllGrantsEverything) {
     const auto p = permissions::all();
     EXPECT_TRUE(p.everything());
     EXPECT_TRUE(may_subscribe(p, "*"));
     EXPECT_TRUE(may_subscribe(p, "posts"));
     EXPECT_TRUE(may_subscribe(p, "posts/8"));
-    EXPECT_TRUE(p.allows_notification("anything", ""));
-    EXPECT_TRUE(p.allows_notification("anything", "1"));
+    EXPECT_TRUE(reads(p, "anything", ""));
+    EXPECT_TRUE(reads(p, "anything", "1"));
 }
 
 TEST(Permissions, NoEntriesGrantNothing) {
@@ -42,8 +51,8 @@ TEST(Permissions, NoEntriesGrantNothing) {
     EXPECT_FALSE(may_subscribe(p, "*"));
     EXPECT_FALSE(may_subscribe(p, "posts"));
     EXPECT_FALSE(may_subscribe(p, "posts/7"));
-    EXPECT_FALSE(p.allows_notification("posts", ""));
-    EXPECT_FALSE(p.allows_notification("posts", "7"));
+    EXPECT_FALSE(reads(p, "posts", ""));
+    EXPECT_FALSE(reads(p, "posts", "7"));
 }
 
 TEST(Permissions, StarGrantsEverything) {
@@ -51,7 +60,7 @@ TEST(Permissions, StarGrantsEverything) {
     EXPECT_TRUE(p.everything());
     EXPECT_TRUE(may_subscribe(p, "*"));
     EXPECT_TRUE(may_subscribe(p, "posts/8"));
-    EXPECT_TRUE(p.allows_notification("x", "y"));
+    EXPECT_TRUE(reads(p, "x", "y"));
 }
 
 TEST(Permissions, CollectionGrantsItselfAndEveryRecord) {
@@ -60,26 +69,26 @@ TEST(Permissions, CollectionGrantsItselfAndEveryRecord) {
     EXPECT_TRUE(may_subscribe(p, "forums"));
     EXPECT_TRUE(may_subscribe(p, "forums/1"));
     EXPECT_TRUE(may_subscribe(p, "forums/a/b"));
-    EXPECT_TRUE(p.allows_notification("forums", ""));
-    EXPECT_TRUE(p.allows_notification("forums", "99"));
+    EXPECT_TRUE(reads(p, "forums", ""));
+    EXPECT_TRUE(reads(p, "forums", "99"));
     EXPECT_FALSE(may_subscribe(p, "*"));
     EXPECT_FALSE(may_subscribe(p, "posts"));
-    EXPECT_FALSE(p.allows_notification("posts", "1"));
+    EXPECT_FALSE(reads(p, "posts", "1"));
 }
 
 TEST(Permissions, RecordGrantsOnlyThatRecord) {
     const auto p = permissions::from_entries({"posts/7"});
     EXPECT_TRUE(may_subscribe(p, "posts/7"));
-    EXPECT_TRUE(p.allows_notification("posts", "7"));
+    EXPECT_TRUE(reads(p, "posts", "7"));
     EXPECT_FALSE(may_subscribe(p, "posts/8"));
     EXPECT_FALSE(may_subscribe(p, "posts"));
     EXPECT_FALSE(may_subscribe(p, "*"));
     EXPECT_FALSE(may_subscribe(p, "posts/70"));
     EXPECT_FALSE(may_subscribe(p, "posts/7/comments"));  // ids may contain '/': a different record
     EXPECT_FALSE(may_subscribe(p, "other/7"));
-    EXPECT_FALSE(p.allows_notification("posts", "8"));
-    EXPECT_FALSE(p.allows_notification("posts", ""));  // a collection-wide notification is not the record's
-    EXPECT_FALSE(p.allows_notification("other", "7"));
+    EXPECT_FALSE(reads(p, "posts", "8"));
+    EXPECT_FALSE(reads(p, "posts", ""));  // a collection-wide notification is not the record's
+    EXPECT_FALSE(reads(p, "other", "7"));
 }
 
 TEST(Permissions, NamesAreComparedExactly) {
@@ -90,8 +99,8 @@ TEST(Permissions, NamesAreComparedExactly) {
     EXPECT_FALSE(may_subscribe(p, "users/alice"));
     EXPECT_FALSE(may_subscribe(p, "users/Alice "));
     EXPECT_TRUE(may_subscribe(p, "users/Alice"));
-    EXPECT_FALSE(p.allows_notification("post", ""));
-    EXPECT_FALSE(p.allows_notification("posts.", "1"));
+    EXPECT_FALSE(reads(p, "post", ""));
+    EXPECT_FALSE(reads(p, "posts.", "1"));
 }
 
 TEST(Permissions, SeveralEntriesAddUp) {
@@ -113,9 +122,9 @@ TEST(Permissions, InvalidEntriesGrantNothing) {
     EXPECT_TRUE(p.entries().empty());
     EXPECT_FALSE(may_subscribe(p, "posts"));
     EXPECT_FALSE(may_subscribe(p, "ok"));
-    EXPECT_FALSE(p.allows_notification("posts", ""));
-    EXPECT_FALSE(p.allows_notification("", ""));
-    EXPECT_FALSE(p.allows_notification("bad name", "7"));
+    EXPECT_FALSE(reads(p, "posts", ""));
+    EXPECT_FALSE(reads(p, "", ""));
+    EXPECT_FALSE(reads(p, "bad name", "7"));
 }
 
 TEST(Permissions, InvalidEntriesDoNotSpoilValidOnes) {
@@ -151,32 +160,32 @@ TEST(Permissions, LargeClaimGrantsExactlyItsEntries) {
     for (int i = 0; i < records; ++i) {
         const std::string c = "r" + std::to_string(i % 100), id = std::to_string(i);
         ASSERT_TRUE(may_subscribe(p, c + "/" + id)) << i;
-        ASSERT_TRUE(p.allows_notification(c, id)) << i;
+        ASSERT_TRUE(reads(p, c, id)) << i;
         // The same id in another collection, another id, the whole collection.
         ASSERT_FALSE(may_subscribe(p, "r" + std::to_string((i + 1) % 100) + "/" + id)) << i;
-        ASSERT_FALSE(p.allows_notification(c, std::to_string(i + records))) << i;
-        ASSERT_FALSE(p.allows_notification(c, "")) << i;
+        ASSERT_FALSE(reads(p, c, std::to_string(i + records))) << i;
+        ASSERT_FALSE(reads(p, c, "")) << i;
     }
     for (int i = 0; i < collections; ++i) {
         const std::string c = "c" + std::to_string(i);
         ASSERT_TRUE(may_subscribe(p, c)) << i;
         ASSERT_TRUE(may_subscribe(p, c + "/anything")) << i;
-        ASSERT_TRUE(p.allows_notification(c, "")) << i;
+        ASSERT_TRUE(reads(p, c, "")) << i;
         ASSERT_FALSE(may_subscribe(p, c + "x")) << i;
     }
     EXPECT_FALSE(may_subscribe(p, "*"));
-    EXPECT_FALSE(p.allows_notification("bad name", ""));
+    EXPECT_FALSE(reads(p, "bad name", ""));
 }
 
 TEST(Permissions, RecordAndCollectionOfTheSameNameStayApart) {
     // "a/b" as a record of "a" must not grant a collection "a" nor be
     // confused with a record "a/b/c" or a collection named like the id.
     const auto p = permissions::from_entries({"a/b", "b"});
-    EXPECT_TRUE(p.allows_notification("a", "b"));
-    EXPECT_FALSE(p.allows_notification("a", ""));
-    EXPECT_FALSE(p.allows_notification("a", "b/c"));
-    EXPECT_FALSE(p.allows_notification("ab", ""));
-    EXPECT_TRUE(p.allows_notification("b", "a"));
+    EXPECT_TRUE(reads(p, "a", "b"));
+    EXPECT_FALSE(reads(p, "a", ""));
+    EXPECT_FALSE(reads(p, "a", "b/c"));
+    EXPECT_FALSE(reads(p, "ab", ""));
+    EXPECT_TRUE(reads(p, "b", "a"));
     EXPECT_FALSE(may_subscribe(p, "a"));
 }
 
@@ -190,12 +199,45 @@ TEST(Permissions, CopiesAndMovesKeepTheirIndex) {
     const permissions moved = std::move(*original);
     original.reset();
     for (const permissions* p : {&copy, static_cast<const permissions*>(&assigned), &moved}) {
-        EXPECT_TRUE(p->allows_notification("a", "9"));
-        EXPECT_TRUE(p->allows_notification("b", "1"));
-        EXPECT_FALSE(p->allows_notification("b", "2"));
-        EXPECT_TRUE(p->allows_notification("c", ""));
-        EXPECT_FALSE(p->allows_notification("z", ""));
+        EXPECT_TRUE(reads(*p, "a", "9"));
+        EXPECT_TRUE(reads(*p, "b", "1"));
+        EXPECT_FALSE(reads(*p, "b", "2"));
+        EXPECT_TRUE(reads(*p, "c", ""));
+        EXPECT_FALSE(reads(*p, "z", ""));
     }
+}
+
+// A filtered grant allows its filter and narrower ones, nothing wider.
+TEST(Permissions, FilteredGrantAllowsItsFilterAndNarrowerOnes) {
+    const auto p = permissions::from_entries({"posts[forum_id=7]", "forums"});
+    EXPECT_TRUE(may_subscribe(p, "posts[forum_id=7]"));
+    EXPECT_TRUE(may_subscribe(p, "posts[forum_id=7.0]"));
+    EXPECT_TRUE(may_subscribe(p, "posts[forum_id=7,pinned=true]"));
+    EXPECT_TRUE(may_subscribe(p, "posts[author.id=3,forum_id=7]"));
+    EXPECT_FALSE(may_subscribe(p, "posts"));
+    EXPECT_FALSE(may_subscribe(p, "posts[forum_id=8]"));
+    EXPECT_FALSE(may_subscribe(p, R"(posts[forum_id="7"])"));
+    EXPECT_FALSE(may_subscribe(p, "posts[pinned=true]"));
+    EXPECT_FALSE(may_subscribe(p, "posts/12"));
+    EXPECT_FALSE(may_subscribe(p, "*"));
+    // A collection grant covers every filter of it.
+    EXPECT_TRUE(may_subscribe(p, "forums[owner=1]"));
+    // The implicit subscription: the grants in canonical form.
+    EXPECT_EQ(permissions::from_entries({"posts[forum_id=7.0]", "posts[forum_id=7]"}).entries(),
+              std::vector<std::string>{"posts[forum_id=7]"});
+}
+
+TEST(Permissions, FilteredGrantReadsWhatItsFilterMatches) {
+    const auto p = permissions::from_entries({"posts[forum_id=7]"});
+    EXPECT_TRUE(reads(p, "posts", "1", R"({"data":{"forum_id":7}})"));
+    EXPECT_FALSE(reads(p, "posts", "1", R"({"data":{"forum_id":8}})"));
+    // Through old: a post leaving forum 7, or deleted from it.
+    EXPECT_TRUE(reads(p, "posts", "1", R"({"data":{"forum_id":8},"old":{"forum_id":7}})"));
+    EXPECT_TRUE(reads(p, "posts", "1", R"({"old":{"forum_id":7}})"));
+    EXPECT_FALSE(reads(p, "posts", "1", R"({"old":{"forum_id":8}})"));
+    // Without the field, the over-delivery rule: readable.
+    EXPECT_TRUE(reads(p, "posts", "1", R"({"seq":2})"));
+    EXPECT_FALSE(reads(p, "forums", "7", R"({"data":{"forum_id":7}})"));
 }
 
 }  // namespace

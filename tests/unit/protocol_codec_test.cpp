@@ -251,11 +251,12 @@ TEST(ProtocolCodec, EncodeResync) {
 }
 
 TEST(ProtocolCodec, EncodeSubscribed) {
-    EXPECT_EQ(notifier::core::encode_subscribed({}), R"({"type":"subscribed","collections":[]})");
+    EXPECT_EQ(notifier::core::encode_subscribed({}, 0), R"({"type":"subscribed","collections":[],"seq":0})");
     const strings cols{"*", "forums", "posts/7", "users/J\xC3\xA9r\xC3\xB4me", "x/\"quoted\"\\"};
-    const auto s = notifier::core::encode_subscribed(cols);
+    const auto s = notifier::core::encode_subscribed(cols, 18446744073709551615u);
     const auto o = parse_object(s);
-    EXPECT_EQ(o.size(), 2u);
+    EXPECT_EQ(o.size(), 3u);
+    EXPECT_EQ(o.at("seq").to_number<std::uint64_t>(), 18446744073709551615u);
     EXPECT_EQ(o.at("type"), "subscribed");
     const auto& arr = o.at("collections").as_array();
     ASSERT_EQ(arr.size(), cols.size());
@@ -378,8 +379,8 @@ TEST(ProtocolCodec, EncodeAnswersWithRef) {
     using namespace notifier::core;
     EXPECT_EQ(encode_pong(), R"({"type":"pong"})");
     EXPECT_EQ(encode_pong("7"), R"({"type":"pong","ref":7})");
-    EXPECT_EQ(encode_subscribed({"a"}, R"("x")"), R"({"type":"subscribed","collections":["a"],"ref":"x"})");
-    EXPECT_EQ(encode_subscribed({"a"}), R"({"type":"subscribed","collections":["a"]})");
+    EXPECT_EQ(encode_subscribed({"a"}, 4, R"("x")"), R"({"type":"subscribed","collections":["a"],"seq":4,"ref":"x"})");
+    EXPECT_EQ(encode_subscribed({"a"}, 4), R"({"type":"subscribed","collections":["a"],"seq":4})");
     EXPECT_EQ(encode_authenticated(9, "-1"), R"({"type":"authenticated","exp":9,"ref":-1})");
     EXPECT_EQ(encode_authenticated(9), R"({"type":"authenticated","exp":9})");
     EXPECT_EQ(encode_error("c", "m", "18446744073709551615"),

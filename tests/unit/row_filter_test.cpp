@@ -4,17 +4,19 @@
 
 #include "core/row_filter.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
+#include "core/notification_rows.hpp"
+#include "core/topic.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 namespace {
 
-using notifier::core::filtered_entry;
-using notifier::core::parse_filtered_entry;
+using notifier::core::notification_rows;
+using notifier::core::parse_entry;
 using notifier::core::row_filter;
+using notifier::core::topic;
 
 row_filter ok(std::string_view text) {
     auto r = row_filter::parse(text);
@@ -32,8 +34,15 @@ std::string refused(std::string_view text) {
 }
 
 bool on(const row_filter& f, std::string_view data) {
-    const auto v = boost::json::parse(data);
-    return f.matches(&v, nullptr);
+    return f.matches(notification_rows::parse(R"({"seq":1,"data":)" + std::string(data) + "}"));
+}
+
+// A notification with `data` and `old` given as JSON text (empty: absent).
+bool on(const row_filter& f, std::string_view data, std::string_view old) {
+    std::string n = R"({"seq":1)";
+    if (!data.empty()) n += R"(,"data":)" + std::string(data);
+    if (!old.empty()) n += R"(,"old":)" + std::string(old);
+    return f.matches(notification_rows::parse(n + "}"));
 }
 
 TEST(RowFilter, CanonicalFormSortsAndSpellsValuesOneWay) {
@@ -46,6 +55,17 @@ TEST(RowFilter, CanonicalFormSortsAndSpellsValuesOneWay) {
     EXPECT_EQ(ok(R"(t="a,b]=c")").canonical(), R"(t="a,b]=c")");
     EXPECT_EQ(ok("n=18446744073709551615").canonical(), "n=18446744073709551615");
     EXPECT_EQ(ok("x=-0").canonical(), "x=0");
+    // Other numbers as ECMAScript writes them (JSON.stringify in a browser).
+    EXPECT_EQ(ok("x=1.5e-7").canonical(), "x=1.5e-7");
+    EXPECT_EQ(ok("x=0.000001").canonical(), "x=0.000001");
+    EXPECT_EQ(ok("x=1e21").canonical(), "x=1e+21");
+    EXPECT_EQ(ok("x=1e20").canonical(), "x=100000000000000000000");
+    EXPECT_EQ(ok("x=-2.5E-10").canonical(), "x=-2.5e-10");
+    EXPECT_EQ(ok("x=1.25e300").canonical(), "x=1.25e+300");
+    EXPECT_EQ(ok("x=123.456").canonical(), "x=123.456");
+    // Integral values up to 2^64, however written, as exact digits.
+    EXPECT_EQ(ok("x=9.223372036854775808e18").canonical(), "x=9223372036854775808");
+    EXPECT_EQ(ok("x=-9.223372036854775808e18").canonical(), "x=-9223372036854775808");
     // Long and extreme numbers: the canonical form is its own canonical form.
     for (const char* n : {"135066666666666666666666666666666666666666666666666666666666666666666666666660",
                           "0.1000000000000000055511151231257827021181583404541015625", "4.9e-324", "1.7976931348623157e308",
@@ -118,41 +138,92 @@ TEST(RowFilter, AnUnknownFieldHoldsSoNothingIsMissed) {
 
 TEST(RowFilter, DataOrOldTheOverDeliveryRule) {
     const auto f = ok("forum_id=7");
-    const auto moved_out = boost::json::parse(R"({"id":1,"forum_id":8})");
-    const auto was_in = boost::json::parse(R"({"id":1,"forum_id":7})");
-    const auto elsewhere = boost::json::parse(R"({"id":1,"forum_id":9})");
+    const std::string moved_out = R"({"id":1,"forum_id":8})";
+    const std::string was_in = R"({"id":1,"forum_id":7})";
+    const std::string elsewhere = R"({"id":1,"forum_id":9})";
     // A post moved from forum 7 to forum 8 reaches forum 7's subscribers...
-    EXPECT_TRUE(f.matches(&moved_out, &was_in));
+    EXPECT_TRUE(on(f, moved_out, was_in));
     // ...and forum 8's.
-    EXPECT_TRUE(ok("forum_id=8").matches(&moved_out, &was_in));
+    EXPECT_TRUE(on(ok("forum_id=8"), moved_out, was_in));
     // Not forum 9's.
-    EXPECT_FALSE(ok("forum_id=9").matches(&moved_out, &was_in));
+    EXPECT_FALSE(on(ok("forum_id=9"), moved_out, was_in));
     // A delete carries old only.
-    EXPECT_TRUE(f.matches(nullptr, &was_in));
-    EXPECT_FALSE(f.matches(nullptr, &elsewhere));
+    EXPECT_TRUE(on(f, "", was_in));
+    EXPECT_FALSE(on(f, "", elsewhere));
     // Neither data nor old: every filter of the collection matches.
-    EXPECT_TRUE(f.matches(nullptr, nullptr));
+    EXPECT_TRUE(on(f, "", ""));
     // An update that moves the row out, published without old: the old side
     // cannot be seen (documented: the publisher must send old).
-    EXPECT_FALSE(f.matches(&moved_out, nullptr));
+    EXPECT_FALSE(on(f, moved_out, ""));
+}
+
+TEST(RowFilter, RowsAreReadLikeFilterValues) {
+    // Long numbers read exactly on both sides, whatever their spelling.
+    EXPECT_TRUE(on(ok("x=0.1000000000000000055511151231257827021181583404541015625"), R"({"x":0.1})"));
+    EXPECT_TRUE(on(ok("x=123456789.987654321e-30"), R"({"x":1.23456789987654321e-22})"));
+    EXPECT_TRUE(on(ok("x=1e19"), R"({"x":10000000000000000000})"));
+    EXPECT_TRUE(on(ok("x=9.223372036854775808e18"), R"({"x":9223372036854775808})"));
+    EXPECT_FALSE(on(ok("x=18446744073709551615"), R"({"x":1.8446744073709551615e19})"));
+    // Escapes decoded on both sides.
+    EXPECT_TRUE(on(ok(R"(s="a\u0022b")"), R"({"s":"a\"b"})"));
+    EXPECT_TRUE(on(ok(R"(s="\u00e9")"), "{\"s\":\"\xC3\xA9\"}"));
+    // An array or an object equals no scalar.
+    EXPECT_FALSE(on(ok("a=1"), R"({"a":[1]})"));
+    EXPECT_FALSE(on(ok("a=1"), R"({"a":{"b":1}})"));
+    EXPECT_FALSE(on(ok("a.b.c.d=1"), R"({"a":{"b":{"c":{"d":{"e":1}}}}})"));
+    // A name given twice: the last counts, as in JSON.parse.
+    EXPECT_TRUE(on(ok("a=2"), R"({"a":1,"a":2})"));
+    EXPECT_FALSE(on(ok("a=1"), R"({"a":1,"a":2})"));
+    EXPECT_FALSE(on(ok("a.b=1"), R"({"a":{"b":1},"a":{"b":2}})"));
+    EXPECT_TRUE(on(ok("a.b=1"), R"({"a":{"b":1},"a":"x"})"));  // not reachable: holds
+    EXPECT_FALSE(on(ok("a=\"x\""), R"({"a":"x","a":{"b":1}})"));
+    // Members a filter cannot name are skipped with what they hold.
+    EXPECT_TRUE(on(ok("a.b=1"), R"({"a.b":2,"x y":{"a":{"b":2}},"a":{"b":1}})"));
+    // Deep nesting beyond the paths is looked over, not into.
+    std::string deep = "1";
+    for (int i = 0; i < 60; ++i) deep = R"({"k":)" + deep + "}";
+    EXPECT_TRUE(on(ok("k.k.k.z=1"), deep));
+    EXPECT_FALSE(on(ok("k.k.k.k=1"), deep));
+}
+
+TEST(RowFilter, NotificationRowsSidesAndFields) {
+    const auto r = notification_rows::parse(
+        R"({"seq":3,"collection":"posts","data":{"n":7.50,"s":"x","t":true,"z":null,"o":{"p":[1,{"q":2}]}},"old":[1]})");
+    EXPECT_TRUE(r.data.present);
+    EXPECT_TRUE(r.data.object);
+    EXPECT_TRUE(r.old.present);
+    EXPECT_FALSE(r.old.object);
+    ASSERT_TRUE(r.data.find("n"));
+    EXPECT_EQ(*r.data.find("n"), "7.5");
+    EXPECT_EQ(*r.data.find("s"), "\"x\"");
+    EXPECT_EQ(*r.data.find("t"), "true");
+    EXPECT_EQ(*r.data.find("z"), "null");
+    EXPECT_EQ(*r.data.find("o"), notifier::core::opaque_value);
+    EXPECT_EQ(*r.data.find("o.p"), notifier::core::opaque_value);
+    EXPECT_FALSE(r.data.find("o.p.q"));
+    EXPECT_FALSE(r.data.find("seq"));
+    const auto none = notification_rows::parse(R"({"seq":3,"collection":"posts","data_omitted":true})");
+    EXPECT_FALSE(none.data.present);
+    EXPECT_FALSE(none.old.present);
+    EXPECT_FALSE(notification_rows::parse("not json").data.present);
 }
 
 TEST(FilteredEntry, SplitsCollectionAndFilter) {
-    auto r = parse_filtered_entry("posts[pinned=true,forum_id=7]");
-    ASSERT_TRUE(std::holds_alternative<filtered_entry>(r));
-    const auto& e = std::get<filtered_entry>(r);
+    auto r = parse_entry("posts[pinned=true,forum_id=7]");
+    ASSERT_TRUE(std::holds_alternative<topic>(r));
+    const auto& e = std::get<topic>(r);
     EXPECT_EQ(e.collection, "posts");
     ASSERT_TRUE(e.filter);
-    EXPECT_EQ(e.canonical, "posts[forum_id=7,pinned=true]");
+    EXPECT_EQ(e.name(), "posts[forum_id=7,pinned=true]");
 
-    auto plain = parse_filtered_entry("posts");
-    ASSERT_TRUE(std::holds_alternative<filtered_entry>(plain));
-    EXPECT_FALSE(std::get<filtered_entry>(plain).filter);
-    EXPECT_EQ(std::get<filtered_entry>(plain).canonical, "posts");
+    auto plain = parse_entry("posts");
+    ASSERT_TRUE(std::holds_alternative<topic>(plain));
+    EXPECT_FALSE(std::get<topic>(plain).filter);
+    EXPECT_EQ(std::get<topic>(plain).name(), "posts");
 
     for (const char* bad : {"posts[", "posts[a=1", "posts[]", "posts[a=1]x", "posts[a=1]]"}) {
         SCOPED_TRACE(bad);
-        EXPECT_TRUE(std::holds_alternative<std::string>(parse_filtered_entry(bad)));
+        EXPECT_TRUE(std::holds_alternative<std::string>(parse_entry(bad)));
     }
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Who receives a notification: "*", collection and (collection, id) subscribers.
+// Who receives a notification: "*", collection, (collection, id) and
+// filtered subscribers.
 
 #include "core/subscription_index.hpp"
 
@@ -12,10 +13,14 @@
 namespace {
 
 using index_t = notifier::core::subscription_index<int>;
+using notifier::core::lazy_rows;
+using notifier::core::parse_topic;
 
-std::vector<int> match(const index_t& idx, std::string_view collection, std::string_view id) {
+std::vector<int> match(const index_t& idx, std::string_view collection, std::string_view id,
+                       std::string_view json = R"({"seq":1})") {
     std::vector<int> keys;
-    idx.match(collection, id, [&](int k) { keys.push_back(k); });
+    lazy_rows rows(json);
+    idx.match(collection, id, rows, [&](int k) { keys.push_back(k); });
     std::sort(keys.begin(), keys.end());
     return keys;
 }
@@ -74,7 +79,8 @@ TEST(SubscriptionIndex, MatchWithoutIdSkipsRecordSubscribers) {
     idx.add("posts", "7", 1);
     idx.add("posts", "", 2);
     int calls = 0;
-    idx.match("posts", "", [&](int k) {
+    lazy_rows rows("{}");
+    idx.match("posts", "", rows, [&](int k) {
         ++calls;
         EXPECT_NE(k, 1);
     });
@@ -213,10 +219,80 @@ TEST(SubscriptionIndex, PointerKeys) {
     idx.add("posts", "1", &a);
     idx.add("posts", "", &b);
     std::vector<const void*> got;
-    idx.match("posts", "1", [&](const void* k) { got.push_back(k); });
+    lazy_rows rows("{}");
+    idx.match("posts", "1", rows, [&](const void* k) { got.push_back(k); });
     ASSERT_EQ(got.size(), 2u);
     EXPECT_NE(std::find(got.begin(), got.end(), &a), got.end());
     EXPECT_NE(std::find(got.begin(), got.end(), &b), got.end());
+}
+
+// Filtered subscribers, indexed by their first condition: each case is a
+// notification of "posts" and the keys it reaches.
+struct filtered_case {
+    const char* json;
+    std::vector<int> expected;
+};
+
+class SubscriptionIndexFilters : public ::testing::TestWithParam<filtered_case> {};
+
+const char* const filters[] = {
+    "posts[forum_id=7]",                // 1
+    "posts[forum_id=8]",                // 2
+    "posts[pinned=true,forum_id=7]",    // 3 (first field: forum_id)
+    R"(posts[author.id="ana"])",        // 4
+    R"(posts[forum_id="7"])",           // 5: a string, not the number
+};
+
+index_t filtered_index() {
+    index_t idx;
+    for (int k = 1; k <= 5; ++k) idx.add(*parse_topic(filters[k - 1]), k);
+    idx.add("forums", "", 9);  // another collection: never reached
+    return idx;
+}
+
+TEST_P(SubscriptionIndexFilters, ReachesExactlyTheMatchingFilters) {
+    const auto idx = filtered_index();
+    auto got = match(idx, "posts", "12", GetParam().json);
+    got.erase(std::unique(got.begin(), got.end()), got.end());
+    EXPECT_EQ(got, GetParam().expected) << GetParam().json;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rows, SubscriptionIndexFilters,
+    ::testing::Values(
+        filtered_case{R"({"data":{"forum_id":7,"pinned":false}})", {1, 4}},
+        filtered_case{R"({"data":{"forum_id":7,"pinned":true}})", {1, 3, 4}},
+        filtered_case{R"({"data":{"forum_id":7.0}})", {1, 3, 4}},
+        filtered_case{R"({"data":{"forum_id":"7"}})", {4, 5}},
+        // Moved from forum 7 to 8: both forums' subscribers hear of it.
+        filtered_case{R"({"data":{"forum_id":8},"old":{"forum_id":7}})", {1, 2, 3, 4}},
+        // Deleted with old: its forum only.
+        filtered_case{R"({"old":{"forum_id":8,"author":{"id":"bo"}}})", {2}},
+        // Neither data nor old, data not an object, the field absent: over-delivery.
+        filtered_case{R"({"seq":3})", {1, 2, 3, 4, 5}},
+        filtered_case{R"({"data":[7]})", {1, 2, 3, 4, 5}},
+        filtered_case{R"({"data":{"title":"x"}})", {1, 2, 3, 4, 5}},
+        filtered_case{R"({"data":{"forum_id":9,"author":{"id":"ana"}}})", {4}},
+        filtered_case{R"({"data":{"forum_id":9,"author":"ana"}})", {4}},
+        filtered_case{R"({"data":{"forum_id":9,"author":{"id":"bo"}}})", {}}));
+
+TEST(SubscriptionIndex, FilteredSubscribersLeaveByTheirFilter) {
+    auto idx = filtered_index();
+    // The same text parsed again is another filter object: not removed.
+    idx.remove(*parse_topic(filters[0]), 1);
+    EXPECT_EQ(match(idx, "posts", "1", R"({"data":{"forum_id":7}})"), (std::vector<int>{1, 3, 4}));
+    index_t fresh;
+    std::vector<notifier::core::topic> topics;
+    for (int k = 1; k <= 5; ++k) {
+        topics.push_back(*parse_topic(filters[k - 1]));
+        fresh.add(topics.back(), k);
+        fresh.add(topics.back(), k + 10);  // two subscribers of one filter
+    }
+    EXPECT_EQ(match(fresh, "posts", "1", R"({"data":{"forum_id":8}})"), (std::vector<int>{2, 4, 12, 14}));
+    for (int k = 1; k <= 5; ++k) fresh.remove(topics[k - 1], k);
+    EXPECT_EQ(match(fresh, "posts", "1", R"({"data":{"forum_id":8}})"), (std::vector<int>{12, 14}));
+    for (int k = 1; k <= 5; ++k) fresh.remove(topics[k - 1], k + 10);
+    EXPECT_TRUE(fresh.empty());
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include "core/topic.hpp"
 
+#include "core/notification_rows.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -57,12 +59,29 @@ TEST(Topic, IdMayBeAnyUtf8) {
     EXPECT_EQ(t->id, "J\xC3\xA9r\xC3\xB4me \xF0\x9F\x98\x80,*");
 }
 
-TEST(Topic, ViewsPointIntoTheEntry) {
-    const std::string entry = "posts/42";
-    const auto t = parse_topic(entry);
+TEST(Topic, FilteredEntriesHaveACanonicalName) {
+    const auto t = parse_topic("posts[pinned=true,forum_id=7.0]");
     ASSERT_TRUE(t);
-    EXPECT_EQ(t->collection.data(), entry.data());
-    EXPECT_EQ(t->id.data(), entry.data() + 6);
+    EXPECT_EQ(t->collection, "posts");
+    EXPECT_EQ(t->id, "");
+    ASSERT_TRUE(t->filter);
+    EXPECT_EQ(t->name(), "posts[forum_id=7,pinned=true]");
+    EXPECT_EQ(parse_topic("posts/7")->name(), "posts/7");
+    EXPECT_EQ(parse_topic("*")->name(), "*");
+    // A '/' before the '[' names a record whose id holds brackets.
+    const auto r = parse_topic("posts/a[b=1]");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->id, "a[b=1]");
+    EXPECT_FALSE(r->filter);
+}
+
+TEST(Topic, InvalidFilteredEntriesSayWhy) {
+    for (const char* bad : {"posts[", "posts[]", "posts[forum_id]", "posts[forum_id=7", "posts[forum_id=7]x",
+                            "*[a=1]", "[a=1]", "po sts[a=1]", "posts[a=1,a=2]", "posts[a.b.c.d.e=1]"}) {
+        const auto r = notifier::core::parse_entry(bad);
+        ASSERT_TRUE(std::holds_alternative<std::string>(r)) << bad;
+        EXPECT_NE(std::get<std::string>(r).find("invalid subscription"), std::string::npos) << bad;
+    }
 }
 
 TEST(Topic, InvalidNames) {
@@ -92,34 +111,42 @@ TEST(Topic, IdLengthLimitInBytes) {
 }
 
 TEST(Topic, Matches) {
+    notifier::core::lazy_rows none(R"({"seq":1})");
     const topic star{"*", ""};
-    EXPECT_TRUE(star.matches("posts", ""));
-    EXPECT_TRUE(star.matches("posts", "7"));
-    EXPECT_TRUE(star.matches("forums", "x"));
+    EXPECT_TRUE(star.matches("posts", "", none));
+    EXPECT_TRUE(star.matches("posts", "7", none));
+    EXPECT_TRUE(star.matches("forums", "x", none));
 
     const topic posts{"posts", ""};
-    EXPECT_TRUE(posts.matches("posts", ""));
-    EXPECT_TRUE(posts.matches("posts", "7"));
-    EXPECT_FALSE(posts.matches("forums", ""));
-    EXPECT_FALSE(posts.matches("post", "7"));
-    EXPECT_FALSE(posts.matches("postss", "7"));
+    EXPECT_TRUE(posts.matches("posts", "", none));
+    EXPECT_TRUE(posts.matches("posts", "7", none));
+    EXPECT_FALSE(posts.matches("forums", "", none));
+    EXPECT_FALSE(posts.matches("post", "7", none));
+    EXPECT_FALSE(posts.matches("postss", "7", none));
 
     const topic post7{"posts", "7"};
-    EXPECT_TRUE(post7.matches("posts", "7"));
-    EXPECT_FALSE(post7.matches("posts", "8"));
-    EXPECT_FALSE(post7.matches("posts", "77"));
-    EXPECT_FALSE(post7.matches("posts", ""));
-    EXPECT_FALSE(post7.matches("forums", "7"));
+    EXPECT_TRUE(post7.matches("posts", "7", none));
+    EXPECT_FALSE(post7.matches("posts", "8", none));
+    EXPECT_FALSE(post7.matches("posts", "77", none));
+    EXPECT_FALSE(post7.matches("posts", "", none));
+    EXPECT_FALSE(post7.matches("forums", "7", none));
 }
 
 TEST(Topic, ParsedTopicMatches) {
+    notifier::core::lazy_rows none(R"({"seq":1})");
     const auto t = parse_topic("posts/a/b");
     ASSERT_TRUE(t);
-    EXPECT_TRUE(t->matches("posts", "a/b"));
-    EXPECT_FALSE(t->matches("posts", "a"));
+    EXPECT_TRUE(t->matches("posts", "a/b", none));
+    EXPECT_FALSE(t->matches("posts", "a", none));
     const auto s = parse_topic("*");
     ASSERT_TRUE(s);
-    EXPECT_TRUE(s->matches("anything", "at all"));
+    EXPECT_TRUE(s->matches("anything", "at all", none));
+    const auto f = parse_topic("posts[forum_id=7]");
+    notifier::core::lazy_rows in(R"({"data":{"forum_id":7}})"), out(R"({"data":{"forum_id":8}})");
+    EXPECT_TRUE(f->matches("posts", "1", in));
+    EXPECT_FALSE(f->matches("posts", "1", out));
+    EXPECT_FALSE(f->matches("forums", "1", in));
+    EXPECT_TRUE(f->matches("posts", "1", none));  // neither data nor old
 }
 
 }  // namespace

@@ -82,7 +82,8 @@ TEST(UpgradeRequest, InvalidEntry) {
     EXPECT_EQ(e.status, 400u);
     EXPECT_EQ(e.code, "invalid_name");
     EXPECT_EQ(e.message,
-              "invalid subscription \"bad!name\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128} or collection/id");
+              "invalid subscription \"bad!name\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128}, "
+              "collection/id or collection[field=value,\u2026]");
 }
 
 TEST(UpgradeRequest, EmptyEntryIsInvalid) {

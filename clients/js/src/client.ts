@@ -6,7 +6,7 @@
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { Listeners, type Listener } from './listeners.js';
 import { refreshDelay, tokenExpiry, type TokenSource } from './token.js';
-import { checkEntry, matches } from './topics.js';
+import { canonicalEntry, matches, parseTopic, type Topic } from './topics.js';
 import type {
   ConnectionState,
   ControlFrame,
@@ -14,6 +14,7 @@ import type {
   Notification,
   ResyncEvent,
   ServerError,
+  SubscribedEvent,
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js';
@@ -56,10 +57,13 @@ export interface NotifierClientOptions {
 
 type Timer = ReturnType<typeof setTimeout>;
 
-// A frame sent and not answered yet: subscribe and unsubscribe (with the
-// entries a subscribe added) are answered by `subscribed` or `error`, auth by
-// `authenticated` or `error`.
-type Pending = { subscribe: string[] } | { auth: { token: string; version: number } };
+// A frame sent and not answered yet: subscribe and unsubscribe are answered
+// by `subscribed` or `error`, auth by `authenticated` or `error`. `ref` is
+// set when the server echoes refs (protocol ≥ 1).
+type Pending = { ref?: number } & (
+  | { kind: 'subscribe' | 'unsubscribe'; entries: string[] }
+  | { kind: 'auth'; token: string; version: number }
+);
 
 const OPEN = 1;
 // Close codes of refused connections (docs/protocol.md): the token, or a
@@ -112,6 +116,15 @@ export class NotifierClient {
   readonly #refused = new Set<string>();
   // Subscribe/unsubscribe/auth frames sent and not answered yet, in order.
   #awaiting: Pending[] = [];
+  // The welcome announced protocol ≥ 1: frames carry a `ref`.
+  #refs = false;
+  #nextRef = 0;
+  // Entries the server confirmed on this connection (its welcome, or the
+  // answer to their subscribe), with no frame about them in flight.
+  readonly #active = new Set<string>();
+  // The entries of the connection's URL, confirmed once the resync that a
+  // welcome without resume announces has arrived.
+  #activateAtResync: string[] | null = null;
   // The last frame was `authenticated`: a `subscribed` right after it is
   // not an answer but the set the new token left (entries it dropped).
   #afterAuth = false;
@@ -121,7 +134,8 @@ export class NotifierClient {
   // until the resync frame, so a connection lost in between asks again.
   #resyncDue = false;
 
-  readonly #handlers = new Map<string, Listeners<Notification>>();
+  readonly #handlers = new Map<string, { topic: Topic; listeners: Listeners<Notification> }>();
+  readonly #subscribedListeners = new Map<string, Listeners<SubscribedEvent>>();
   readonly #all = new Listeners<Notification>();
   readonly #stateListeners = new Listeners<ConnectionState>();
   readonly #resyncListeners = new Listeners<ResyncEvent>();
@@ -142,8 +156,7 @@ export class NotifierClient {
     }
     this.#WebSocket = ctor;
     this.#token = options.token;
-    for (const entry of options.collections ?? []) {
-      checkEntry(entry);
+    for (const entry of (options.collections ?? []).map(canonicalEntry)) {
       this.#wanted.set(entry, (this.#wanted.get(entry) ?? 0) + 1);
     }
     if (options.resume) {
@@ -164,7 +177,7 @@ export class NotifierClient {
     return this.#epoch !== null && this.#seq !== null ? { epoch: this.#epoch, seq: this.#seq } : null;
   }
 
-  /** The subscriptions the app asked for, sorted. */
+  /** The subscriptions the app asked for, sorted, in canonical form. */
   get subscriptions(): string[] {
     return [...this.#wanted.keys()].sort();
   }
@@ -223,24 +236,53 @@ export class NotifierClient {
 
   /**
    * Calls `handler` for every notification matching `entry`: a collection
-   * (`'forums'`), one record (`'posts/7'`) or everything (`'*'`). Subscribes
+   * (`'forums'`), one record (`'posts/7'`), a filtered collection
+   * (`'posts[forum_id=7]'`, see where()) or everything (`'*'`). Subscribes
    * the connection to it as long as a handler needs it. Returns the function
    * that removes the handler (and the subscription, once unused). `T` types
    * the notifications' `data` (not checked).
    */
   on<T = unknown>(entry: string, handler: Listener<Notification<T>>): () => void {
-    checkEntry(entry);
-    let listeners = this.#handlers.get(entry);
-    if (!listeners) {
-      listeners = new Listeners<Notification>();
-      this.#handlers.set(entry, listeners);
+    const topic = parseTopic(entry);
+    let slot = this.#handlers.get(topic.entry);
+    if (!slot) {
+      slot = { topic, listeners: new Listeners<Notification>() };
+      this.#handlers.set(topic.entry, slot);
     }
+    const { listeners } = slot;
     const remove = listeners.add(handler as Listener<Notification>);
-    const release = this.subscribe(entry);
+    const release = this.subscribe(topic.entry);
     return () => {
       remove();
-      if (listeners && listeners.size === 0 && this.#handlers.get(entry) === listeners) this.#handlers.delete(entry);
+      if (listeners.size === 0 && this.#handlers.get(topic.entry) === slot) this.#handlers.delete(topic.entry);
       release();
+    };
+  }
+
+  /**
+   * Calls `handler` each time the server confirms `entry` on a connection:
+   * the answer to the subscribe frame that added it, or the welcome of a
+   * connection that named it (after the resync, when one follows). From
+   * then on, every notification matching the entry with a seq above the
+   * event's `seq` is delivered; a snapshot of what the entry covers, loaded
+   * after this, misses nothing (see live()). Called at once when the entry
+   * is confirmed already. It does not subscribe: pair it with on() or
+   * subscribe(). A refusal is an error event whose `entries` name it.
+   */
+  onSubscribed(entry: string, handler: Listener<SubscribedEvent>): () => void {
+    const canonical = canonicalEntry(entry);
+    let listeners = this.#subscribedListeners.get(canonical);
+    if (!listeners) {
+      listeners = new Listeners<SubscribedEvent>();
+      this.#subscribedListeners.set(canonical, listeners);
+    }
+    const remove = listeners.add(handler);
+    if (this.#active.has(canonical)) handler({ entry: canonical, seq: this.#seq ?? 0 });
+    return () => {
+      remove();
+      if (listeners.size === 0 && this.#subscribedListeners.get(canonical) === listeners) {
+        this.#subscribedListeners.delete(canonical);
+      }
     };
   }
 
@@ -251,7 +293,7 @@ export class NotifierClient {
 
   /** Adds subscriptions; returns the function that releases them. */
   subscribe(...entries: string[]): () => void {
-    entries.forEach(checkEntry);
+    entries = entries.map(canonicalEntry);
     for (const e of entries) {
       this.#wanted.set(e, (this.#wanted.get(e) ?? 0) + 1);
       this.#refused.delete(e); // asked anew: try again
@@ -273,7 +315,7 @@ export class NotifierClient {
 
   /** Removes subscriptions entirely, whoever added them. */
   unsubscribe(...entries: string[]): void {
-    for (const e of entries) this.#wanted.delete(e);
+    for (const e of entries.map(canonicalEntry)) this.#wanted.delete(e);
     this.#queueFlush();
   }
 
@@ -339,6 +381,9 @@ export class NotifierClient {
     this.#sent = new Set(entries);
     this.#awaiting = [];
     this.#afterAuth = false;
+    this.#refs = false;
+    this.#active.clear();
+    this.#activateAtResync = null;
     socket.onopen = () => {};
     socket.onerror = () => {}; // a close event follows
     socket.onclose = (event: { code?: number; reason?: string }) => {
@@ -422,7 +467,8 @@ export class NotifierClient {
       return;
     }
     if (token === undefined || generation !== this.#generation || version !== this.#tokenVersion) return;
-    if (this.#send({ type: 'auth', token })) this.#awaiting.push({ auth: { token, version } });
+    const ref = this.#ref();
+    if (this.#send({ type: 'auth', token, ...ref })) this.#awaiting.push({ kind: 'auth', token, version, ...ref });
   }
 
   // With a token function, a new token replaces the connection's before it
@@ -472,6 +518,8 @@ export class NotifierClient {
 
   #abandon(): void {
     this.#generation++;
+    this.#active.clear();
+    this.#activateAtResync = null;
     clearTimeout(this.#connectTimer);
     clearInterval(this.#pingTimer);
     clearTimeout(this.#pongTimer);
@@ -519,9 +567,9 @@ export class NotifierClient {
     this.#seq = n.seq;
     const generation = this.#generation;
     this.#all.emit(n);
-    for (const [entry, listeners] of [...this.#handlers]) {
+    for (const { topic, listeners } of [...this.#handlers.values()]) {
       if (this.#closed || generation !== this.#generation) return; // a handler closed the client
-      if (matches(entry, n)) listeners.emit(n);
+      if (matches(topic, n)) listeners.emit(n);
     }
   }
 
@@ -542,6 +590,7 @@ export class NotifierClient {
         this.#attempt = 0;
         this.#refusalRetried = false;
         this.#everLive = true;
+        this.#refs = typeof frame.protocol === 'number' && frame.protocol >= 1;
         this.#startPing();
         if (this.#connToken !== undefined) {
           const exp = tokenExpiry(this.#connToken);
@@ -553,16 +602,25 @@ export class NotifierClient {
         this.#setState('live');
         if (this.#closed) return; // a state listener closed the client
         this.#subscriptionListeners.emit(this.serverSubscriptions);
+        // The URL's entries hold from the cursor on (resumed) or from the
+        // welcome's seq; after the resync's, when one is due.
+        if (this.#resyncDue) this.#activateAtResync = [...this.#sent];
+        else this.#activate(this.#sent, this.#seq ?? frame.seq);
         this.#flush();
         break;
-      case 'resync':
+      case 'resync': {
         this.#resyncDue = false;
         this.#epoch = frame.epoch;
         this.#seq = frame.seq;
+        const generation = this.#generation;
         this.#resyncListeners.emit({ epoch: frame.epoch, seq: frame.seq });
+        const due = this.#activateAtResync;
+        this.#activateAtResync = null;
+        if (due && generation === this.#generation) this.#activate(due, frame.seq);
         break;
+      }
       case 'subscribed': {
-        if (afterAuth) {
+        if (frame.ref === undefined && afterAuth) {
           // Unasked, right after `authenticated`: the new token does not
           // cover some entries and the server dropped them. Like entries
           // refused at subscribe, they stay out of later URLs (and frames)
@@ -573,21 +631,30 @@ export class NotifierClient {
             if (kept.has(e)) continue;
             this.#refused.add(e);
             this.#sent.delete(e);
+            this.#active.delete(e);
           }
-        } else if (this.#awaiting[0] && 'subscribe' in this.#awaiting[0]) {
-          this.#awaiting.shift();
+          this.#serverSet = [...frame.collections];
+          for (const e of frame.collections) this.#refused.delete(e);
+          this.#subscriptionListeners.emit(this.serverSubscriptions);
+          break;
         }
+        const answered = this.#answered(frame.ref, 'subscribe', 'unsubscribe');
         this.#serverSet = [...frame.collections];
         for (const e of frame.collections) this.#refused.delete(e);
+        const generation = this.#generation;
         this.#subscriptionListeners.emit(this.serverSubscriptions);
+        // Matching notifications with a seq above the answer's follow (a
+        // server without `seq` there: above the last one received).
+        if (answered?.kind === 'subscribe' && generation === this.#generation) {
+          this.#activate(answered.entries, frame.seq ?? this.#seq ?? 0);
+        }
         break;
       }
       case 'authenticated': {
-        const head = this.#awaiting[0];
-        if (head && 'auth' in head) {
-          this.#awaiting.shift();
-          this.#connToken = head.auth.token;
-          this.#connTokenVersion = head.auth.version;
+        const head = this.#answered(frame.ref, 'auth');
+        if (head?.kind === 'auth') {
+          this.#connToken = head.token;
+          this.#connTokenVersion = head.version;
         }
         clearTimeout(this.#refreshTimer);
         this.#refreshTimer = undefined;
@@ -602,16 +669,18 @@ export class NotifierClient {
           this.#refusal = { code: frame.code, message: frame.message };
           break;
         }
-        const answered = this.#awaiting.shift();
+        const answered = this.#answered(frame.ref);
         // The answer to a subscribe: those entries are not held by the
         // server; keep them out of the next connection's URL.
-        if (answered && 'subscribe' in answered) {
-          for (const e of answered.subscribe) {
+        if (answered?.kind === 'subscribe') {
+          for (const e of answered.entries) {
             this.#refused.add(e);
             this.#sent.delete(e);
           }
+          this.#errorListeners.emit({ code: frame.code, message: frame.message, entries: [...answered.entries] });
+          break;
         }
-        if (answered && 'auth' in answered && frame.code === 'auth_disabled') this.#authDisabled = true;
+        if (answered?.kind === 'auth' && frame.code === 'auth_disabled') this.#authDisabled = true;
         this.#errorListeners.emit({ code: frame.code, message: frame.message });
         break;
       }
@@ -661,14 +730,47 @@ export class NotifierClient {
     const add = [...wanted].filter((e) => !this.#sent.has(e)).sort();
     const remove = [...this.#sent].filter((e) => !wanted.has(e)).sort();
     if (add.length) {
-      if (!this.#send({ type: 'subscribe', collections: add })) return;
-      this.#awaiting.push({ subscribe: add });
+      const ref = this.#ref();
+      if (!this.#send({ type: 'subscribe', collections: add, ...ref })) return;
+      this.#awaiting.push({ kind: 'subscribe', entries: add, ...ref });
     }
     if (remove.length) {
-      if (!this.#send({ type: 'unsubscribe', collections: remove })) return;
-      this.#awaiting.push({ subscribe: [] });
+      const ref = this.#ref();
+      if (!this.#send({ type: 'unsubscribe', collections: remove, ...ref })) return;
+      this.#awaiting.push({ kind: 'unsubscribe', entries: remove, ...ref });
+      for (const e of remove) this.#active.delete(e);
     }
     this.#sent = wanted;
+  }
+
+  // A `ref` for the next frame, when the server echoes them.
+  #ref(): { ref?: number } {
+    return this.#refs ? { ref: ++this.#nextRef } : {};
+  }
+
+  // The frame an answer answers: the one with its `ref` (answers come in
+  // order, so any before it are dropped), or without a ref the oldest one
+  // (when it is of one of `kinds`, if given).
+  #answered(ref: unknown, ...kinds: Array<Pending['kind']>): Pending | undefined {
+    if (typeof ref === 'number') {
+      const i = this.#awaiting.findIndex((p) => p.ref === ref);
+      if (i >= 0) return this.#awaiting.splice(0, i + 1)[i];
+    }
+    const head = this.#awaiting[0];
+    if (!head || (kinds.length > 0 && !kinds.includes(head.kind))) return undefined;
+    return this.#awaiting.shift();
+  }
+
+  // The server holds `entries` from `seq` on: tell who waits for them.
+  #activate(entries: Iterable<string>, seq: number): void {
+    const generation = this.#generation;
+    for (const e of [...entries]) {
+      if (this.#active.has(e) || !this.#sent.has(e)) continue;
+      if (this.#awaiting.some((p) => p.kind !== 'auth' && p.entries.includes(e))) continue; // changing again
+      this.#active.add(e);
+      this.#subscribedListeners.get(e)?.emit({ entry: e, seq });
+      if (this.#closed || generation !== this.#generation) return; // a listener closed the client
+    }
   }
 
   #setState(state: ConnectionState): void {

@@ -2,8 +2,19 @@
 // notifierd-client: real-time change notifications from a notifier hub.
 
 export { NotifierClient, type NotifierClientOptions } from './client.js';
+export { live, type LiveClient, type LiveOptions, type LiveQuery, type LiveSnapshot, type LiveStatus } from './live.js';
 export { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
-export { checkEntry, matches } from './topics.js';
+export {
+  canonicalEntry,
+  checkEntry,
+  matches,
+  parseTopic,
+  where,
+  type Condition,
+  type Conditions,
+  type FilterValue,
+  type Topic,
+} from './topics.js';
 export { tokenExpiry, type TokenSource } from './token.js';
 export type {
   ConnectionState,
@@ -11,6 +22,7 @@ export type {
   Notification,
   ResyncEvent,
   ServerError,
+  SubscribedEvent,
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js';

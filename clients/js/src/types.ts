@@ -16,6 +16,11 @@ export interface Notification<T = unknown> {
   /** true when the change's data was too large to send (a database change
    * source's limit): re-fetch the record. */
   data_omitted?: boolean;
+  /** The record before an update or a delete, when the publisher sent it
+   * (a JSON object; typed like `data`, not checked). A filtered
+   * subscription also delivers a change whose `old` matches, so that a
+   * record that left the filter can be removed from a view. */
+  old?: T;
 }
 
 /** `connecting`: first attempt; `live`: welcomed, notifications flow;
@@ -49,6 +54,19 @@ export interface ServerError {
   message: string;
   /** The WebSocket close code, when the error ended the connection. */
   closeCode?: number;
+  /** The entries of the subscribe frame this error refused (canonical
+   * form); they stay unsubscribed until the app subscribes to them again. */
+  entries?: string[];
+}
+
+/** The server confirmed an entry on the current connection: every
+ * notification matching it with a seq above `seq` is delivered from now on
+ * (until the connection is lost; a resumed connection continues the same
+ * stream). Load a snapshot of what the entry covers after this. */
+export interface SubscribedEvent {
+  /** The entry, in canonical form. */
+  entry: string;
+  seq: number;
 }
 
 /** The subset of the WebSocket API the client uses: browsers' WebSocket and
@@ -69,9 +87,13 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /** Server → client frames other than notifications. */
 export type ControlFrame =
-  | { type: 'welcome'; epoch: string; seq: number; resumed: boolean }
+  | { type: 'welcome'; epoch: string; seq: number; resumed: boolean; protocol?: number }
   | { type: 'resync'; epoch: string; seq: number }
-  | { type: 'subscribed'; collections: string[] }
-  | { type: 'authenticated'; exp: number }
-  | { type: 'pong' }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'subscribed'; collections: string[]; seq?: number; ref?: Ref }
+  | { type: 'authenticated'; exp: number; ref?: Ref }
+  | { type: 'pong'; ref?: Ref }
+  | { type: 'error'; code: string; message: string; ref?: Ref };
+
+/** A frame's `ref`, echoed by its answer (docs/protocol.md, "Request
+ * references"). The client sends integers. */
+export type Ref = number | string;

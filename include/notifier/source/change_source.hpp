@@ -19,7 +19,7 @@ inline constexpr std::string_view reset_action = "reset";
 
 /// The `reset_action` notification of one collection.
 inline notification reset_notification(std::string collection) {
-    return notification{std::move(collection), std::string(reset_action), {}, {}};
+    return notification{.collection = std::move(collection), .action = std::string(reset_action)};
 }
 
 /// The contract every change source keeps:

@@ -285,6 +285,15 @@ async def recv_json(ws, timeout: float = TIMEOUT) -> Any:
     return json.loads(await recv_text(ws, timeout))
 
 
+def no_seq(frame: Any) -> Any:
+    """A `subscribed` frame without its `seq` (checked to be a seq), for
+    comparing the rest exactly."""
+    assert isinstance(frame, dict), frame
+    seq = frame.pop("seq", None)
+    assert isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0, f"subscribed without a seq: {frame}"
+    return frame
+
+
 async def recv_until(ws, predicate: Callable[[Any], bool], timeout: float = TIMEOUT) -> list[Any]:
     """Frames (parsed) up to and including the first one matching `predicate`."""
     out = []
