@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& e : m.collections) check(notifier::core::parse_topic(e).has_value());
         check(m.ref.empty() == (original == nullptr));  // an accepted frame's ref is always echoed
         check_answer(notifier::core::encode_pong(m.ref), m.ref, original);
-        check_answer(notifier::core::encode_subscribed(m.collections, m.ref), m.ref, original);
+        check_answer(notifier::core::encode_subscribed(m.collections, 7, m.ref), m.ref, original);
         check_answer(notifier::core::encode_authenticated(0, m.ref), m.ref, original);
     }
     return 0;
