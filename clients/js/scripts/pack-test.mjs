@@ -5,10 +5,11 @@
 // 1. alone: nothing else is installed (react, rxjs and @angular/core are
 //    optional peers), the core imports in Node, the adapters say what is
 //    missing;
-// 2. with rxjs, react and ws: every entry point imports in Node, a client
-//    talks to a local ws server (a typed notification, then a 4401 refusal),
-//    tsc checks a consumer (on<T>, each subpath, under NodeNext and bundler
-//    resolution) and the examples/, and esbuild bundles a browser page.
+// 2. with rxjs, react, @angular/core and ws: every entry point imports in
+//    Node, a client talks to a local ws server (a typed notification, then
+//    a 4401 refusal), tsc checks a consumer (on<T>, where<Row>, live(), each
+//    subpath, under NodeNext and bundler resolution) and the examples/, and
+//    esbuild bundles a browser page.
 //
 // Dependencies come from npm's cache where possible (--prefer-offline), at
 // the versions of this package's lock file. KEEP_PACK_TEST=1 keeps the temp
@@ -72,6 +73,9 @@ import assert from 'node:assert/strict';
 const m = await import(${JSON.stringify(pkg.name)});
 assert.equal(typeof m.NotifierClient, 'function');
 assert.equal(m.tokenExpiry('a.' + Buffer.from('{"exp":5}').toString('base64url') + '.c'), 5);
+assert.equal(m.where('posts', { forum_id: 7, 'author.id': 'ana' }), 'posts[author.id="ana",forum_id=7]');
+assert.ok(m.matches('posts[forum_id=7]', { collection: 'posts', data: { forum_id: 8 }, old: { forum_id: 7 } }));
+assert.equal(typeof m.live, 'function');
 // Node 20 has no global WebSocket: the client says what to pass.
 if (!globalThis.WebSocket) assert.throws(() => new m.NotifierClient({ url: 'ws://127.0.0.1:9/ws' }), /WebSocket/);
 for (const sub of ['rxjs', 'react']) {
@@ -82,7 +86,7 @@ console.log('core imports; the adapters need their peers');
 `);
   process.stdout.write(run(process.execPath, ['core.mjs'], core));
 
-  step('with rxjs, react and ws');
+  step('with rxjs, react, @angular/core and ws');
   const app = join(work, 'app');
   project(app, {
     [pkg.name]: `file:${tarball}`,
@@ -90,19 +94,21 @@ console.log('core imports; the adapters need their peers');
     react: locked('react'),
     ws: locked('ws'),
     '@types/react': locked('@types/react'),
+    '@angular/core': locked('@angular/core'),
   });
 
   writeFileSync(join(app, 'node.mjs'), `
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { firstValueFrom, take, toArray } from 'rxjs';
+import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import WebSocket, { WebSocketServer } from 'ws';
 import { NotifierClient } from ${JSON.stringify(pkg.name)};
 import { fromCollection, errors } from ${JSON.stringify(pkg.name + '/rxjs')};
-import { useCollection, useConnectionState } from ${JSON.stringify(pkg.name + '/react')};
+import { useCollection, useConnectionState, useLive } from ${JSON.stringify(pkg.name + '/react')};
 import { NotificationService } from ${JSON.stringify(pkg.name + '/angular')};
 
 assert.equal(typeof useCollection, 'function');
+assert.equal(typeof useLive, 'function');
 assert.equal(typeof useConnectionState, 'function');
 
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -122,6 +128,9 @@ const url = 'ws://127.0.0.1:' + server.address().port + '/ws';
 const service = new NotificationService({ url, token: 'first', WebSocket });
 const [post] = await firstValueFrom(service.collection('posts').pipe(take(1), toArray()));
 assert.equal(post.data.title, 'hello');
+// Confirmed by the welcome (posts was in its URL): loads at once.
+const snapshot = await firstValueFrom(service.live('posts', () => ['loaded']).pipe(filter((s) => s.status === 'live')));
+assert.deepEqual(snapshot.data, ['loaded']);
 service.ngOnDestroy();
 
 const client = new NotifierClient({ url, token: 'first', WebSocket });
@@ -135,13 +144,13 @@ console.log('every entry point imports; notifications and a refusal arrive');
   process.stdout.write(run(process.execPath, ['node.mjs'], app));
 
   writeFileSync(join(app, 'consumer.ts'), `
-import { NotifierClient, type Notification, type ServerError, type TokenSource } from ${JSON.stringify(pkg.name)};
-import { fromCollection, errors } from ${JSON.stringify(pkg.name + '/rxjs')};
-import { useCollection, useConnectionState } from ${JSON.stringify(pkg.name + '/react')};
+import { NotifierClient, live, where, type LiveQuery, type LiveSnapshot, type Notification, type ServerError, type TokenSource } from ${JSON.stringify(pkg.name)};
+import { fromCollection, fromLive, errors } from ${JSON.stringify(pkg.name + '/rxjs')};
+import { useCollection, useConnectionState, useLive } from ${JSON.stringify(pkg.name + '/react')};
 import { NotificationService } from ${JSON.stringify(pkg.name + '/angular')};
-import type { Observable } from 'rxjs';
+import { of, type Observable } from 'rxjs';
 
-interface Post { title: string }
+interface Post { title: string; forum_id: number }
 
 const token: TokenSource = () => Promise.resolve('t');
 const client = new NotifierClient({ url: 'ws://localhost/ws', token, connect: false, failedAttemptsBeforeError: 3 });
@@ -155,7 +164,16 @@ const posts: Observable<Notification<Post>> = fromCollection<Post>(client, 'post
 const errs: Observable<ServerError> = errors(client);
 const service = new NotificationService(client);
 const titles$: Observable<Notification<Post>> = service.collection<Post>('posts');
-export { posts, errs, titles$, useCollection, useConnectionState };
+const forum7: string = where<Post>('posts', { forum_id: 7 });
+// @ts-expect-error: forum_id is a number
+where<Post>('posts', { forum_id: '7' });
+const query: LiveQuery<Post[]> = live<Post[], Post>(client, forum7, async () => [], {
+  apply: (rows, n) => [...rows, n.data],
+});
+const status: 'loading' | 'live' | 'error' = query.status;
+const live$: Observable<LiveSnapshot<Post[]>> = service.live(forum7, () => of<Post[]>([])); // an Observable, like HttpClient's
+const shared$: Observable<LiveSnapshot<number>> = fromLive(client, 'posts', () => 1);
+export { posts, errs, titles$, status, live$, shared$, useCollection, useConnectionState, useLive };
 `);
   const tsconfig = (resolution) => ({
     compilerOptions: {
@@ -164,6 +182,7 @@ export { posts, errs, titles$, useCollection, useConnectionState };
       moduleResolution: resolution,
       lib: ['ES2020', 'DOM'],
       jsx: 'react-jsx',
+      experimentalDecorators: true,
       strict: true,
       noEmit: true,
       types: [],

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The Angular service and the RxJS error stream, against a scripted server.
-// (The React hooks need a renderer; the packaging test type-checks and
-// imports them.)
+// (NotificationService.live() in an Angular injector: angular_notifierd;
+// the React hooks need a renderer: tests/e2e/react_live.e2e.test.mjs runs
+// useLive() in Chromium, and the packaging test type-checks and imports
+// them.)
 
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';

@@ -6,6 +6,7 @@
 import { Observable } from 'rxjs';
 
 import type { NotifierClient } from './client.js';
+import { live, type LiveClient, type LiveOptions, type LiveSnapshot } from './live.js';
 import type { ConnectionState, Notification, ResyncEvent, ServerError } from './types.js';
 
 /** Notifications matching `entry` ('forums', 'posts/7', '*'); `T` types
@@ -28,4 +29,25 @@ export function resyncs(client: NotifierClient): Observable<ResyncEvent> {
  * expired fixed token, attempts that keep failing. */
 export function errors(client: NotifierClient): Observable<ServerError> {
   return new Observable<ServerError>((subscriber) => client.onError((e) => subscriber.next(e)));
+}
+
+/** A live query (see live()) as an observable of its snapshots, starting
+ * with the current one (`loading`). Each subscriber gets its own query;
+ * unsubscribing closes it. Share it (`shareReplay({ bufferSize: 1,
+ * refCount: true })`) to load once for several subscribers. */
+export function fromLive<T, R = unknown>(
+  client: LiveClient,
+  topic: string,
+  load: (signal: AbortSignal) => Promise<T> | T,
+  options?: LiveOptions<T, R>,
+): Observable<LiveSnapshot<T>> {
+  return new Observable<LiveSnapshot<T>>((subscriber) => {
+    const query = live<T, R>(client, topic, load, options);
+    const off = query.onChange((s) => subscriber.next(s));
+    subscriber.next(query.snapshot);
+    return () => {
+      off();
+      query.close();
+    };
+  });
 }
