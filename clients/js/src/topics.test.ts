@@ -122,7 +122,7 @@ describe('filtered entries', () => {
       ...(data !== undefined && { data }),
       ...(old !== undefined && { old }),
     });
-    const cases: Array<[string, string, ReturnType<typeof n>, boolean]> = [
+    const cases: Array<[string, string, ReturnType<typeof n> & { data_omitted?: boolean }, boolean]> = [
       [f, 'data matches', n({ forum_id: 7 }), true],
       [f, 'data differs', n({ forum_id: 8 }), false],
       [f, 'another collection', n({ forum_id: 7 }, undefined, 'forums'), false],
@@ -132,6 +132,7 @@ describe('filtered entries', () => {
       [f, 'a delete with old only', n(undefined, { forum_id: 7 }), true],
       [f, 'a delete of another forum', n(undefined, { forum_id: 8 }), false],
       [f, 'neither data nor old', n(), true],
+      [f, 'data omitted (unknown), old elsewhere', { ...n(undefined, { forum_id: 8 }), data_omitted: true }, true],
       [f, 'the field absent: holds', n({ title: 'x' }), true],
       [f, 'data null: not an object, holds', n(null), true],
       [f, 'data an array: not an object, holds', n([{ forum_id: 8 }]), true],

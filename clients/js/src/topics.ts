@@ -166,7 +166,7 @@ export function canonicalEntry(entry: string): string {
   return parseTopic(entry).entry;
 }
 
-type Matchable = Pick<Notification, 'collection' | 'id'> & { data?: unknown; old?: unknown };
+type Matchable = Pick<Notification, 'collection' | 'id'> & { data?: unknown; old?: unknown; data_omitted?: boolean };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -198,7 +198,8 @@ function holdsOn(conditions: readonly Condition[], row: Record<string, unknown>)
  * matches if it holds on either (so a row that left the filter, e.g. an
  * update that moved it elsewhere, is still delivered); it holds on an object
  * unless a condition's field is there with another value; a side that is
- * not an object holds; a notification with neither matches.
+ * not an object holds (so does data that was omitted, `data_omitted`: it is
+ * unknown); a notification with neither matches.
  */
 export function matches(entry: string | Topic, n: Matchable): boolean {
   const t = typeof entry === 'string' ? parseTopic(entry) : entry;
@@ -206,6 +207,7 @@ export function matches(entry: string | Topic, n: Matchable): boolean {
   if (n.collection !== t.collection) return false;
   if (t.id !== undefined) return n.id === t.id;
   if (!t.conditions) return true;
+  if (n.data === undefined && n.data_omitted === true) return true;
   const sides = [n.data, n.old].filter((side) => side !== undefined);
   if (sides.length === 0) return true;
   return sides.some((side) => !isObject(side) || holdsOn(t.conditions!, side));
