@@ -155,6 +155,13 @@ private:
         key_.clear();
         const frame& top = frames_.back();
         if (top.type == frame::kind::notification) {
+            // data_omitted: data exists but is unknown, which holds every
+            // filter, as a data that is not an object does.
+            if (key == "data_omitted" && k == kind::scalar && value == "true" && !rows.data.present) {
+                rows.data.present = true;
+                rows.data.object = false;
+                return kind::scalar;
+            }
             row_side* s = key == "data" ? &rows.data : key == "old" ? &rows.old : nullptr;
             if (!s) return kind::scalar;
             s->present = true;

@@ -10,7 +10,8 @@
 // Names that no filter can address (other than [A-Za-z0-9_-]{1,64}) are
 // skipped with what they hold. An array, or an object 4 names deep, is a
 // value equal to no scalar. A name repeated in one object: the last one
-// counts, as in JavaScript's JSON.parse.
+// counts, as in JavaScript's JSON.parse. `"data_omitted":true` is a data
+// that is not an object: unknown, so every filter holds on it.
 
 #include <string>
 #include <string_view>

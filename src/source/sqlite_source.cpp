@@ -109,14 +109,22 @@ std::vector<notification> sqlite_source::impl::to_notifications(std::vector<sour
         }
         // Too large to send (opts.max_data_bytes), each on its own: never
         // truncated, never a failure. `data` says so with data_omitted, as
-        // every change source does; `old` is simply left out, as it is
-        // whenever the source does not know it (a row logged before the log
-        // had the column).
+        // every change source does; `old` is left out, as it is whenever the
+        // source does not know it (a row logged before the log had the
+        // column), and then data too.
         if (n.data && n.data->size() > opts.max_data_bytes) {
             n.data.reset();
             n.data_omitted = true;
         }
-        if (n.old && n.old->size() > opts.max_data_bytes) n.old.reset();
+        if (n.old && n.old->size() > opts.max_data_bytes) {
+            n.old.reset();
+            // With data alone, a filter the row left could not see it leave;
+            // with neither, the update reaches every filter of the table.
+            if (n.data) {
+                n.data.reset();
+                n.data_omitted = true;
+            }
+        }
         batch.push_back(std::move(n));
     }
     return batch;

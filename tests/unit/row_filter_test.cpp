@@ -202,7 +202,13 @@ TEST(RowFilter, NotificationRowsSidesAndFields) {
     EXPECT_EQ(*r.data.find("o.p"), notifier::core::opaque_value);
     EXPECT_FALSE(r.data.find("o.p.q"));
     EXPECT_FALSE(r.data.find("seq"));
-    const auto none = notification_rows::parse(R"({"seq":3,"collection":"posts","data_omitted":true})");
+    // data_omitted: a data that is there but unknown, which every filter holds on.
+    const auto omitted =
+        notification_rows::parse(R"({"seq":3,"collection":"posts","data_omitted":true,"old":{"forum_id":7}})");
+    EXPECT_TRUE(omitted.data.present);
+    EXPECT_FALSE(omitted.data.object);
+    EXPECT_TRUE(ok("forum_id=8").matches(omitted));
+    const auto none = notification_rows::parse(R"({"seq":3,"collection":"posts"})");
     EXPECT_FALSE(none.data.present);
     EXPECT_FALSE(none.old.present);
     EXPECT_FALSE(notification_rows::parse("not json").data.present);

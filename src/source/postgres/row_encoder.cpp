@@ -191,7 +191,16 @@ void row_encoder::encode(const watched_table& table, const relation& rel, const 
                     return;
                 }
             }
-            make("update", std::move(id), true, encode_old(rel, c));
+            auto old = encode_old(rel, c);
+            const bool old_lost = !old && (c.old_kind == 'K' || c.old_kind == 'O');
+            make("update", std::move(id), true, std::move(old));
+            if (old_lost && out.back().data) {
+                // The old row came but is too large to carry: with data
+                // alone a filter the row left could not see it leave. With
+                // neither, the update reaches every filter of the table.
+                out.back().data.reset();
+                out.back().data_omitted = true;
+            }
         }
     }
 }
