@@ -376,7 +376,7 @@ class DebugLogTest(MetricsTest):
     server_flags = ("--log-level", "debug")
 
     async def test_debug_level_logs_each_connection_event(self):
-        ws, _ = await self.connect("?collections=forums")
+        ws, _ = await self.connect("collections=forums")
         await ws.close()
         await asyncio.to_thread(self.server.stop)
         lines = [l for l in self.server.stderr().splitlines() if not l.startswith("notifierd: ")]

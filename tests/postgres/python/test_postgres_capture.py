@@ -100,7 +100,7 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         return got
 
     async def test_python_writer_changes_reach_a_subscriber_live_and_in_order(self) -> None:
-        ws, _ = await self.connect("?collections=forums,posts")
+        ws, _ = await self.connect("collections=forums,posts")
         out = await asyncio.to_thread(subprocess.run, ["/usr/bin/python3", str(EXAMPLE / "writer.py"), self.url],
                                       check=True, capture_output=True, text=True, timeout=60)
         self.assertIn("rolled back a forum", out.stdout)
@@ -128,7 +128,7 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         # A new notifierd has a new epoch: read it, then replay from its start,
         # so the row is seen whether it was emitted before or after we connect.
         _, welcome = await self.connect()
-        ws, resumed = await self.connect(f"?collections=forums&since=0&epoch={welcome['epoch']}")
+        ws, resumed = await self.connect(f"collections=forums&since=0&epoch={welcome['epoch']}")
         self.assertTrue(resumed["resumed"], resumed)
         sql(self.url, "INSERT INTO forums (name) VALUES ('after notifierd restarted')")
         names = [n["data"]["name"] for n in await self.notifications(ws, 2)]
@@ -145,7 +145,7 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         self.assertRegex(self.server.stderr(), r"level=warn event=source_error source=postgres detail=")
 
     async def test_curl_publishes_over_plain_http(self) -> None:
-        ws, _ = await self.connect("?collections=forums,posts")
+        ws, _ = await self.connect("collections=forums,posts")
         env = {**os.environ, "NOTIFIER_URL": f"http://127.0.0.1:{self.server.port}"}
         out = await asyncio.to_thread(subprocess.run, ["sh", str(EXAMPLE / "publish.sh")], env=env, check=True,
                                       capture_output=True, text=True, timeout=30)
