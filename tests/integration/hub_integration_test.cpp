@@ -168,6 +168,40 @@ TEST(hub_integration, record_subscription_filters_on_the_server) {
     EXPECT_EQ(o.at("id"), "7");
 }
 
+TEST(hub_integration, filtered_subscriptions_see_rows_enter_and_leave_across_shards) {
+    test_server server;  // several shards: subscribers land on different ones
+    ws_client seven(server.port(), "/ws?collections=posts%5Bforum_id%3D7%5D");
+    ws_client eight(server.port(), "/ws?collections=posts%5Bforum_id%3D8%5D,forums");
+    seven.read_json();
+    eight.read_json();
+    auto n = server.make_notifier();
+    const auto post = [](const char* action, const char* id, std::optional<std::string> data,
+                         std::optional<std::string> old) {
+        return notifier::notification{.collection = "posts", .action = action, .id = id, .data = std::move(data),
+                                      .old = std::move(old)};
+    };
+    ASSERT_FALSE(n.notify(post("create", "1", R"({"forum_id":7})", {})));                    // 1: seven
+    ASSERT_FALSE(n.notify(post("update", "1", R"({"forum_id":8})", R"({"forum_id":7})")));  // 2: both
+    ASSERT_FALSE(n.notify(post("delete", "1", {}, R"({"forum_id":8})")));                    // 3: eight
+    ASSERT_FALSE(n.notify(post("update", "2", R"({"forum_id":9})", {})));                    // 4: none
+    ASSERT_FALSE(n.notify(post("delete", "3", {}, {})));                                     // 5: both
+    ASSERT_FALSE(n.notify("forums", "create", std::int64_t{1}));                              // 6: eight
+    ASSERT_FALSE(n.notify(post("create", "4", R"({"forum_id":7.0})", {})));                  // 7: seven
+    for (auto [client, expected] : {std::pair{&seven, std::vector<std::uint64_t>{1, 2, 5, 7}},
+                                    std::pair{&eight, std::vector<std::uint64_t>{2, 3, 5, 6}}}) {
+        std::vector<std::uint64_t> got;
+        while (got.size() < expected.size()) got.push_back(seq_of(client->read_json()));
+        EXPECT_EQ(got, expected);
+    }
+    // The answer to a subscribe says from when: everything its shard
+    // dispatched so far (7, which this client received).
+    seven.send(R"({"type":"subscribe","collections":["posts[pinned=true,forum_id=7.0]"]})");
+    const auto sub = seven.read_json();
+    EXPECT_EQ(sub.at("collections").as_array(),
+              (json::array{"posts[forum_id=7,pinned=true]", "posts[forum_id=7]"}));
+    EXPECT_EQ(sub.at("seq").to_number<std::uint64_t>(), 7u);
+}
+
 TEST(hub_integration, slow_consumer_is_closed_and_others_get_everything) {
     notifier::options o;
     o.max_queue_bytes = 64 * 1024;
