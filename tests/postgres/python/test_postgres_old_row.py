@@ -46,9 +46,10 @@ class PostgresOldRow(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         sql(cls.url, "CREATE TABLE forums (id int PRIMARY KEY, name text NOT NULL);"
                      "CREATE TABLE posts (id int PRIMARY KEY, forum_id int NOT NULL REFERENCES forums (id), "
                      "title text NOT NULL);"
-                     "CREATE TABLE notes (id int PRIMARY KEY, body text)")
+                     "CREATE TABLE notes (id int PRIMARY KEY, body text);"
+                     "CREATE TABLE kept_posts (id int PRIMARY KEY, forum_id int NOT NULL, title text NOT NULL)")
         cls.flags = ["--postgres", cls.url, "--tables", "forums,posts", "--postgres-slot", SLOT]
-        cls.kept_flags = ["--postgres", cls.url, "--tables", "notes", "--postgres-slot", KEPT_SLOT,
+        cls.kept_flags = ["--postgres", cls.url, "--tables", "notes,kept_posts", "--postgres-slot", KEPT_SLOT,
                           "--postgres-publication", "kept", "--keep-replica-identity"]
 
     @classmethod
@@ -135,6 +136,50 @@ class PostgresOldRow(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         self.assertEqual(moved["data"], {"id": 1, "forum_id": 8, "title": "hello"})
         self.assertEqual(deleted["action"], "delete")
         self.assertEqual(deleted["old"], {"id": 1, "forum_id": 8, "title": "hello"})
+
+    async def until_marker(self, ws, collection: str) -> list[tuple[str, str]]:
+        """(action, id) of the notifications before the first of `collection`."""
+        got: list[tuple[str, str]] = []
+        while True:
+            frame = await recv_json(ws, timeout=20)
+            if not is_notification(frame):
+                continue
+            if frame["collection"] == collection:
+                return got
+            got.append((frame["action"], frame["id"]))
+
+    async def test_filtered_subscribers_see_rows_leave_with_full_identity(self) -> None:
+        r = notifierd("postgres", "install", *self.flags)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sql(self.url, "INSERT INTO forums VALUES (17, 'a'), (18, 'b') ON CONFLICT DO NOTHING")
+        self.server = NotifierServer(*self.flags).start()
+        q = "collections=forums,"
+        ws7, _ = await self.connect(q + "posts%5Bforum_id%3D17%5D")
+        ws8, _ = await self.connect(q + "posts%5Bforum_id%3D18%5D")
+        sql(self.url, "INSERT INTO posts VALUES (11, 17, 'hello')")
+        sql(self.url, "UPDATE posts SET forum_id = 18 WHERE id = 11")
+        sql(self.url, "INSERT INTO posts VALUES (12, 18, 'there')")
+        sql(self.url, "DELETE FROM posts WHERE id = 11")
+        sql(self.url, "INSERT INTO forums VALUES (19, 'marker')")
+        self.assertEqual(await self.until_marker(ws7, "forums"), [("create", "11"), ("update", "11")])
+        self.assertEqual(await self.until_marker(ws8, "forums"),
+                         [("update", "11"), ("create", "12"), ("delete", "11")])
+
+    async def test_with_the_default_identity_a_move_out_is_missed_and_deletes_over_deliver(self) -> None:
+        # What install says --keep-replica-identity costs, as it happens.
+        r = notifierd("postgres", "install", *self.kept_flags)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.replica_identity("kept_posts"), "d")
+        self.server = NotifierServer(*self.kept_flags).start()
+        q = "collections=notes,"
+        ws7, _ = await self.connect(q + "kept_posts%5Bforum_id%3D7%5D")
+        ws8, _ = await self.connect(q + "kept_posts%5Bforum_id%3D8%5D")
+        sql(self.url, "INSERT INTO kept_posts VALUES (1, 7, 'hello')")
+        sql(self.url, "UPDATE kept_posts SET forum_id = 8 WHERE id = 1")  # no old row sent
+        sql(self.url, "DELETE FROM kept_posts WHERE id = 1")              # old: the key only
+        sql(self.url, "INSERT INTO notes VALUES (1, 'marker')")
+        self.assertEqual(await self.until_marker(ws7, "notes"), [("create", "1"), ("delete", "1")])
+        self.assertEqual(await self.until_marker(ws8, "notes"), [("update", "1"), ("delete", "1")])
 
 
 if __name__ == "__main__":
