@@ -8,6 +8,7 @@
 #include "receiver.hpp"
 #include "report.hpp"
 #include "server_probe.hpp"
+#include "spread_plan.hpp"
 #include "url.hpp"
 
 #include <sys/resource.h>
@@ -36,6 +37,8 @@ delivery_totals merge_totals(const std::vector<delivery_totals>& parts) {
     for (const auto& p : parts) {
         t.delivered += p.delivered;
         t.unique += p.unique;
+        t.expected += p.expected;
+        t.unexpected += p.unexpected;
         t.lost += p.lost;
         t.duplicates += p.duplicates;
         t.out_of_order += p.out_of_order;
@@ -46,6 +49,8 @@ delivery_totals merge_totals(const std::vector<delivery_totals>& parts) {
         t.last_rx_ns = std::max(t.last_rx_ns, p.last_rx_ns);
         t.client_min = any ? std::min(t.client_min, p.client_min) : p.client_min;
         t.client_max = std::max(t.client_max, p.client_max);
+        t.expected_min = any ? std::min(t.expected_min, p.expected_min) : p.expected_min;
+        t.expected_max = std::max(t.expected_max, p.expected_max);
         any = true;
         t.closed += p.closed;
         t.failed += p.failed;
@@ -59,14 +64,18 @@ delivery_totals merge_totals(const std::vector<delivery_totals>& parts) {
 
 int run_fanout(const options& o, const url& ws_target, const url& publish_target) {
     publish_log log;
+    spread_plan plan(o);
     // One receiver per receiving thread, each with its share of the clients
     // and its own histograms; merged after the threads are joined.
     const int threads = std::max(1, std::min(o.rx_threads, o.clients));
+    auto share_of = [&](int i) { return o.clients / threads + (i < o.clients % threads ? 1 : 0); };
     std::vector<latency_histogram> histograms(threads), arrival_histograms(threads);
     std::vector<std::unique_ptr<receiver>> rxs;
+    std::size_t first_index = 0;
     for (int i = 0; i < threads; ++i) {
-        rxs.push_back(std::make_unique<receiver>(o, ws_target, histograms[i], log));
+        rxs.push_back(std::make_unique<receiver>(o, ws_target, histograms[i], log, plan, first_index));
         rxs.back()->record_arrival(arrival_histograms[i]);
+        first_index += std::size_t(share_of(i));
     }
     receiver& rx = *rxs.front();
     latency_histogram first_histogram;
@@ -79,8 +88,7 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
         std::fprintf(stderr, "connecting %d clients to %s (%s), %d receiving thread%s\n", o.clients,
                      ws_target.host_header.c_str(), protocol_name(o.protocol), threads, threads == 1 ? "" : "s");
     for (int i = 0; i < threads; ++i) {
-        const int share = o.clients / threads + (i < o.clients % threads ? 1 : 0);
-        if (!rxs[i]->connect_clients(share, false, err)) {
+        if (!rxs[i]->connect_clients(share_of(i), false, err)) {
             std::fprintf(stderr, "notifier-loadgen: %s\n", err.c_str());
             return 1;
         }
@@ -92,7 +100,7 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
             return 1;
         }
     }
-    publisher pub(o, publish_target, log);
+    publisher pub(o, publish_target, log, plan);
     if (!pub.connect(err)) {
         std::fprintf(stderr, "notifier-loadgen: publisher: %s\n", err.c_str());
         return 1;
@@ -207,11 +215,21 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
     r.published = pub.accepted();
     r.publish_errors = pub.errors();
     r.first_publish_error = pub.first_error();
-    r.expected = r.published * std::uint64_t(o.clients);
+    r.collection = o.collection;
+    r.subscribe_template = o.subscribe_template;
+    r.spread = o.spread;
+    r.spread_old = o.spread_old;
+    r.seq_check = o.subscribe_template.empty() ? "consecutive" : "increasing";
+    r.publish_rate_target = o.rate > 0 ? o.rate / plan.deliveries_per_publish(o.clients) : 0;
 
     std::vector<delivery_totals> parts;
     for (auto& one : rxs) parts.push_back(one->totals(r.published));
     const delivery_totals t = merge_totals(parts);
+    // published × clients when every client expects every publish.
+    r.expected = t.expected;
+    r.unexpected = t.unexpected;
+    r.client_expected_min = t.expected_min;
+    r.client_expected_max = t.expected_max;
     r.delivered = t.delivered;
     r.lost = t.lost;
     r.client_min = t.client_min;

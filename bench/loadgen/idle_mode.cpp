@@ -7,6 +7,7 @@
 #include "receiver.hpp"
 #include "report.hpp"
 #include "server_probe.hpp"
+#include "spread_plan.hpp"
 #include "url.hpp"
 
 #include <cstdio>
@@ -23,7 +24,8 @@ int run_idle(const options& o, const url& ws_target) {
     // Only needed because the receiver shares its code with fan-out mode.
     publish_log log(std::size_t(1) << 20);
     latency_histogram histogram;
-    receiver rx(o, ws_target, histogram, log);
+    const spread_plan plan(o);  // --subscribe-template: idle connections with those subscriptions
+    receiver rx(o, ws_target, histogram, log, plan);
     std::string err;
 
     if (!o.quiet)

@@ -40,13 +40,26 @@ void print_help() {
         "Fan-out mode:\n"
         "  --clients N              receiving WebSocket clients (default %d)\n"
         "  --publishers M           keep-alive HTTP connections posting, one request in flight each (default %d)\n"
-        "  --rate R                 target deliveries/s in total, publish rate = R / clients;\n"
+        "  --rate R                 target deliveries/s in total, publish rate = R / clients (with\n"
+        "                           --spread K: R / the clients a publish reaches, clients / K);\n"
         "                           0 = publish as fast as the server accepts (default %g)\n"
         "  --duration S             seconds of publishing after every client is connected (default %g)\n"
         "  --drain S                max seconds to wait for outstanding deliveries afterwards (default %g)\n"
         "  --stalled K              extra clients that connect and then never read (default %d)\n"
         "  --stalled-rcvbuf BYTES   SO_RCVBUF of the stalled clients (default %d)\n"
         "  --expect-status CODE     publish answer counted as accepted (default %d)\n"
+        "  --collection NAME        collection of every publish (default %s)\n"
+        "  --spread K               publish n goes to forum f = n mod K: \"id\":\"f\" and data.forum_id f;\n"
+        "                           client i belongs to forum i mod K and expects only its forum's\n"
+        "                           publishes; --rate stays deliveries/s (default %d = off: every\n"
+        "                           client expects every publish)\n"
+        "  --spread-old D           publishes also carry \"old\":{\"forum_id\":(n+D) mod K}, a post that\n"
+        "                           moved: clients of both forums expect it; needs a filtered\n"
+        "                           --subscribe-template (default %d = off)\n"
+        "  --subscribe-template T   each receiving client opens /ws?collections=T (percent-encoded),\n"
+        "                           {i} replaced by its forum with --spread, else by its index, e.g.\n"
+        "                           'posts[forum_id={i}]' or 'posts/{i}'; seq is then checked to grow,\n"
+        "                           not to grow by one (default none: the implicit \"*\")\n"
         "\n"
         "Idle mode (no publishing):\n"
         "  --idle N                 open N connections and report server RSS per connection (default %d = off)\n"
@@ -67,7 +80,8 @@ void print_help() {
         "\n"
         "Exit status: 0 done, 1 could not connect, 2 bad arguments.\n",
         d.url.c_str(), protocol_name(d.protocol), d.clients, d.publishers, d.rate,
-        d.duration_s, d.drain_s, d.stalled, d.stalled_rcvbuf, d.expect_status, d.idle,
+        d.duration_s, d.drain_s, d.stalled, d.stalled_rcvbuf, d.expect_status, d.collection.c_str(), d.spread,
+        d.spread_old, d.idle,
         d.settle_s, d.connect_concurrency, d.connect_timeout_s, d.rx_batch_us, d.rx_threads);
 }
 
@@ -96,6 +110,15 @@ bool to_double(std::string_view name, const char* v, double lo, double hi, doubl
         return false;
     }
     out = x;
+    return true;
+}
+
+bool valid_collection(const std::string& c) {
+    if (c.empty() || c.size() > 128) return false;
+    for (char ch : c)
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '.' || ch == ':' || ch == '-'))
+            return false;
     return true;
 }
 
@@ -154,12 +177,35 @@ parse_outcome parse_options(int argc, char** argv, options& o) {
         else if (name == "--rx-batch-us") ok = to_int(name, value, 0, 1'000'000, o.rx_batch_us);
         else if (name == "--rx-threads") ok = to_int(name, value, 1, 256, o.rx_threads);
         else if (name == "--expect-status") ok = to_int(name, value, 100, 599, o.expect_status);
+        else if (name == "--collection") {
+            o.collection = value;
+            ok = valid_collection(o.collection);
+            if (!ok)
+                std::fprintf(stderr, "notifier-loadgen: --collection: expected [A-Za-z0-9_.:-]{1,128}, got '%s'\n", value);
+        }
+        else if (name == "--spread") ok = to_int(name, value, 0, 10'000'000, o.spread);
+        else if (name == "--spread-old") ok = to_int(name, value, 0, 10'000'000, o.spread_old);
+        else if (name == "--subscribe-template") o.subscribe_template = value;
         else {
             std::fprintf(stderr, "notifier-loadgen: unknown option '%.*s' (see --help)\n",
                          int(name.size()), name.data());
             ok = false;
         }
         if (!ok) return parse_outcome::error;
+    }
+    if (o.spread_old > 0 && (o.spread == 0 || o.spread_old >= o.spread)) {
+        std::fprintf(stderr, "notifier-loadgen: --spread-old needs --spread K and a value below K\n");
+        return parse_outcome::error;
+    }
+    // A record topic (posts/{i}) never sees a post that left it: only a
+    // filter reads old, so the expectations would be wrong.
+    if (o.spread_old > 0 && o.subscribe_template.find('[') == std::string::npos) {
+        std::fprintf(stderr, "notifier-loadgen: --spread-old needs a filtered --subscribe-template\n");
+        return parse_outcome::error;
+    }
+    if (!o.subscribe_template.empty() && o.protocol != protocol_kind::notifier) {
+        std::fprintf(stderr, "notifier-loadgen: --subscribe-template needs --protocol notifier\n");
+        return parse_outcome::error;
     }
     if (o.idle > 0 && o.server_pid == 0) {
         std::fprintf(stderr, "notifier-loadgen: --idle needs --server-pid\n");

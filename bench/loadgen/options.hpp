@@ -29,6 +29,12 @@ struct options {
     int expect_status = 202;
     int rx_batch_us = 0;  // minimum time between two receive rounds; 0 = read eagerly
     int rx_threads = 1;   // receiving threads, each with its share of the clients
+    std::string collection = "bench";  // of every publish
+    // Each receiving client's `collections` ({i}: its forum with --spread,
+    // else its index); empty: no query, the implicit "*".
+    std::string subscribe_template;
+    int spread = 0;      // forums publishes are spread over; 0 = every client expects every publish
+    int spread_old = 0;  // > 0: publishes also carry old in forum (n + spread_old) mod spread
     bool quiet = false;
 };
 

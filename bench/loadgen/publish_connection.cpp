@@ -4,6 +4,7 @@
 #include "clock.hpp"
 #include "publish_log.hpp"
 #include "socket_util.hpp"
+#include "spread_plan.hpp"
 #include "url.hpp"
 
 #include <sys/socket.h>
@@ -68,16 +69,15 @@ bool publish_connection::connect(std::string& err) {
     return fd_ >= 0;
 }
 
-bool publish_connection::send(std::uint64_t n, publish_log& log) {
-    char body[128];
+bool publish_connection::send(std::uint64_t n, publish_log& log, const spread_plan& plan) {
+    char body[384];  // the collection name is at most 128 bytes
     log.set_owner(n, id_);
-    int blen = std::snprintf(body, sizeof body,
-                             "{\"collection\":\"bench\",\"action\":\"tick\",\"data\":{\"t\":%llu,\"n\":%llu}}",
-                             static_cast<unsigned long long>(now_ns()), static_cast<unsigned long long>(n));
+    n_ = n;
+    const std::size_t blen = plan.body(body, sizeof body, now_ns(), n);
     out_ = prefix_;
     out_ += std::to_string(blen);
     out_ += "\r\n\r\n";
-    out_.append(body, std::size_t(blen));
+    out_.append(body, blen);
     in_flight_ = true;
     return flush();
 }

@@ -7,6 +7,7 @@
 namespace loadgen {
 
 class publish_log;
+class spread_plan;
 struct url;
 
 // One keep-alive HTTP/1.1 connection posting notifications, with at most one
@@ -35,9 +36,11 @@ public:
     // The server asked to close after the last response (Connection: close).
     bool must_reconnect() const noexcept { return must_reconnect_; }
 
-    // Posts notification n, stamped with the current CLOCK_MONOTONIC time.
-    // Returns false when the socket is broken.
-    bool send(std::uint64_t n, publish_log& log);
+    // Posts notification n (its body from the plan), stamped with the
+    // current CLOCK_MONOTONIC time. Returns false when the socket is broken.
+    bool send(std::uint64_t n, publish_log& log, const spread_plan& plan);
+    // The publish index of the request in flight (or of the last one).
+    std::uint64_t last_n() const noexcept { return n_; }
     bool flush();
     outcome on_readable();
 
@@ -52,6 +55,7 @@ private:
     int fd_ = -1;
     int expect_status_;
     int last_status_ = 0;
+    std::uint64_t n_ = 0;
     bool in_flight_ = false;
     bool must_reconnect_ = false;
     const url* target_;

@@ -3,6 +3,7 @@
 
 #include "clock.hpp"
 #include "options.hpp"
+#include "spread_plan.hpp"
 #include "url.hpp"
 
 #include <sys/epoll.h>
@@ -15,8 +16,8 @@
 
 namespace loadgen {
 
-publisher::publisher(const options& opts, const url& target, publish_log& log)
-    : opts_(opts), target_(target), log_(log) {
+publisher::publisher(const options& opts, const url& target, publish_log& log, spread_plan& plan)
+    : opts_(opts), target_(target), log_(log), plan_(plan) {
     conns_.reserve(std::size_t(opts.publishers));
     for (int i = 0; i < opts.publishers; ++i) conns_.emplace_back(i, target, opts.expect_status);
 }
@@ -59,7 +60,7 @@ bool publisher::reconnect(publish_connection& c) {
 
 void publisher::run() {
     const int epfd = epoll_create1(EPOLL_CLOEXEC);
-    const double per_s = opts_.rate > 0 ? opts_.rate / double(opts_.clients) : 0.0;
+    const double per_s = opts_.rate > 0 ? opts_.rate / plan_.deliveries_per_publish(opts_.clients) : 0.0;
     int tfd = -1;
     const std::uint64_t start_ns = now_ns();
 
@@ -123,7 +124,7 @@ void publisher::run() {
                 idle.pop_back();
                 const std::uint64_t n = next_n++;
                 sent_.fetch_add(1, std::memory_order_relaxed);
-                if (!c.send(n, log_)) {
+                if (!c.send(n, log_, plan_)) {
                     lose(c, "write failed");
                     continue;
                 }
@@ -170,6 +171,7 @@ void publisher::run() {
                 case publish_connection::outcome::pending:
                     break;
                 case publish_connection::outcome::accepted:
+                    plan_.accepted(c.last_n());
                     accepted_.fetch_add(1, std::memory_order_relaxed);
                     if (c.must_reconnect()) lose(c, "closed by the server");
                     else idle.push_back(c.id());

@@ -12,6 +12,7 @@
 
 namespace loadgen {
 
+class spread_plan;
 struct options;
 struct url;
 
@@ -20,7 +21,8 @@ struct url;
 // loop is. Counters are atomics the receive loop polls during the drain.
 class publisher {
 public:
-    publisher(const options& opts, const url& target, publish_log& log);
+    // `plan` writes the bodies and counts what each forum was sent.
+    publisher(const options& opts, const url& target, publish_log& log, spread_plan& plan);
     ~publisher();
     publisher(const publisher&) = delete;
     publisher& operator=(const publisher&) = delete;
@@ -51,6 +53,7 @@ private:
     const options& opts_;
     const url& target_;
     publish_log& log_;
+    spread_plan& plan_;
     std::vector<publish_connection> conns_;
     std::thread thread_;
     std::uint64_t end_ns_ = 0;

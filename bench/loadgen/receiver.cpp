@@ -3,6 +3,7 @@
 
 #include "clock.hpp"
 #include "options.hpp"
+#include "spread_plan.hpp"
 #include "url.hpp"
 
 #include <sys/epoll.h>
@@ -29,14 +30,16 @@ bool connecting_state(ws_client::state s) noexcept {
 }  // namespace
 
 receiver::receiver(const options& opts, const url& target, latency_histogram& histogram,
-                   const publish_log& log)
-    : opts_(opts), target_(target) {
+                   const publish_log& log, const spread_plan& plan, std::size_t first_index)
+    : opts_(opts), target_(target), plan_(plan), first_index_(first_index) {
     ctx_.epfd = epoll_create1(EPOLL_CLOEXEC);
     ctx_.protocol = opts.protocol;
     ctx_.publishers = opts.publishers;
     ctx_.buffer.resize(receive_buffer_bytes);
     ctx_.histogram = &histogram;
     ctx_.log = &log;
+    ctx_.plan = &plan;
+    ctx_.seq_consecutive = opts.subscribe_template.empty();
     ctx_.realtime_offset = realtime_offset_ns();
     path_ = opts.protocol == protocol_kind::socketio ? "/socket.io/?EIO=4&transport=websocket" : target.target;
 
@@ -52,6 +55,16 @@ receiver::~receiver() {
     if (ctx_.epfd >= 0) close(ctx_.epfd);
 }
 
+// Receiving clients open the URL with their own subscriptions, if any;
+// stalled ones keep the URL as given.
+std::string receiver::path_of(std::size_t index) const {
+    const auto& c = clients_[index];
+    if (c.stalled()) return path_;
+    std::string q = plan_.query(first_index_ + index);
+    if (q.empty()) return path_;
+    return path_ + (path_.find('?') == std::string::npos ? '?' : '&') + q;
+}
+
 unsigned receiver::source_address(std::size_t index) const noexcept {
     if (source_count_ == 0) return 0;
     return 0x7f000001u + unsigned(index % source_count_);
@@ -60,7 +73,8 @@ unsigned receiver::source_address(std::size_t index) const noexcept {
 bool receiver::connect_clients(int count, bool stalled, std::string& err) {
     const std::size_t first = clients_.size();
     const std::size_t end = first + std::size_t(count);
-    for (std::size_t i = first; i < end; ++i) clients_.emplace_back(int(i), stalled, opts_.publishers);
+    for (std::size_t i = first; i < end; ++i)
+        clients_.emplace_back(int(i), stalled, opts_.publishers, stalled ? -1 : plan_.client_forum(first_index_ + i));
 
     connecting_ = true;
     in_flight_ = 0;
@@ -75,7 +89,7 @@ bool receiver::connect_clients(int count, bool stalled, std::string& err) {
 
     auto start_one = [&](std::size_t idx) {
         auto& c = clients_[idx];
-        if (c.start(target_, path_, ctx_, rcvbuf, source_address(idx))) {
+        if (c.start(target_, path_of(idx), ctx_, rcvbuf, source_address(idx))) {
             ++in_flight_;
         } else if (c.attempts() < max_attempts) {
             retry_.push_back(idx);
@@ -169,9 +183,10 @@ void receiver::poll(int timeout_ms) {
     }
 }
 
-bool receiver::caught_up(std::uint64_t expected) const {
+bool receiver::caught_up(std::uint64_t published) const {
     for (const auto& c : clients_)
-        if (!c.stalled() && c.current_state() == ws_client::state::ready && c.stats().unique < expected)
+        if (!c.stalled() && c.current_state() == ws_client::state::ready &&
+            c.stats().unique < plan_.expected(c.forum(), published))
             return false;
     return true;
 }
@@ -230,17 +245,22 @@ stalled_totals receiver::check_stalled(std::uint64_t max_wait_ns) {
     return t;
 }
 
-delivery_totals receiver::totals(std::uint64_t expected) const {
+delivery_totals receiver::totals(std::uint64_t published) const {
     delivery_totals t;
     bool first = true;
     for (const auto& c : clients_) {
         if (c.stalled()) continue;
         const auto& s = c.stats();
+        const std::uint64_t expected = plan_.expected(c.forum(), published);
         t.client_min = first ? s.unique : std::min(t.client_min, s.unique);
         t.client_max = std::max(t.client_max, s.unique);
+        t.expected_min = first ? expected : std::min(t.expected_min, expected);
+        t.expected_max = std::max(t.expected_max, expected);
         first = false;
         t.delivered += s.messages;
         t.unique += s.unique;
+        t.expected += expected;
+        t.unexpected += s.unexpected;
         t.lost += expected > s.unique ? expected - s.unique : 0;
         t.duplicates += s.duplicates;
         t.out_of_order += s.out_of_order;

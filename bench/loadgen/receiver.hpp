@@ -10,6 +10,7 @@
 
 namespace loadgen {
 
+class spread_plan;
 struct options;
 struct url;
 
@@ -17,9 +18,13 @@ struct url;
 struct delivery_totals {
     std::uint64_t delivered = 0;  // notification messages, duplicates included
     std::uint64_t unique = 0;
+    std::uint64_t expected = 0;   // sum over clients of what each expects
     std::uint64_t lost = 0;       // sum over clients of max(0, expected - unique)
+    std::uint64_t unexpected = 0; // ours, of another forum than the client's
     std::uint64_t client_min = 0; // fewest / most distinct notifications of one client
     std::uint64_t client_max = 0;
+    std::uint64_t expected_min = 0; // fewest / most notifications one client expects
+    std::uint64_t expected_max = 0;
     std::uint64_t duplicates = 0;
     std::uint64_t out_of_order = 0;
     std::uint64_t seq_errors = 0;
@@ -47,7 +52,10 @@ struct stalled_totals {
 // wakeup so that no connection can starve the others.
 class receiver {
 public:
-    receiver(const options& opts, const url& target, latency_histogram& histogram, const publish_log& log);
+    // first_index: the index, over all receivers, of this one's first
+    // receiving client (its forum and subscriptions follow from it).
+    receiver(const options& opts, const url& target, latency_histogram& histogram, const publish_log& log,
+             const spread_plan& plan, std::size_t first_index = 0);
     // Also records, per publish index, the latency of the first client to get it.
     void record_first_client(latency_histogram& h) { ctx_.first_histogram = &h; }
     // Also records publish → kernel receive time of each delivery.
@@ -65,16 +73,16 @@ public:
     // One epoll_wait() round and the resulting reads.
     void poll(int timeout_ms);
 
-    // True once every open receiving client has `expected` distinct
-    // notifications.
-    bool caught_up(std::uint64_t expected) const;
+    // True once every open receiving client has every distinct
+    // notification it expects out of `published` accepted ones.
+    bool caught_up(std::uint64_t published) const;
 
     // Reads whatever the stalled sockets hold to see whether the server
     // closed them; gives up after max_wait_ns, or earlier when every one is
     // closed or none received anything for a quarter of a second.
     stalled_totals check_stalled(std::uint64_t max_wait_ns);
 
-    delivery_totals totals(std::uint64_t expected) const;
+    delivery_totals totals(std::uint64_t published) const;
     int open_clients() const;
     std::size_t size() const noexcept { return clients_.size(); }
 
@@ -83,10 +91,13 @@ public:
 
 private:
     void on_transition(std::size_t index, ws_client::state before, ws_client::state after);
+    std::string path_of(std::size_t index) const;
     unsigned source_address(std::size_t index) const noexcept;
 
     const options& opts_;
     const url& target_;
+    const spread_plan& plan_;
+    std::size_t first_index_ = 0;
     std::string path_;
     std::vector<ws_client> clients_;
     receive_context ctx_;

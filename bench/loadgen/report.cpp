@@ -73,6 +73,22 @@ std::string arrival_json(const report& r) {
     return buf;
 }
 
+// The fields added with --spread and --subscribe-template, at the end of
+// the line so that readers of the older fields see the same object.
+std::string spread_json(const report& r) {
+    char buf[400];
+    std::snprintf(buf, sizeof buf,
+                  "\"collection\":%s,\"subscribe_template\":%s,\"spread\":%d,\"spread_old\":%d,"
+                  "\"seq_check\":%s,\"publish_rate_target\":%.17g,\"unexpected\":%llu,"
+                  "\"client_expected_min\":%llu,\"client_expected_max\":%llu",
+                  r.collection.empty() ? "null" : json_string(r.collection).c_str(),
+                  r.subscribe_template.empty() ? "null" : json_string(r.subscribe_template).c_str(), r.spread,
+                  r.spread_old, json_string(r.seq_check).c_str(), r.publish_rate_target,
+                  (unsigned long long)r.unexpected, (unsigned long long)r.client_expected_min,
+                  (unsigned long long)r.client_expected_max);
+    return buf;
+}
+
 }  // namespace
 
 void print_json(const report& r) {
@@ -93,7 +109,7 @@ void print_json(const report& r) {
         "\"stalled_messages\":%llu,"
         "\"server_rss_kib\":%s,\"server_cpu_s\":%s,\"loadgen_cpu_s\":%s,"
         "\"idle_connections\":%d,\"idle_rss_before_kib\":%s,\"idle_rss_after_kib\":%s,"
-        "\"idle_rss_per_conn_bytes\":%s}\n",
+        "\"idle_rss_per_conn_bytes\":%s,%s}\n",
         json_string(r.mode).c_str(), json_string(r.protocol).c_str(), r.clients, r.publishers, r.rate_target,
         r.rx_batch_us, r.duration_s, r.publish_window_s, r.drain_s, (unsigned long long)r.sent,
         (unsigned long long)r.published, (unsigned long long)r.publish_errors,
@@ -112,7 +128,7 @@ void print_json(const report& r) {
         num_or_null(r.server_cpu_s, "%.3f").c_str(), num_or_null(r.loadgen_cpu_s, "%.3f").c_str(),
         r.idle_connections, num_or_null(r.idle_rss_before_kib < 0 ? NAN : double(r.idle_rss_before_kib), "%.0f").c_str(),
         num_or_null(r.idle_rss_after_kib < 0 ? NAN : double(r.idle_rss_after_kib), "%.0f").c_str(),
-        num_or_null(r.idle_rss_per_conn_bytes, "%.1f").c_str());
+        num_or_null(r.idle_rss_per_conn_bytes, "%.1f").c_str(), spread_json(r).c_str());
     std::fflush(stdout);
 }
 
@@ -134,8 +150,8 @@ void print_summary(const report& r) {
     const double win = r.publish_window_s > 0 ? r.publish_window_s : r.duration_s;
     std::fprintf(o, "  published   %llu accepted (%s/s", (unsigned long long)r.published,
                  human(double(r.published) / win).c_str());
-    if (r.rate_target > 0 && r.clients > 0)
-        std::fprintf(o, " of %s/s targeted", human(r.rate_target / r.clients).c_str());
+    if (r.publish_rate_target > 0)
+        std::fprintf(o, " of %s/s targeted", human(r.publish_rate_target).c_str());
     std::fprintf(o, "), %llu errors\n", (unsigned long long)r.publish_errors);
     if (!r.first_publish_error.empty())
         std::fprintf(o, "              first error: %s\n", r.first_publish_error.c_str());
@@ -145,6 +161,14 @@ void print_summary(const report& r) {
                  (unsigned long long)r.duplicates, (unsigned long long)r.out_of_order);
     if (r.protocol == "notifier") std::fprintf(o, ", seq errors %llu", (unsigned long long)r.seq_errors);
     std::fprintf(o, "\n");
+    if (r.spread > 0 || !r.subscribe_template.empty()) {
+        std::fprintf(o, "              collection %s, subscriptions %s", r.collection.c_str(),
+                     r.subscribe_template.empty() ? "the implicit *" : r.subscribe_template.c_str());
+        if (r.spread > 0) std::fprintf(o, ", spread over %d forums%s", r.spread, r.spread_old > 0 ? " (with old)" : "");
+        std::fprintf(o, "; %llu to %llu expected per client, %llu of another forum\n",
+                     (unsigned long long)r.client_expected_min, (unsigned long long)r.client_expected_max,
+                     (unsigned long long)r.unexpected);
+    }
     if (r.client_min != r.client_max)
         std::fprintf(o, "              per client: %llu to %llu distinct notifications\n",
                      (unsigned long long)r.client_min, (unsigned long long)r.client_max);

@@ -26,7 +26,17 @@ struct report {
     std::uint64_t publish_errors = 0;
     std::string first_publish_error;
 
-    std::uint64_t expected = 0;   // published * clients
+    std::string collection;
+    std::string subscribe_template;  // empty: none (the implicit "*")
+    int spread = 0;
+    int spread_old = 0;
+    std::string seq_check = "consecutive";  // or "increasing" with a template
+    double publish_rate_target = 0;         // publishes/s that --rate asked for
+
+    std::uint64_t expected = 0;   // Σ over clients of what each expects (published * clients without --spread)
+    std::uint64_t unexpected = 0; // deliveries of another forum's publish (--spread)
+    std::uint64_t client_expected_min = 0;  // fewest / most one client expects
+    std::uint64_t client_expected_max = 0;
     std::uint64_t delivered = 0;  // notifications received, duplicates included
     double deliveries_per_s = 0;
     std::uint64_t lost = 0;

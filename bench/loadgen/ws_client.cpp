@@ -6,6 +6,7 @@
 #include "message_scan.hpp"
 #include "publish_log.hpp"
 #include "socket_util.hpp"
+#include "spread_plan.hpp"
 #include "url.hpp"
 #include "websocket_key.hpp"
 
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -57,8 +59,8 @@ std::string_view trim(std::string_view v) noexcept {
 
 }  // namespace
 
-ws_client::ws_client(int id, bool stalled, int publishers)
-    : id_(id), stalled_(stalled), publishers_(publishers) {}
+ws_client::ws_client(int id, bool stalled, int publishers, int forum)
+    : id_(id), stalled_(stalled), publishers_(publishers), forum_(forum) {}
 
 ws_client::~ws_client() { close_fd(); }
 
@@ -504,11 +506,12 @@ void ws_client::record_delivery(const scanned_fields& f, receive_context& ctx) {
     if (stalled_) return;  // stalled clients only count what reached them
 
     if (ctx.protocol == protocol_kind::notifier) {
-        // Subscriptions are "everything", so seq must grow by exactly one.
+        // With the implicit "*" seq must grow by exactly one; a client with
+        // its own subscriptions skips the seqs of what it does not match.
         if (!f.has_seq) {
             ++stats_.seq_errors;
         } else {
-            if (seq_known_ && f.seq != last_seq_ + 1) ++stats_.seq_errors;
+            if (seq_known_ && (ctx.seq_consecutive ? f.seq != last_seq_ + 1 : f.seq <= last_seq_)) ++stats_.seq_errors;
             if (!seq_known_ || f.seq > last_seq_) last_seq_ = f.seq;
             seq_known_ = true;
         }
@@ -529,8 +532,15 @@ void ws_client::record_delivery(const scanned_fields& f, receive_context& ctx) {
         return;
     }
 
-    // Duplicate check over a sliding window of the newest seen_window indexes.
+    // A publish of another forum: a delivery the subscriptions should not
+    // have made. Kept out of "unique", so that it cannot hide a loss.
     const std::uint64_t nv = f.n;
+    if (forum_ >= 0 && ctx.plan && !ctx.plan->meant_for(nv, forum_)) {
+        ++stats_.unexpected;
+        return;
+    }
+
+    // Duplicate check over a sliding window of the newest seen_window indexes.
     if (!seen_) {
         seen_ = std::make_unique<std::uint64_t[]>(seen_words);
         last_n_of_ = std::make_unique<std::uint64_t[]>(std::size_t(publishers_));
@@ -539,8 +549,14 @@ void ws_client::record_delivery(const scanned_fields& f, receive_context& ctx) {
         if (nv - max_n_ >= seen_window) {
             std::memset(seen_.get(), 0, seen_words * sizeof(std::uint64_t));
         } else {
-            for (std::uint64_t k = max_n_ + 1; k <= nv; ++k)
-                seen_[(k & (seen_window - 1)) >> 6] &= ~(1ull << (k & 63));
+            // A word at a time: with --spread a client's indexes are K apart.
+            for (std::uint64_t k = max_n_ + 1; k <= nv;) {
+                const std::uint64_t bit = k & 63;
+                const std::uint64_t span = std::min<std::uint64_t>(64 - bit, nv - k + 1);
+                const std::uint64_t mask = span == 64 ? ~0ull : ((1ull << span) - 1) << bit;
+                seen_[(k & (seen_window - 1)) >> 6] &= ~mask;
+                k += span;
+            }
         }
         max_n_ = nv;
     } else if (max_n_ - nv >= seen_window) {

@@ -13,6 +13,7 @@ namespace loadgen {
 
 class latency_histogram;
 class publish_log;
+class spread_plan;
 struct url;
 struct scanned_fields;
 
@@ -38,6 +39,11 @@ struct receive_context {
     latency_histogram* first_histogram = nullptr;
     std::vector<bool> first_seen;
     const publish_log* log = nullptr;
+    // Which publishes each client expects (by its forum).
+    const spread_plan* plan = nullptr;
+    // The implicit "*": a client sees every seq, so seq must grow by one.
+    // With chosen subscriptions it sees some of them: seq must only grow.
+    bool seq_consecutive = true;
 };
 
 // What one client saw. "messages" counts notifications (including
@@ -49,6 +55,7 @@ struct client_stats {
     std::uint64_t out_of_order = 0;
     std::uint64_t seq_errors = 0;
     std::uint64_t unparsed = 0;  // deliveries without "t"/"n" (not ours)
+    std::uint64_t unexpected = 0;  // ours, but of another forum (--spread): not counted as unique
     std::uint64_t resyncs = 0;
     std::uint64_t bytes = 0;
     std::uint64_t last_rx_ns = 0;
@@ -70,8 +77,9 @@ public:
         failed,       // could not get to ready, or broke the protocol
     };
 
-    // id is the epoll user data the receive loop registers this client with.
-    ws_client(int id, bool stalled, int publishers);
+    // id is the epoll user data the receive loop registers this client with;
+    // forum: the publishes it expects (spread_plan), -1 for all of them.
+    ws_client(int id, bool stalled, int publishers, int forum = -1);
     static const char* state_name(state s) noexcept;
     ws_client(ws_client&&) noexcept = default;
     ws_client& operator=(ws_client&&) noexcept = default;
@@ -91,6 +99,7 @@ public:
 
     state current_state() const noexcept { return state_; }
     bool stalled() const noexcept { return stalled_; }
+    int forum() const noexcept { return forum_; }
     int fd() const noexcept { return fd_; }
     int attempts() const noexcept { return attempts_; }
     std::uint64_t started_ns() const noexcept { return started_ns_; }
@@ -128,6 +137,7 @@ private:
     bool seq_known_ = false;
     std::uint8_t frag_opcode_ = 0;  // nonzero while a fragmented message is open
     int publishers_ = 1;
+    int forum_ = -1;
     int attempts_ = 0;
     int close_code_ = 0;
     std::uint64_t started_ns_ = 0;

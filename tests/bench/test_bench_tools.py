@@ -76,6 +76,56 @@ class LoadgenTest(unittest.TestCase):
         self.assertIsNone(d["first_client_latency_us"]["p50"], d)
         self.assertGreater(d["loadgen_cpu_s"], 0)
 
+    def spread_run(self, *extra: str) -> dict:
+        r = subprocess.run([LOADGEN, "--url", f"ws://127.0.0.1:{self.port}/ws", "--clients", "50",
+                            "--publishers", "2", "--rate", "5000", "--duration", "1", "--collection", "posts",
+                            "--spread", "10", "--quiet", "--server-pid", str(self.server.pid), *extra],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return last_json_line(r.stdout)
+
+    def assert_each_client_got_its_share(self, d: dict, clients_per_publish: int) -> None:
+        self.assertGreater(d["published"], 200, d)
+        self.assertEqual(d["publish_errors"], 0, d)
+        self.assertEqual(d["seq_check"], "increasing")
+        # Every publish reaches the clients of its forum(s), and only them.
+        self.assertEqual(d["expected"], d["published"] * clients_per_publish, d)
+        self.assertEqual(d["delivered"], d["expected"], d)
+        self.assertEqual((d["lost"], d["unexpected"], d["duplicates"], d["out_of_order"], d["seq_errors"]),
+                         (0, 0, 0, 0, 0), d)
+        self.assertEqual((d["client_delivered_min"], d["client_delivered_max"]),
+                         (d["client_expected_min"], d["client_expected_max"]), d)
+        # Forums get publishes in turn: their counts differ by one (two with old).
+        self.assertLessEqual(d["client_expected_max"] - d["client_expected_min"], 2, d)
+        self.assertEqual(d["latency_us"]["samples"], d["delivered"])
+
+    def test_filtered_clients_get_exactly_their_forums_publishes(self):
+        # 50 clients on 10 forums: client i watches forum i mod 10, publish n goes to forum n mod 10.
+        d = self.spread_run("--subscribe-template", "posts[forum_id={i}]")
+        self.assertEqual((d["spread"], d["subscribe_template"]), (10, "posts[forum_id={i}]"))
+        self.assert_each_client_got_its_share(d, 5)
+        # With old in the next forum, a publish also reaches the forum the post left.
+        d = self.spread_run("--subscribe-template", "posts[forum_id={i}]", "--spread-old", "1",
+                            "--rx-threads", "2")
+        self.assert_each_client_got_its_share(d, 10)
+
+    def test_record_topics_get_exactly_their_records_publishes(self):
+        self.assert_each_client_got_its_share(self.spread_run("--subscribe-template", "posts/{i}"), 5)
+
+    def test_deliveries_of_another_forum_are_counted_not_taken_for_its_own(self):
+        # Unfiltered "posts": each client gets every publish, nine in ten of another forum.
+        d = self.spread_run("--subscribe-template", "posts")
+        self.assertEqual(d["lost"], 0, d)
+        self.assertEqual(d["expected"], d["published"] * 5, d)
+        self.assertEqual(d["unexpected"], d["published"] * 50 - d["expected"], d)
+        self.assertEqual(d["delivered"], d["published"] * 50, d)
+
+    def test_spread_old_without_a_filter_is_refused(self):
+        r = subprocess.run([LOADGEN, "--spread", "10", "--spread-old", "1", "--subscribe-template", "posts/{i}"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--spread-old", r.stderr)
+
 
 class CpuNoiseTest(unittest.TestCase):
     def test_a_short_run_reports_every_usable_cpu(self):
