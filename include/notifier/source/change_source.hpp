@@ -19,7 +19,10 @@ inline constexpr std::string_view reset_action = "reset";
 
 /// The `reset_action` notification of one collection.
 inline notification reset_notification(std::string collection) {
-    return notification{.collection = std::move(collection), .action = std::string(reset_action)};
+    notification n;
+    n.collection = std::move(collection);
+    n.action = reset_action;
+    return n;
 }
 
 /// The contract every change source keeps:
