@@ -26,7 +26,10 @@ std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code
     app.add_option("--static-dir", o.static_dir, "the built web app served at /")->capture_default_str();
     app.add_option("--poll-interval-ms", poll_ms, "how often other processes' commits are looked for")
         ->capture_default_str()->check(CLI::Range(1l, 10'000l));
-    app.add_flag("--insecure", insecure, "allow a non-loopback --listen (the demo has no authentication)");
+    app.add_option("--jwt-secret", o.jwt_secret,
+                   "HS256 secret for subscriber tokens (at least 32 bytes): pages then need ?token=")
+        ->envname("NOTIFIER_JWT_SECRET");
+    app.add_flag("--insecure", insecure, "allow a non-loopback --listen (the demo's API has no authentication)");
     // The last value wins, so scripts/run's defaults can be overridden.
     for (auto* opt : app.get_options()) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     try {
@@ -40,6 +43,14 @@ std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code
         exit_code = 2;
         return std::nullopt;
     }
+    // As notifierd: RFC 7518 section 3.2 asks for a key of at least the hash's size.
+    constexpr std::size_t min_secret_bytes = 32;
+    if (!o.jwt_secret.empty() && o.jwt_secret.size() < min_secret_bytes) {
+        std::fprintf(stderr, "notifier-forum: --jwt-secret: an HS256 secret must be at least 32 bytes (256 bits, "
+                             "RFC 7518 section 3.2), got %zu; e.g. openssl rand -hex 32\n", o.jwt_secret.size());
+        exit_code = 2;
+        return std::nullopt;
+    }
     boost::system::error_code ec;
     const auto addr = boost::asio::ip::make_address(o.listen_host, ec);
     if (ec) {
@@ -47,9 +58,10 @@ std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code
         exit_code = 2;
         return std::nullopt;
     }
-    // Anyone who can reach the port may read and change every forum.
+    // Anyone who can reach the port may read and change every forum through
+    // the API, tokens or not.
     if (!addr.is_loopback() && !insecure) {
-        std::fprintf(stderr, "notifier-forum: refusing to listen on %s: the demo has no authentication "
+        std::fprintf(stderr, "notifier-forum: refusing to listen on %s: the demo's API has no authentication "
                              "(pass --insecure to do it anyway)\n", o.listen_host.c_str());
         exit_code = 2;
         return std::nullopt;
@@ -66,6 +78,7 @@ notifier::options hub_options(const forum_options& cfg, notifier::http_handler a
     o.app_routes = std::move(api);
     o.publish_endpoint = false;
     o.builtin_page = false;
+    o.jwt_secret = cfg.jwt_secret;
     return o;
 }
 

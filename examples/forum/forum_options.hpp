@@ -17,14 +17,19 @@ struct forum_options {
     std::string db_path = "forum.db";
     std::string static_dir;  ///< the built web app
     std::chrono::milliseconds poll_interval{50};
+    /// HS256 secret for subscriber tokens (as notifierd's --jwt-secret);
+    /// empty: every page may subscribe to everything. The REST API stays
+    /// open either way: tokens limit what a page is told, not what it may
+    /// fetch or change.
+    std::string jwt_secret;
 };
 
 /// Parses argv; nullopt when the program should exit with `exit_code` (after
 /// --help, or with a message on a bad option).
 std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code);
 
-/// The hub's options for the demo: its address, the web app as static files
-/// and `api` as application routes. Notifications come from the SQLite
+/// The hub's options for the demo: its address, the web app as static files,
+/// `api` as application routes and the token secret, if any. Notifications come from the SQLite
 /// capture only, so the hub serves no POST /publish (anyone who can connect
 /// could publish) and no built-in page beside the app.
 notifier::options hub_options(const forum_options& cfg, notifier::http_handler api);

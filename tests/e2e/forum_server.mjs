@@ -18,17 +18,21 @@ export function forumBinary() {
 }
 
 export class ForumServer {
-  constructor(dbPath, port = 0) {
+  /** `args`: more options for notifier-forum, e.g. ['--jwt-secret', secret]. */
+  constructor(dbPath, port = 0, args = []) {
     this.dbPath = dbPath;
     this.port = port;
+    this.args = args;
     this.proc = null;
     this.log = '';
   }
 
   /** Starts and resolves once the server printed its address. */
   async start(timeoutMs = 10_000) {
-    const proc = spawn(forumBinary(), ['--listen', `127.0.0.1:${this.port}`, '--db', this.dbPath], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    // Tokens only when a test asks for them, whatever the environment says.
+    const { NOTIFIER_JWT_SECRET: _, ...env } = process.env;
+    const proc = spawn(forumBinary(), ['--listen', `127.0.0.1:${this.port}`, '--db', this.dbPath, ...this.args], {
+      stdio: ['ignore', 'pipe', 'pipe'], env,
     });
     this.proc = proc;
     this.exited = new Promise((res) => proc.on('exit', (code, signal) => res({ code, signal })));
