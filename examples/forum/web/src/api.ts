@@ -19,8 +19,8 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method, headers: {} };
+async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const init: RequestInit = { method, headers: {}, signal };
   if (body !== undefined) {
     init.headers = { 'Content-Type': 'application/json' };
     init.body = JSON.stringify(body);
@@ -36,11 +36,12 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 }
 
 export const api = {
-  forums: () => call<Forum[]>('GET', '/api/forums'),
+  forums: (signal?: AbortSignal) => call<Forum[]>('GET', '/api/forums', undefined, signal),
   createForum: (name: string) => call<Forum>('POST', '/api/forums', { name }),
   renameForum: (id: number, name: string) => call<Forum>('PUT', `/api/forums/${id}`, { name }),
   deleteForum: (id: number) => call<void>('DELETE', `/api/forums/${id}`),
-  posts: (forumId: number) => call<Post[]>('GET', `/api/posts?forum_id=${forumId}`),
+  posts: (forumId: number, signal?: AbortSignal) =>
+    call<Post[]>('GET', `/api/posts?forum_id=${forumId}`, undefined, signal),
   createPost: (p: Omit<Post, 'id'>) => call<Post>('POST', '/api/posts', p),
   updatePost: (p: Post) => call<Post>('PUT', `/api/posts/${p.id}`, p),
   deletePost: (id: number) => call<void>('DELETE', `/api/posts/${id}`),

@@ -1,12 +1,28 @@
 // SPDX-License-Identifier: MIT
-// The forum page: loads forums and posts over REST and re-fetches whatever
-// a notification says changed — no reload, ever. After a resync (the server
-// restarted, or we were away too long) it reloads everything.
+// The forum page: two live queries (notifierd-client's live()), the forum
+// list and the posts of the selected forum, each loaded over REST once its
+// subscription is confirmed and loaded again when a change of what it shows
+// arrives — no page reload, ever. The posts query is filtered
+// (posts[forum_id=N]): changes in other forums never reach this page, except
+// a post moved out of the selected forum, whose `old` row (sent by the
+// SQLite capture) still matches. After a resync (the server restarted, or
+// the page was away too long) both queries load again.
+//
+// `?token=<jwt>` in the page's URL is handed to the client, for a server
+// started with --jwt-secret: the token's `read` claim decides which forums'
+// changes the page may follow.
 
-import { NotifierClient, type ConnectionState } from 'notifierd-client';
+import {
+  NotifierClient,
+  live,
+  where,
+  type ConnectionState,
+  type LiveQuery,
+  type Notification,
+  type ServerError,
+} from 'notifierd-client';
 
-import { api, type Forum, type Post } from './api.js';
-import { Reloader } from './reloader.js';
+import { ApiError, api, type Forum, type Post } from './api.js';
 import { renderForums, renderPosts } from './view.js';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
@@ -25,36 +41,60 @@ const ui = {
 let forums: Forum[] = [];
 let posts: Post[] = [];
 let selected: number | null = null;
+let postsQuery: LiveQuery<Post[]> | null = null;
+// How many times the posts were requested (for tests: a change in another
+// forum must not cause one).
+let postsLoads = 0;
 
-function showError(e: unknown): void {
-  ui.error.textContent = e instanceof Error ? e.message : String(e);
-  ui.error.hidden = false;
+// --- Errors: the most recent failure still in force shows. A query's
+// failure lasts until it loads again (or closes), the connection's until it
+// is live again, an action's until the next action.
+
+type ErrorSource = 'action' | 'forums' | 'posts' | 'connection';
+const errors = new Map<ErrorSource, { text: string; code: string }>();
+
+function isServerError(e: unknown): e is ServerError {
+  return typeof e === 'object' && e !== null && typeof (e as ServerError).code === 'string'
+    && typeof (e as ServerError).message === 'string';
 }
 
-function clearError(): void {
-  ui.error.hidden = true;
+function drawError(): void {
+  const last = [...errors.values()].pop();
+  ui.error.hidden = !last;
+  ui.error.textContent = last?.text ?? '';
+  if (last?.code) ui.error.dataset.code = last.code;
+  else delete ui.error.dataset.code;
+}
+
+function showError(e: unknown, source: ErrorSource): void {
+  // A ServerError (a refusal) is a plain object; an ApiError an Error with a code.
+  const text = isServerError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+  const code = isServerError(e) || e instanceof ApiError ? e.code : '';
+  errors.delete(source); // to the end: the latest shows
+  errors.set(source, { text, code });
+  drawError();
+}
+
+function clearError(source: ErrorSource): void {
+  if (errors.delete(source)) drawError();
 }
 
 async function act(f: () => Promise<unknown>): Promise<void> {
   try {
-    clearError();
+    clearError('action');
     await f();
     // No local update: the change comes back as a notification, like
     // everyone else's.
   } catch (e) {
-    showError(e);
+    showError(e, 'action');
   }
 }
 
+// --- Rendering.
+
 function draw(): void {
   renderForums(ui.forums, forums, selected, {
-    select: (id) => {
-      if (id === selected) return;
-      selected = id;
-      posts = [];
-      draw();
-      postsLoader.request();
-    },
+    select,
     rename: (id, name) => void act(() => api.renameForum(id, name)),
     remove: (id) => void act(() => api.deleteForum(id)),
   });
@@ -68,31 +108,53 @@ function draw(): void {
   });
 }
 
-const forumsLoader = new Reloader(async () => {
-  forums = await api.forums();
-  if (!forums.some((f) => f.id === selected)) {
-    selected = forums[0]?.id ?? null;
-    posts = [];
-    postsLoader.request();
+// --- The live queries.
+
+const token = new URLSearchParams(location.search).get('token');
+const client = new NotifierClient({ url: new URL('/ws', location.href).href, ...(token ? { token } : {}) });
+
+document.body.dataset.postsLoads = '0';
+
+const forumsQuery = live<Forum[]>(client, 'forums', (signal) => api.forums(signal), {
+  onError: (e) => showError(e, 'forums'),
+});
+forumsQuery.onChange(({ data, status }) => {
+  if (status === 'live') clearError('forums');
+  if (data === undefined) return;
+  forums = data;
+  if (!forums.some((f) => f.id === selected)) select(forums[0]?.id ?? null);
+  else draw();
+});
+
+/** Shows forum `id`: closes the previous forum's query (its late answers
+ * are dropped with it) and opens one filtered on this forum. */
+function select(id: number | null): void {
+  if (id === selected) return;
+  postsQuery?.close();
+  postsQuery = null;
+  clearError('posts');
+  selected = id;
+  posts = [];
+  ui.posts.dataset.forumId = id === null ? '' : String(id);
+  ui.posts.dataset.status = id === null ? '' : 'loading';
+  if (id !== null) {
+    const query = live<Post[]>(client, where<Post>('posts', { forum_id: id }), (signal) => {
+      document.body.dataset.postsLoads = String(++postsLoads);
+      return api.posts(id, signal);
+    }, { onError: (e) => showError(e, 'posts') });
+    postsQuery = query;
+    query.onChange(({ data, status }) => {
+      if (query !== postsQuery) return;
+      if (status === 'live') clearError('posts');
+      posts = data ?? [];
+      ui.posts.dataset.status = status;
+      draw();
+    });
   }
   draw();
-}, showError);
-
-const postsLoader = new Reloader(async () => {
-  const forumId = selected;
-  const list = forumId === null ? [] : await api.posts(forumId);
-  if (forumId === selected) posts = list; // the selection may have moved meanwhile
-  draw();
-}, showError);
-
-function reloadAll(): void {
-  forumsLoader.request();
-  postsLoader.request();
 }
 
-const client = new NotifierClient({ url: new URL('/ws', location.href).href });
-client.on('forums', () => forumsLoader.request());
-client.on('posts', () => postsLoader.request());
+// --- Connection state.
 
 let resynced = false;
 function showState(state: ConnectionState): void {
@@ -102,21 +164,31 @@ function showState(state: ConnectionState): void {
   ui.state.dataset.resynced = String(resynced);
 }
 
-let loaded = false;
 client.onState((state) => {
   if (state === 'reconnecting') resynced = false;
+  if (state === 'live') clearError('connection');
   showState(state);
-  // Load once the subscriptions are live, so no change can fall in between.
-  if (state === 'live' && !loaded) {
-    loaded = true;
-    reloadAll();
-  }
 });
+// The queries load again by themselves; this only tells the badge.
 client.onResync(() => {
   resynced = true;
   showState(client.state);
-  reloadAll();
 });
+// Refusals of the connection (a missing or expired token, …); a refused
+// subscription is reported by its query.
+client.onError((e) => {
+  if (!e.entries) showError(e, 'connection');
+});
+
+// For tests and curious people: the client and the last notifications it
+// received, whatever matched them.
+const received: Notification[] = [];
+client.onNotification((n) => {
+  received.push(n);
+  if (received.length > 500) received.shift();
+});
+
+// --- Forms.
 
 ui.newForum.addEventListener('submit', (ev) => {
   ev.preventDefault();
@@ -141,5 +213,8 @@ ui.newPost.addEventListener('submit', (ev) => {
   });
 });
 
-// For tests and curious people: the client and the page's state.
-Object.assign(window as unknown as Record<string, unknown>, { notifierClient: client });
+Object.assign(window as unknown as Record<string, unknown>, {
+  notifierClient: client,
+  notifierLog: received,
+  forumQueries: { forums: forumsQuery, posts: () => postsQuery },
+});
