@@ -50,7 +50,7 @@ std::string hub::impl::render_metrics(const std::vector<shard_snapshot>& snaps) 
     m.counter("notifier_connections_accepted_total", "Connections accepted.", num(counts.accepted.get()));
     m.counter("notifier_connections_rejected_total",
               "Connections refused with 503 at max_connections or max_connections_per_ip.", num(counts.rejected.get()));
-    m.gauge("notifier_websocket_sessions", "Open WebSocket sessions.", num(all.sessions));
+    m.gauge("notifier_websocket_sessions", "Open WebSocket sessions and SSE streams.", num(all.sessions));
     m.counter("notifier_websocket_opened_total", "WebSocket sessions opened (successful upgrades).",
               num(ws_opened));
     m.family("notifier_websocket_closed_total",

@@ -113,6 +113,32 @@ std::string notification_json_body(const notification& n) {
     return body;
 }
 
+std::string_view publication::sse_tail() const {
+    std::call_once(sse_once_, [this] {
+        const auto text = json();
+        std::string out;
+        out.reserve(text.size() + 32);
+        out += ':';
+        out += std::to_string(seq);
+        out += "\ndata: ";
+        // Line breaks can only be whitespace between JSON tokens (a string
+        // cannot hold one raw): each starts another data line, which the
+        // client joins back with "\n" (a CR arrives as LF: the same JSON).
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            const char c = text[i];
+            if (c != '\r' && c != '\n') {
+                out += c;
+                continue;
+            }
+            if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+            out += "\ndata: ";
+        }
+        out += "\n\n";
+        sse_tail_ = std::move(out);
+    });
+    return sse_tail_;
+}
+
 publication_ptr make_publication_from_json(std::uint64_t seq, std::string_view collection, std::string_view id,
                                            std::string_view json) {
     auto pub = std::make_shared<publication>();

@@ -5,7 +5,7 @@
 
 #include "hub_impl.hpp"
 #include "net/http_session.hpp"
-#include "net/websocket_session.hpp"
+#include "net/subscriber.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -133,13 +133,13 @@ void shard::adopt(asio::ip::tcp::socket socket, std::unique_ptr<connection_slot>
 
 // --- sessions ---
 
-void shard::add_session(std::shared_ptr<net::websocket_session> s) {
+void shard::add_session(std::shared_ptr<net::subscriber> s) {
     for (const auto& t : s->parsed_topics()) subscribe(s.get(), t);
     sessions_.emplace(s.get(), std::move(s));
     n_sessions_.store(sessions_.size(), std::memory_order_relaxed);
 }
 
-void shard::remove_session(net::websocket_session* s) {
+void shard::remove_session(net::subscriber* s) {
     for (const auto& t : s->parsed_topics()) unsubscribe(s, t);
     if (s->dirty) {
         std::erase(dirty_, s);
@@ -153,13 +153,13 @@ void shard::remove_session(net::websocket_session* s) {
 template <class F>
 void shard::for_each_session(F&& f) {
     // On a copy: f may close sessions, which leave the set.
-    std::vector<std::shared_ptr<net::websocket_session>> all;
+    std::vector<std::shared_ptr<net::subscriber>> all;
     all.reserve(sessions_.size());
     for (auto& [_, s] : sessions_) all.push_back(s);
     for (auto& s : all) f(*s);
 }
 
-void shard::mark_dirty(net::websocket_session* s) {
+void shard::mark_dirty(net::subscriber* s) {
     if (s->dirty) return;
     s->dirty = true;
     dirty_.push_back(s);
@@ -232,7 +232,7 @@ void shard::schedule_ping() {
     ping_timer_->expires_after(opts_.ping_interval);
     ping_timer_->async_wait([this](const error_code& ec) {
         if (ec || stopping_) return;
-        for_each_session([](net::websocket_session& s) { s.ping_tick(); });
+        for_each_session([](net::subscriber& s) { s.ping_tick(); });
         schedule_ping();
     });
 }
@@ -244,7 +244,7 @@ void shard::schedule_housekeeping() {
     housekeeping_timer_->async_wait([this](const error_code& ec) {
         if (ec || stopping_) return;
         const auto now = core::unix_now();
-        for_each_session([now](net::websocket_session& s) { s.check_expiry(now); });
+        for_each_session([now](net::subscriber& s) { s.check_expiry(now); });
         schedule_housekeeping();
     });
 }
@@ -305,7 +305,7 @@ shard_snapshot shard::snapshot() const {
     shard_snapshot s;
     s.sessions = sessions_.size();
     for (const auto& [_, ws] : sessions_) {
-        s.subscriptions += ws->topics().size();
+        s.subscriptions += ws->parsed_topics().size();
         s.queued_bytes += ws->queued_bytes();
     }
     s.backlog_bytes = backlog_bytes();
@@ -389,7 +389,7 @@ void shard::fanout_step(bool unbounded) {
         const std::uint64_t before = delivered;
         core::lazy_rows rows(pub->json());  // read only if a filter or a filtered grant looks
         index_.match(pub->collection, pub->id, rows,
-                     [&](net::websocket_session* s) { delivered += s->deliver(pub, rows); });
+                     [&](net::subscriber* s) { delivered += s->deliver(pub, rows); });
         if (delivered != before) unflushed_.push_back(next.received_ns);
     }
     // Counted once per step: the per-delivery cost stays one local add.
@@ -426,7 +426,7 @@ void shard::resync_all(std::uint64_t seq) {
     unflushed_.clear();
     last_dispatched_ = seq;
     n_last_seq_.store(seq, std::memory_order_relaxed);
-    for_each_session([&](net::websocket_session& s) { s.resync(epoch_, seq); });
+    for_each_session([&](net::subscriber& s) { s.resync(epoch_, seq); });
 }
 
 // --- stop ---
@@ -444,12 +444,12 @@ void shard::do_begin_stop() {
     if (ping_timer_) ping_timer_->cancel();
     if (housekeeping_timer_) housekeeping_timer_->cancel();
     for (auto* h : std::vector<net::http_session*>(http_sessions_.begin(), http_sessions_.end())) h->close();
-    for_each_session([](net::websocket_session& s) { s.close(close_code::going_away, "server shutdown"); });
+    for_each_session([](net::subscriber& s) { s.shut_down(); });
     maybe_stopped();
 }
 
 void shard::terminate_all() {
-    for_each_session([](net::websocket_session& s) { s.terminate(); });
+    for_each_session([](net::subscriber& s) { s.terminate(); });
 }
 
 void shard::maybe_stopped() {

@@ -43,7 +43,7 @@ namespace notifier {
 
 namespace net {
 class http_session;
-class websocket_session;
+class subscriber;
 }  // namespace net
 
 class connection_slot;
@@ -94,15 +94,15 @@ public:
     /// POST /publish answers 503 while fan-out is this far behind anywhere.
     bool backlogged() const noexcept;
 
-    void add_session(std::shared_ptr<net::websocket_session> s);
-    void remove_session(net::websocket_session* s);
+    void add_session(std::shared_ptr<net::subscriber> s);
+    void remove_session(net::subscriber* s);
     void add_http(net::http_session* s) { http_sessions_.insert(s); }
     void remove_http(net::http_session* s) { http_sessions_.erase(s); }
-    void subscribe(net::websocket_session* s, const core::topic& t) { index_.add(t, s); }
-    void unsubscribe(net::websocket_session* s, const core::topic& t) { index_.remove(t, s); }
+    void subscribe(net::subscriber* s, const core::topic& t) { index_.add(t, s); }
+    void unsubscribe(net::subscriber* s, const core::topic& t) { index_.remove(t, s); }
     /// Coalesces writes: a session marked dirty is flushed once at the end
     /// of this loop turn, however many publications it got.
-    void mark_dirty(net::websocket_session* s);
+    void mark_dirty(net::subscriber* s);
 
     using history_handler = std::function<void(history_page)>;
     /// Reads history through the intake; `done` runs on this shard's loop
@@ -183,10 +183,10 @@ private:
     std::atomic<std::uint64_t> n_last_seq_{0}, n_sessions_{0};
     std::atomic<std::size_t> connections_{0};
 
-    core::subscription_index<net::websocket_session*> index_;
-    std::unordered_map<net::websocket_session*, std::shared_ptr<net::websocket_session>> sessions_;
+    core::subscription_index<net::subscriber*> index_;
+    std::unordered_map<net::subscriber*, std::shared_ptr<net::subscriber>> sessions_;
     std::unordered_set<net::http_session*> http_sessions_;
-    std::vector<net::websocket_session*> dirty_;
+    std::vector<net::subscriber*> dirty_;
     bool flush_posted_ = false;
     unsigned flush_deferrals_ = 0;
     bool flush_waits_ = false;  // for the next hand-over (take_incoming), or flush_timer_

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,14 @@ struct publication {
     std::string_view json() const noexcept {
         return std::string_view(frame).substr(header_size);
     }
+
+    /// The notification as a Server-Sent Event, after `id: <epoch>`:
+    /// `:<seq>\ndata: <json>\n\n`. Built on first use, by whichever thread
+    /// needs it first, so only when some SSE client receives it, and once.
+    std::string_view sse_tail() const;
+
+    mutable std::once_flag sse_once_;  // internal: guards sse_tail_
+    mutable std::string sse_tail_;
 };
 
 using publication_ptr = std::shared_ptr<const publication>;

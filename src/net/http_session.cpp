@@ -180,6 +180,7 @@ void http_session::handle(request&& req) {
         res.set(http::field::connection, "Upgrade");
         return send(std::move(res));
     }
+    if (path == "/sse") return serve_sse(std::move(req), *target);
     if (is_publish_path(path)) {
         if (method != http::verb::post) {
             return send_method_not_allowed("POST", "use POST");

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace notifier {
@@ -30,6 +31,7 @@ class shard;
 namespace notifier::net {
 
 class websocket_session;
+class sse_session;
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
@@ -54,6 +56,29 @@ private:
     void on_read(boost::beast::error_code ec, std::size_t);
     void handle(request&& req);
     void upgrade(request&& req, const core::request_target& target);
+    /// GET /sse: a Server-Sent Events stream (http_session_sse.cpp).
+    void serve_sse(request&& req, const core::request_target& target);
+
+    /// What a subscription request (GET /ws, GET /sse) may receive.
+    struct grant {
+        std::vector<std::string> topics;
+        bool implicit_all;
+        core::resume_request resume;
+        core::permissions perms;
+        std::int64_t exp;
+    };
+    /// A token problem: told after the upgrade (or in the stream), where a
+    /// browser can read it.
+    struct token_refusal {
+        std::string code;
+        std::string message;
+        close_code cc;
+    };
+    /// The query and the token: a grant, a token refusal, or nothing when a
+    /// malformed query was answered with an HTTP error.
+    std::variant<std::monostate, grant, token_refusal> authorize(const request& req,
+                                                                 const core::request_target& target);
+    void log_refusal(std::string_view code, std::string_view message, close_code cc);
     void publish(request&& req);
     /// GET /readyz: 200 while a publication would be accepted, 503 not_ready otherwise.
     void serve_readiness();
@@ -68,6 +93,8 @@ private:
     std::shared_ptr<websocket_session> open_websocket(std::vector<std::string> topics, bool implicit_all,
                                                       core::resume_request resume, core::permissions perms,
                                                       std::int64_t exp);
+    std::shared_ptr<sse_session> open_sse(std::vector<std::string> topics, bool implicit_all,
+                                          core::resume_request resume, core::permissions perms, std::int64_t exp);
     static std::string switching_protocols(std::string_view key);
     std::string take_buffered();
     std::string remote_address();

@@ -68,48 +68,60 @@ void http_session::upgrade(request&& req, const core::request_target& target) {
         return send_error(403, "forbidden_origin", "this origin may not open WebSockets here");
     }
 
+    auto decided = authorize(req, target);
+    if (std::holds_alternative<std::monostate>(decided)) return;  // answered
+    if (auto* no = std::get_if<token_refusal>(&decided)) return refuse_upgrade(key, no->code, no->message, no->cc);
+    auto& g = std::get<grant>(decided);
+    std::string leftover = take_buffered();
+    open_websocket(std::move(g.topics), g.implicit_all, std::move(g.resume), std::move(g.perms), g.exp)
+        ->start(switching_protocols(key), std::move(leftover));
+}
+
+std::variant<std::monostate, http_session::grant, http_session::token_refusal> http_session::authorize(
+    const request& req, const core::request_target& target) {
     auto parsed = core::parse_upgrade_request(target.origin_form, req[http::field::authorization],
                                               shard_.opts().max_subscriptions);
-    if (auto* err = std::get_if<core::upgrade_error>(&parsed)) return send_error(err->status, err->code, err->message);
+    if (auto* err = std::get_if<core::upgrade_error>(&parsed)) {
+        send_error(err->status, err->code, err->message);
+        return std::monostate{};
+    }
     auto& query = std::get<core::upgrade_request>(parsed);
-    auto& topics = query.topics;
-    const bool implicit_all = query.implicit_all;
-
-    auto perms = core::permissions::all();
-    std::int64_t exp = 0;
+    grant g{std::move(query.topics), query.implicit_all, std::move(query.resume), core::permissions::all(), 0};
     if (shard_.auth_enabled()) {
         if (query.token.empty())
-            return refuse_upgrade(key, "unauthorized", "a token is required (?token= or Authorization: Bearer)",
-                                  close_code::unauthorized);
+            return token_refusal{"unauthorized", "a token is required (?token= or Authorization: Bearer)",
+                                 close_code::unauthorized};
         auto verified = shard_.verifier().verify(query.token, core::unix_now());
         if (auto* err = std::get_if<core::token_error>(&verified))
-            return refuse_upgrade(key, err->code, err->message, close_code::unauthorized);
+            return token_refusal{err->code, err->message, close_code::unauthorized};
         auto& claims = std::get<core::token_claims>(verified);
-        perms = core::permissions::from_entries(std::move(claims.read));
-        exp = claims.exp;
+        g.perms = core::permissions::from_entries(std::move(claims.read));
+        g.exp = claims.exp;
     }
-    for (const auto& t : topics)
-        if (!perms.allows(*core::parse_topic(t)))
-            return refuse_upgrade(key, "forbidden", "not allowed to read \"" + std::string(core::quotable(t, 300)) + "\"",
-                                  close_code::forbidden);
-    if (implicit_all) {
+    for (const auto& t : g.topics)
+        if (!g.perms.allows(*core::parse_topic(t)))
+            return token_refusal{"forbidden", "not allowed to read \"" + std::string(core::quotable(t, 300)) + "\"",
+                                 close_code::forbidden};
+    if (g.implicit_all) {
         // Everything this subscriber may read.
-        if (perms.everything()) topics.emplace_back("*");
-        else topics = perms.entries();
+        if (g.perms.everything()) g.topics.emplace_back("*");
+        else g.topics = g.perms.entries();
     }
-    std::string leftover = take_buffered();
-    open_websocket(std::move(topics), implicit_all, std::move(query.resume), std::move(perms), exp)
-        ->start(switching_protocols(key), std::move(leftover));
+    return g;
+}
+
+void http_session::log_refusal(std::string_view code, std::string_view message, close_code cc) {
+    const bool unauthorized = cc == close_code::unauthorized;
+    if (unauthorized) shard_.counts().auth_failures.add();
+    NOTIFIER_LOG_INFO(shard_.log(), unauthorized ? "auth_failure" : "forbidden", {"remote", remote_address()},
+                      {"stage", "handshake"}, {"code", code}, {"message", message});
 }
 
 // A token problem at connect is told after the upgrade, where a browser can
 // read it (docs/protocol.md, "Refusals after the upgrade").
 void http_session::refuse_upgrade(std::string_view key, std::string_view code, std::string_view message,
                                   close_code cc) {
-    const bool unauthorized = cc == close_code::unauthorized;
-    if (unauthorized) shard_.counts().auth_failures.add();
-    NOTIFIER_LOG_INFO(shard_.log(), unauthorized ? "auth_failure" : "forbidden", {"remote", remote_address()},
-                      {"stage", "handshake"}, {"code", code}, {"message", message});
+    log_refusal(code, message, cc);
     buffer_.consume(buffer_.size());  // whatever the client sent along is not read
     open_websocket({}, false, {}, core::permissions::from_entries({}), 0)
         ->refuse(switching_protocols(key), code, message, cc);

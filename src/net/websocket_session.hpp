@@ -9,7 +9,6 @@
 #include <notifier/hub.hpp>
 #include <notifier/publication.hpp>
 
-#include "core/notification_rows.hpp"
 #include "core/permissions.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/replay_cursor.hpp"
@@ -18,6 +17,7 @@
 #include "core/topic.hpp"
 #include "core/write_queue.hpp"
 #include "core/ws_frame_parser.hpp"
+#include "net/subscriber.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -35,16 +35,16 @@ class shard;
 
 namespace notifier::net {
 
-class websocket_session : public std::enable_shared_from_this<websocket_session> {
+class websocket_session final : public subscriber, public std::enable_shared_from_this<websocket_session> {
 public:
     websocket_session(shard& shard, boost::asio::ip::tcp::socket socket,
                       std::vector<std::string> topics, bool implicit_all, core::resume_request resume,
                       core::permissions perms, std::int64_t token_exp);
-    ~websocket_session();
+    ~websocket_session() override;
     /// Keeps the connection counted while the session lives.
     void set_slot(std::unique_ptr<connection_slot> slot);
-    /// Hub timer: close with 4001 once the token expired (`now` in seconds).
-    void check_expiry(std::int64_t now);
+    /// Closes with 4001 once the token expired.
+    void check_expiry(std::int64_t now) override;
 
     /// Queues the 101 response, then the welcome (after the first history
     /// read when resuming), then handles `leftover` bytes and starts reading.
@@ -57,30 +57,25 @@ public:
     void refuse(std::string handshake_response, std::string_view error_code, std::string_view message,
                 close_code code);
 
-    /// A live publication the index matched. Ignored while replaying (the
-    /// replay reaches it through the history) and when already delivered.
-    /// True when queued (counted by the caller: one add per fan-out step).
-    bool deliver(const publication_ptr& pub, core::lazy_rows& rows);
-    /// Writes whatever is queued without blocking.
-    void flush();
+    bool deliver(const publication_ptr& pub, core::lazy_rows& rows) override;
+    void flush() override;
     /// Starts the closing handshake (RFC 6455 section 7).
     void close(close_code code, std::string_view reason);
-    /// History lost: tell the client to reload; live delivery continues after seq.
-    void resync(std::string_view epoch, std::uint64_t seq);
-    /// Hub timer: send a ping, or drop the connection if the last one went unanswered.
-    void ping_tick();
-    /// Closes the socket at once and leaves the hub; `why` is logged when
-    /// no close handshake took place.
-    void terminate(std::string_view why = "connection ended");
+    void resync(std::string_view epoch, std::uint64_t seq) override;
+    /// Sends a ping, or drops the connection if the last one went unanswered.
+    void ping_tick() override;
+    /// The closing handshake with 1001.
+    void shut_down() override { close(close_code::going_away, "server shutdown"); }
+    /// `why` is logged when no close handshake took place.
+    void terminate(std::string_view why = "connection ended") override;
 
     /// Sorted and unique.
     const std::vector<std::string>& topics() const noexcept { return subs_.names(); }
-    /// topics(), parsed (parsed_topics()[i] views topics()[i]): what the
+    /// topics(), parsed (parsed_topics()[i] is topics()[i]): what the
     /// shard's index needs when the session joins or leaves, without
-    /// parsing again. Valid until the subscriptions change.
-    const std::vector<core::topic>& parsed_topics() const noexcept { return subs_.topics(); }
-    std::size_t queued_bytes() const noexcept { return queue_.bytes(); }
-    bool dirty = false;  // owned by shard::mark_dirty
+    /// parsing again.
+    const std::vector<core::topic>& parsed_topics() const noexcept override { return subs_.topics(); }
+    std::size_t queued_bytes() const noexcept override { return queue_.bytes(); }
 
 private:
     /// Closing: terminate unless the connection is gone within close_timeout.

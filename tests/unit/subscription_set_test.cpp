@@ -46,11 +46,7 @@ bool readable(const subscription_set& s, const notifier::publication& p) {
 }
 
 notifier::publication pub(std::string collection, std::string id = {}) {
-    notifier::publication p;
-    p.seq = 1;
-    p.collection = std::move(collection);
-    p.id = std::move(id);
-    return p;
+    return {.seq = 1, .collection = std::move(collection), .id = std::move(id)};
 }
 
 subscription_set make(strings names, bool implicit_all = false, permissions perms = permissions::all(),

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+#include "net/sse_session.hpp"
+
+#include "core/sse_codec.hpp"
+#include "connection_slot.hpp"
+#include "shard.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+
+#include <array>
+#include <limits>
+
+namespace notifier::net {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t replay_page = 256;  // publications per history read
+constexpr std::size_t max_gather = 128;   // buffers per writev, well under IOV_MAX
+
+constexpr std::string_view crlf = "\r\n";
+constexpr std::string_view last_chunk = "0\r\n\r\n";
+
+}  // namespace
+
+sse_session::sse_session(shard& shard, asio::ip::tcp::socket socket, std::vector<std::string> topics,
+                         bool implicit_all, core::resume_request resume, core::permissions perms,
+                         std::int64_t token_exp, bool chunked)
+    : shard_(shard),
+      id_(shard.new_session_id()),
+      socket_(std::move(socket)),
+      chunked_(chunked),
+      subs_(std::move(topics), implicit_all, std::move(perms), shard.opts().max_subscriptions),
+      token_exp_(token_exp),
+      cursor_(std::move(resume)) {}
+
+sse_session::~sse_session() = default;
+
+void sse_session::set_slot(std::unique_ptr<connection_slot> slot) { slot_ = std::move(slot); }
+
+void sse_session::start(std::string response_head) {
+    error_code ec;
+    socket_.non_blocking(true, ec);
+    if (ec) return terminate();
+    NOTIFIER_LOG_DEBUG(shard_.log(), "sse_open", {"session", id_}, {"subscriptions", subs_.names().size()},
+                       {"resume", cursor_.resuming()});
+    auto head = std::make_shared<const std::string>(std::move(response_head));
+    queue_.push(head, *head);
+    set_epoch(shard_.epoch());
+    if (auto hello = cursor_.start(shard_.epoch(), shard_.last_dispatched())) {
+        stage_owned(core::encode_sse_welcome(hello->epoch, hello->seq, hello->resumed));
+        state_ = state::open;
+    } else {
+        pump_replay();  // the first page decides the welcome
+    }
+    watch();
+    flush();
+}
+
+void sse_session::refuse(std::string response_head, std::string_view error_code, std::string_view message,
+                         close_code code) {
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    if (ec) return terminate();
+    cursor_.stop();
+    auto head = std::make_shared<const std::string>(std::move(response_head));
+    queue_.push(head, *head);
+    end(code, code == close_code::forbidden ? "forbidden" : "unauthorized", error_code, message);
+    watch();
+    flush();
+}
+
+void sse_session::set_epoch(std::string_view epoch) {
+    if (id_line_ && std::string_view(*id_line_).substr(4) == epoch) return;
+    id_line_ = std::make_shared<const std::string>("id: " + std::string(epoch));
+}
+
+bool sse_session::deliver(const publication_ptr& pub, core::lazy_rows& rows) {
+    if (state_ != state::open || !cursor_.take_live(pub->seq)) return false;
+    if (!subs_.readable(*pub, rows)) return false;
+    const auto tail = pub->sse_tail();
+    if (!make_room(id_line_->size() + tail.size()) || state_ != state::open) return false;
+    push_publication(pub);
+    shard_.mark_dirty(this);
+    return true;
+}
+
+void sse_session::push_publication(const publication_ptr& pub) {
+    stage(id_line_, *id_line_);
+    stage(pub, pub->sse_tail());
+}
+
+void sse_session::stage(std::shared_ptr<const void> owner, std::string_view bytes) {
+    staged_bytes_ += bytes.size();
+    staged_.emplace_back(std::move(owner), bytes);
+}
+
+void sse_session::stage_owned(std::string text) {
+    auto owner = std::make_shared<const std::string>(std::move(text));
+    stage(owner, *owner);
+}
+
+bool sse_session::make_room(std::size_t size) {
+    const std::size_t limit = shard_.opts().max_queue_bytes;
+    if (queued_bytes() + size <= limit) return true;
+    // Over the limit: hand what we can to the kernel first; only a client
+    // whose socket buffer is full as well is slow.
+    if (!writing_) flush();
+    if (state_ != state::open && state_ != state::starting) return false;
+    if (queued_bytes() == 0 || queued_bytes() + size <= limit) return true;
+    shard_.counts().slow_consumers.add();
+    NOTIFIER_LOG_DEBUG(shard_.log(), "slow_consumer", {"session", id_}, {"queued_bytes", queued_bytes()},
+                       {"event_bytes", size}, {"limit", limit});
+    end(close_code::slow_consumer, "slow consumer");
+    return false;
+}
+
+bool sse_session::push_event(std::string text) {
+    if (!make_room(text.size())) return false;
+    stage_owned(std::move(text));
+    return true;
+}
+
+bool sse_session::push_resync(std::string_view epoch, std::uint64_t seq) {
+    shard_.counts().resyncs.add();
+    NOTIFIER_LOG_DEBUG(shard_.log(), "resync", {"session", id_}, {"epoch", epoch}, {"seq", seq});
+    set_epoch(epoch);
+    return push_event(core::encode_sse_resync(epoch, seq));
+}
+
+void sse_session::seal() {
+    if (staged_.empty()) return;
+    if (chunked_) {
+        auto header = std::make_shared<const std::string>(core::chunk_header(staged_bytes_));
+        queue_.push(header, *header);
+    }
+    for (auto& [owner, bytes] : staged_) queue_.push(std::move(owner), bytes);
+    if (chunked_) queue_.push(nullptr, crlf);
+    staged_.clear();
+    staged_bytes_ = 0;
+}
+
+void sse_session::flush() {
+    if (writing_ || state_ == state::dead) return;
+    seal();
+    std::array<std::string_view, max_gather> views;
+    std::array<asio::const_buffer, max_gather> bufs;
+    for (int round = 0; round < 8 && !queue_.empty(); ++round) {
+        const std::size_t n = queue_.gather(views);
+        for (std::size_t i = 0; i < n; ++i) bufs[i] = asio::const_buffer(views[i].data(), views[i].size());
+        error_code ec;
+        const std::size_t written = socket_.write_some(std::span<const asio::const_buffer>(bufs.data(), n), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+        if (ec) return terminate();
+        queue_.consume(written);
+    }
+    if (!queue_.empty()) {
+        writing_ = true;
+        socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](const error_code& ec) {
+            self->writing_ = false;
+            if (self->state_ == state::dead) return;
+            if (ec) return self->terminate();
+            self->flush();
+        });
+        return;
+    }
+    queue_.shrink();
+    if (state_ == state::ending) return terminate("stream ended");
+    if (cursor_.replaying()) pump_replay();
+}
+
+void sse_session::pump_replay() {
+    if (in_pump_) return;
+    in_pump_ = true;
+    auto self = shared_from_this();
+    while (cursor_.replaying() && !read_pending_ && (state_ == state::open || state_ == state::starting) &&
+           queued_bytes() < shard_.opts().max_queue_bytes / 2) {
+        if (cursor_.caught_up(shard_.last_dispatched())) break;  // the live stream continues from here
+        read_pending_ = true;
+        shard_.read_history(cursor_.read_epoch(), cursor_.last_seq(), replay_page,
+                            [self](history_page page) { self->on_history(std::move(page)); });
+    }
+    in_pump_ = false;
+}
+
+void sse_session::on_history(history_page page) {
+    read_pending_ = false;
+    if (state_ != state::open && state_ != state::starting) return;
+    const auto status = cursor_.on_page_status(page, shard_.epoch(), shard_.last_dispatched());
+    if (status.hello)
+        stage_owned(core::encode_sse_welcome(status.hello->epoch, status.hello->seq, status.hello->resumed));
+    if (status.resync_now) push_resync(status.resync_now->epoch, status.resync_now->seq);
+    if (state_ == state::starting) state_ = state::open;
+    if (state_ == state::open) {
+        const auto step = cursor_.on_page(page, shard_.epoch(), shard_.last_dispatched(),
+                                          [this](const publication& pub) { return subs_.wants(pub); });
+        for (const auto& pub : step.queue) push_publication(pub);
+        shard_.counts().deliveries.add(step.queue.size());
+        if (step.resync_now) push_resync(step.resync_now->epoch, step.resync_now->seq);
+    }
+    if (state_ == state::dead) return;
+    flush();
+    if (cursor_.replaying() && !in_pump_) pump_replay();
+}
+
+void sse_session::resync(std::string_view epoch, std::uint64_t seq) {
+    if (state_ != state::open) return;
+    cursor_.jump_to(seq);
+    if (push_resync(epoch, seq)) shard_.mark_dirty(this);
+}
+
+void sse_session::ping_tick() {
+    if (state_ != state::open || !staged_.empty() || !queue_.empty()) return;  // data keeps it alive
+    stage(nullptr, core::sse_ping);
+    shard_.mark_dirty(this);
+}
+
+void sse_session::check_expiry(std::int64_t now) {
+    if (state_ != state::open || token_exp_ == 0) return;
+    const std::int64_t leeway = shard_.opts().jwt_leeway.count();
+    const std::int64_t limit = token_exp_ > std::numeric_limits<std::int64_t>::max() - leeway
+                                   ? std::numeric_limits<std::int64_t>::max()
+                                   : token_exp_ + leeway;
+    if (now >= limit) end(close_code::token_expired, "token expired");
+}
+
+void sse_session::end(close_code code, std::string_view reason, std::string_view error, std::string_view message) {
+    if (state_ == state::dead || state_ == state::ending) return;
+    state_ = state::ending;
+    close_code_ = static_cast<std::uint16_t>(code);
+    close_reason_ = reason;
+    cursor_.stop();
+    // Past the queue limit if need be: the backlog (bounded by it) and the
+    // close event leave in order, or the timer below ends the connection.
+    stage_owned(core::encode_sse_close(close_code_, reason, error, message));
+    seal();
+    if (chunked_) queue_.push(nullptr, last_chunk);
+    end_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), shard_.opts().close_timeout);
+    end_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
+        if (!ec) self->terminate("close timeout");
+    });
+    shard_.mark_dirty(this);
+}
+
+// The client sends nothing after its request: reading only tells when it
+// goes away. Whatever arrives is dropped.
+void sse_session::watch() {
+    if (reading_ || state_ == state::dead) return;
+    reading_ = true;
+    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+        self->reading_ = false;
+        self->on_readable(ec);
+    });
+}
+
+void sse_session::on_readable(const error_code& ec) {
+    if (state_ == state::dead) return;
+    if (ec) return terminate();
+    const auto buf = shard_.read_buffer();
+    error_code rec;
+    socket_.read_some(asio::buffer(buf), rec);
+    if (rec == asio::error::would_block || rec == asio::error::try_again) return watch();
+    if (rec) return terminate("client went away");
+    watch();
+}
+
+void sse_session::terminate(std::string_view why) {
+    if (state_ == state::dead) return;
+    auto self = shared_from_this();  // the shard may hold the last reference
+    state_ = state::dead;
+    const std::uint16_t code = close_code_ ? close_code_ : 1006;
+    shard_.count_close(code);
+    NOTIFIER_LOG_DEBUG(shard_.log(), "sse_close", {"session", id_}, {"code", code},
+                       {"reason", close_code_ ? std::string_view(close_reason_) : why});
+    cursor_.stop();
+    if (end_timer_) end_timer_->cancel();
+    error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    staged_.clear();
+    staged_bytes_ = 0;
+    queue_.drop_unstarted();
+    queue_.consume(queue_.bytes());
+    // Leave the shard on a later turn: terminate() can run inside the
+    // index's fan-out loop, which must not change under its feet.
+    asio::post(socket_.get_executor(), [self] { self->shard_.remove_session(self.get()); });
+}
+
+}  // namespace notifier::net
