@@ -3,6 +3,7 @@
 // real WebSocket clients on loopback.
 
 #include "support/eventually.hpp"
+#include "support/sse_client.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
 
@@ -18,6 +19,7 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 using notifier::test::eventually;
 using notifier::test::http_post;
+using notifier::test::sse_client;
 using notifier::test::test_server;
 using notifier::test::ws_client;
 
@@ -90,6 +92,46 @@ TEST(hub_integration, notify_from_many_threads_keeps_per_thread_order_and_consec
         ASSERT_EQ(d.at("i").as_int64(), next[t]++);
     }
     for (auto& t : ts) t.join();
+}
+
+TEST(hub_integration, sse_streams_on_every_shard_get_the_websocket_text_of_each_notification_in_order) {
+    notifier::options o;
+    o.threads = 4;  // the streams land on different shards, which share each publication's event bytes
+    test_server server(o);
+    ws_client ws(server.port(), "/ws?collections=bench");
+    ws.read_json();
+    std::vector<std::unique_ptr<sse_client>> streams;
+    std::string epoch;
+    for (int i = 0; i < 8; ++i) {
+        streams.push_back(std::make_unique<sse_client>(server.port(), "/sse?collections=bench"));
+        const auto welcome = streams.back()->event();
+        ASSERT_TRUE(welcome);
+        EXPECT_EQ(streams.back()->status(), 200u);
+        EXPECT_EQ(welcome->event, "welcome");
+        epoch = json::parse(welcome->data).at("epoch").as_string().c_str();
+    }
+    constexpr int threads = 2, per_thread = 200;
+    auto n = server.make_notifier();
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+        ts.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i)
+                while (n.notify("bench", "tick", std::to_string(i), "{\"t\":" + std::to_string(t) + "}") ==
+                       notifier::errc::overloaded)
+                    std::this_thread::yield();
+        });
+    std::vector<std::string> texts;
+    for (int i = 0; i < threads * per_thread; ++i) texts.push_back(*ws.read());
+    for (auto& t : ts) t.join();
+    for (auto& s : streams) {
+        for (std::uint64_t seq = 1; seq <= threads * per_thread; ++seq) {
+            const auto e = s->event();
+            ASSERT_TRUE(e) << "stream ended at seq " << seq;
+            ASSERT_EQ(e->event, "message");
+            ASSERT_EQ(e->id, epoch + ":" + std::to_string(seq));
+            ASSERT_EQ(e->data, texts[seq - 1]);
+        }
+    }
 }
 
 TEST(hub_integration, transaction_emits_only_on_commit_with_consecutive_seqs) {
