@@ -388,8 +388,9 @@ void shard::fanout_step(bool unbounded) {
         last_dispatched_ = pub->seq;
         const std::uint64_t before = delivered;
         core::lazy_rows rows(pub->json());  // read only if a filter or a filtered grant looks
-        index_.match(pub->collection, pub->id, rows,
-                     [&](net::subscriber* s) { delivered += s->deliver(pub, rows); });
+        index_.match(
+            pub->collection, pub->id, rows, [&](net::subscriber* s) { delivered += s->deliver(pub, rows); },
+            [&](net::subscriber* s) { return !s->takes(pub->seq); });
         if (delivered != before) unflushed_.push_back(next.received_ns);
     }
     // Counted once per step: the per-delivery cost stays one local add.

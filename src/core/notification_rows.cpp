@@ -107,8 +107,10 @@ public:
     bool on_double(double d, sv s, ec_t&) {
         if (skip_) return true;
         text_.append(s.data(), s.size());
+        // Beyond a double's range (1e400): no filter value can equal it.
         auto exact = canonical_double_text(text_);
-        return scalar(exact ? std::move(*exact) : canonical_number(d));
+        (void)d;
+        return scalar(exact ? std::move(*exact) : std::string(opaque_value));
     }
     bool on_bool(bool b, ec_t&) { return skip_ ? true : scalar(b ? "true" : "false"); }
     bool on_null(ec_t&) { return skip_ ? true : scalar("null"); }

@@ -78,6 +78,15 @@ std::optional<head_refusal> check_host(std::span<const std::string_view> host, u
 
 std::optional<request_target> parse_request_target(std::string_view target) {
     request_target out;
+    // Browsers send the '[' and ']' of a query as they are (the WHATWG URL
+    // standard leaves them), which RFC 3986 does not allow there: encode
+    // them, so that `/ws?collections=posts[forum_id=7]` works as typed.
+    std::string encoded;
+    if (const auto q = target.find('?'); q != std::string_view::npos && target.find_first_of("[]", q) != std::string_view::npos) {
+        encoded.assign(target.substr(0, q));
+        for (const char c : target.substr(q)) encoded += c == '[' ? "%5B" : c == ']' ? "%5D" : std::string(1, c);
+        target = encoded;
+    }
     if (!target.empty() && target.front() == '/') {
         auto parsed = urls::parse_origin_form(target);
         if (!parsed) return std::nullopt;

@@ -44,7 +44,8 @@ std::optional<std::string> parse_value(std::string_view s, std::size_t& i, std::
     }
     const std::string_view token = s.substr(i, end - i);
     if (token.empty()) return std::string("missing value in filter");
-    if (token.front() == ' ' || token.back() == ' ' || token.front() == '\t' || token.back() == '\t')
+    const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    if (space(token.front()) || space(token.back()))
         return "no spaces around a filter value: \"" + excerpt(token) + "\"";
     boost::system::error_code ec;
     json::parse_options opts;

@@ -90,6 +90,15 @@ public:
     /// (the hub does it by seq, for free).
     template <class F>
     void match(std::string_view collection, std::string_view id, lazy_rows& rows, F&& f) const {
+        match(collection, id, rows, f, [](const Key&) { return false; });
+    }
+
+    /// As above; a filter is not evaluated for a key `done(key)` says needs
+    /// nothing more (it took this notification already, through another of
+    /// its entries): a connection with many filters that all match costs
+    /// one evaluation, not one per filter.
+    template <class F, class Done>
+    void match(std::string_view collection, std::string_view id, lazy_rows& rows, F&& f, Done&& done) const {
         for (const Key& k : all_) f(k);
         auto c = by_collection_.find(collection);
         if (c == by_collection_.end()) return;
@@ -101,7 +110,7 @@ public:
         const notification_rows& r = rows.get();
         const auto visit = [&](const std::vector<filtered>& keys) {
             for (const auto& e : keys)
-                if (e.filter->matches(r)) f(e.key);
+                if (!done(e.key) && e.filter->matches(r)) f(e.key);
         };
         for (const auto& [field, values] : c->second.by_field) {
             // The values the field has on each side; a side without it (or

@@ -61,8 +61,9 @@ public:
     /// when the result would exceed the limit. While implicit_all() the
     /// entries replace the set rather than join it. Reports the topics that
     /// left, then those that joined, each once. Repeated entries are dropped
-    /// before anything else, and each check is O(1) (permissions), so a
-    /// frame of n entries costs O(n log n) whatever the token's claim.
+    /// before anything else, and each check is O(1) (permissions) — plus
+    /// one comparison per filtered grant of the entry's collection — so a
+    /// frame of n entries costs O(n log n) for a claim without filters.
     std::optional<protocol_error> subscribe(const std::vector<std::string>& entries, const topic_fn& left,
                                             const topic_fn& joined);
     /// Removes those of `entries` that are in the set, compared in canonical

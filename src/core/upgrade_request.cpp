@@ -66,7 +66,8 @@ std::variant<upgrade_request, upgrade_error> parse_upgrade_request(std::string_v
     upgrade_request out;
     auto parsed = boost::urls::parse_origin_form(target);
     if (!parsed) return invalid_query("malformed query string");
-    for (auto p : parsed->params()) {
+    // A "+" is itself, not a space: this is no HTML form, and filter values may hold one.
+    for (auto p : parsed->params(boost::urls::encoding_opts{})) {
         if (p.key == "collections") {
             out.implicit_all = false;
             std::string_view v = p.value;

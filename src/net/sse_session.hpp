@@ -52,6 +52,9 @@ public:
     void refuse(std::string response_head, std::string_view error_code, std::string_view message, close_code code);
 
     bool deliver(const publication_ptr& pub, core::lazy_rows& rows) override;
+    bool takes(std::uint64_t seq) const noexcept override {
+        return state_ == state::open && !cursor_.replaying() && seq > cursor_.last_seq();
+    }
     void flush() override;
     void resync(std::string_view epoch, std::uint64_t seq) override;
     /// A comment line, which keeps proxies from timing the stream out.

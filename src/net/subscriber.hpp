@@ -24,6 +24,10 @@ public:
     /// replay reaches it through the history) and when already delivered.
     /// True when queued (counted by the caller: one add per fan-out step).
     virtual bool deliver(const publication_ptr& pub, core::lazy_rows& rows) = 0;
+    /// False when deliver() would ignore the publication `seq` (already
+    /// taken, or replaying): the index then skips this subscriber's other
+    /// filters.
+    virtual bool takes(std::uint64_t seq) const noexcept = 0;
     /// Writes whatever is queued without blocking.
     virtual void flush() = 0;
     /// History lost: tell the client to reload; live delivery continues after seq.

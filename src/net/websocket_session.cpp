@@ -10,6 +10,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <array>
 
@@ -381,9 +382,11 @@ void websocket_session::unsubscribe(const std::vector<std::string>& entries, std
 
 // Every notification after this seq is matched against the set as it is
 // now: while replaying, the pages not yet queued are filtered when they
-// arrive; live, the fan-out has not reached those after last_dispatched.
+// arrive; live, the fan-out has not reached those after last_dispatched —
+// unless the replay went further (a history page can hold publications this
+// shard has yet to fan out, which take_live() will then skip).
 std::uint64_t websocket_session::subscribed_seq() const noexcept {
-    return cursor_.replaying() ? cursor_.last_seq() : shard_.last_dispatched();
+    return cursor_.replaying() ? cursor_.last_seq() : std::max(cursor_.last_seq(), shard_.last_dispatched());
 }
 
 void websocket_session::close(close_code code, std::string_view reason) {

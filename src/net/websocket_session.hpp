@@ -58,6 +58,9 @@ public:
                 close_code code);
 
     bool deliver(const publication_ptr& pub, core::lazy_rows& rows) override;
+    bool takes(std::uint64_t seq) const noexcept override {
+        return state_ == state::open && !cursor_.replaying() && seq > cursor_.last_seq();
+    }
     void flush() override;
     /// Starts the closing handshake (RFC 6455 section 7).
     void close(close_code code, std::string_view reason);

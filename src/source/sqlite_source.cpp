@@ -99,31 +99,23 @@ std::vector<notification> sqlite_source::impl::to_notifications(std::vector<sour
             report("key of a " + r.table + " row is not a valid id (1-256 bytes of UTF-8); sent without id");
             n.id.reset();
         }
-        if (n.data && !is_valid_json(*n.data)) {
-            report("data of " + r.table + " row is not valid JSON; sent without data");
+        // Data that cannot be sent (not valid JSON, or above
+        // opts.max_data_bytes: never truncated, never a failure) goes as
+        // data_omitted, as every change source does; then old goes too, so
+        // that nothing of the row reaches readers whose filter it does not
+        // match. An old that cannot be sent takes data with it: with data
+        // alone, a filter the row left could not see it leave. With
+        // neither, the change reaches every filter of the table.
+        const bool data_bad = n.data && !is_valid_json(*n.data);
+        const bool old_bad = n.old && !is_valid_json_object(*n.old);
+        if (data_bad) report("data of " + r.table + " row is not valid JSON; sent as data_omitted");
+        if (old_bad) report("old of " + r.table + " row is not a valid JSON object; sent without data and old");
+        const bool data_lost = data_bad || (n.data && n.data->size() > opts.max_data_bytes);
+        const bool old_lost = old_bad || (n.old && n.old->size() > opts.max_data_bytes);
+        if ((data_lost || old_lost) && (n.data || n.old)) {
+            n.data_omitted = n.data.has_value() || n.action == "update";
             n.data.reset();
-        }
-        if (n.old && !is_valid_json_object(*n.old)) {
-            report("old of " + r.table + " row is not a valid JSON object; sent without old");
             n.old.reset();
-        }
-        // Too large to send (opts.max_data_bytes), each on its own: never
-        // truncated, never a failure. `data` says so with data_omitted, as
-        // every change source does; `old` is left out, as it is whenever the
-        // source does not know it (a row logged before the log had the
-        // column), and then data too.
-        if (n.data && n.data->size() > opts.max_data_bytes) {
-            n.data.reset();
-            n.data_omitted = true;
-        }
-        if (n.old && n.old->size() > opts.max_data_bytes) {
-            n.old.reset();
-            // With data alone, a filter the row left could not see it leave;
-            // with neither, the update reaches every filter of the table.
-            if (n.data) {
-                n.data.reset();
-                n.data_omitted = true;
-            }
         }
         batch.push_back(std::move(n));
     }

@@ -137,10 +137,12 @@ const std::vector<old_case> old_cases = {
      "INSERT INTO posts (id, forum_id, title, body) VALUES (1, 7, 'a', " + big_body + ")",
      "UPDATE posts SET body = 'short'",
      {{"posts", "update", "1", nullptr, nullptr, true}}},
-    {"a_data_over_the_limit_is_omitted_and_old_still_sent",
+    // Old alone would reach readers of every filter (an omitted data holds
+    // them all): nothing of the row is sent.
+    {"a_data_over_the_limit_is_omitted_and_old_with_it",
      "INSERT INTO posts (id, forum_id, title, body) VALUES (1, 7, 'a', 'short')",
      "UPDATE posts SET body = " + big_body,
-     {{"posts", "update", "1", nullptr, R"({"forum_id":7,"title":"a","body":"short"})", true}}},
+     {{"posts", "update", "1", nullptr, nullptr, true}}},
     {"a_delete_over_the_limit_has_neither",
      "INSERT INTO posts (id, forum_id, title, body) VALUES (1, 7, 'a', " + big_body + ")", "DELETE FROM posts",
      {{"posts", "delete", "1", nullptr, nullptr}}},

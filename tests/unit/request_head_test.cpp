@@ -123,6 +123,14 @@ TEST(RequestTarget, OriginForm) {
     EXPECT_EQ(decoded->origin_form, "/a%20b");
 }
 
+TEST(RequestTarget, BracketsInTheQueryAsBrowsersSendThem) {
+    const auto t = parse_request_target("/ws?collections=posts[forum_id=7],forums");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->path, "/ws");
+    EXPECT_EQ(t->origin_form, "/ws?collections=posts%5Bforum_id=7%5D,forums");
+    EXPECT_FALSE(parse_request_target("/w[s"));  // in the path they stay refused
+}
+
 TEST(RequestTarget, AbsoluteFormUsesItsPathQueryAndAuthority) {
     const auto t = parse_request_target("http://127.0.0.1:8080/healthz");
     ASSERT_TRUE(t);

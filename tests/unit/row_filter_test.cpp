@@ -77,7 +77,7 @@ TEST(RowFilter, CanonicalFormSortsAndSpellsValuesOneWay) {
 }
 
 TEST(RowFilter, InvalidFiltersAreRefusedWithAReason) {
-    for (const char* bad : {"", "=7", "a", "a=", "a=,b=1", "a=1,", "a==1", "a= 1", "a=1 ", "a=[1]", "a={}",
+    for (const char* bad : {"", "=7", "a", "a=", "a=,b=1", "a=1,", "a==1", "a= 1", "a=1 ", "a=7\n", "a=\r\"x\"", "a=[1]", "a={}",
                             "a=\"x", "a='x'", "a=nope", "a=1e999", "a=1e-400", "a.b.c.d.e=1", "a..b=1", ".a=1", "a.=1",
                             "a b=1", "a=1,a=2", "a=\"x\"y"}) {
         SCOPED_TRACE(bad);
@@ -167,6 +167,9 @@ TEST(RowFilter, RowsAreReadLikeFilterValues) {
     // Escapes decoded on both sides.
     EXPECT_TRUE(on(ok(R"(s="a\u0022b")"), R"({"s":"a\"b"})"));
     EXPECT_TRUE(on(ok(R"(s="\u00e9")"), "{\"s\":\"\xC3\xA9\"}"));
+    // Beyond a double's range: equal to nothing.
+    EXPECT_FALSE(on(ok("a=0"), R"({"a":1e-400})"));
+    EXPECT_EQ(*notification_rows::parse(R"({"data":{"a":1e400}})").data.find("a"), notifier::core::opaque_value);
     // An array or an object equals no scalar.
     EXPECT_FALSE(on(ok("a=1"), R"({"a":[1]})"));
     EXPECT_FALSE(on(ok("a=1"), R"({"a":{"b":1}})"));

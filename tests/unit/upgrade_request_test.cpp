@@ -77,6 +77,12 @@ TEST(UpgradeRequest, IdsMayContainSlashes) {
     EXPECT_EQ(ok("/ws?collections=files/a/b").topics, (strings{"files/a/b"}));
 }
 
+TEST(UpgradeRequest, APlusIsAPlus) {
+    const auto r = std::get<notifier::core::upgrade_request>(
+        notifier::core::parse_upgrade_request("/ws?collections=users%5Bemail%3D%22a+b%22%5D", "", 10));
+    EXPECT_EQ(r.topics, std::vector<std::string>{"users[email=\"a+b\"]"});
+}
+
 TEST(UpgradeRequest, InvalidEntry) {
     const auto e = refused("/ws?collections=good,bad!name");
     EXPECT_EQ(e.status, 400u);

@@ -169,7 +169,10 @@ void row_encoder::encode(const watched_table& table, const relation& rel, const 
             else
                 n.data_omitted = true;
         }
-        n.old = std::move(old);
+        // With its data omitted, a row's old values alone would reach the
+        // readers of every filter (an omitted data holds them all): none of
+        // the row is sent.
+        if (!n.data_omitted) n.old = std::move(old);
         out.push_back(std::move(n));
     };
 
@@ -195,9 +198,10 @@ void row_encoder::encode(const watched_table& table, const relation& rel, const 
             const bool old_lost = !old && (c.old_kind == 'K' || c.old_kind == 'O');
             make("update", std::move(id), true, std::move(old));
             if (old_lost && out.back().data) {
-                // The old row came but is too large to carry: with data
-                // alone a filter the row left could not see it leave. With
-                // neither, the update reaches every filter of the table.
+                // The old row came but could not be carried (too large, or
+                // nothing of it known): with data alone a filter the row left
+                // could not see it leave. With neither, the update reaches
+                // every filter of the table.
                 out.back().data.reset();
                 out.back().data_omitted = true;
             }
