@@ -62,7 +62,7 @@ delivery_totals merge_totals(const std::vector<delivery_totals>& parts) {
 
 }  // namespace
 
-int run_fanout(const options& o, const url& ws_target, const url& publish_target) {
+int run_fanout(const options& o, const url& target, const url& publish_target) {
     publish_log log;
     spread_plan plan(o);
     // One receiver per receiving thread, each with its share of the clients
@@ -73,7 +73,7 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
     std::vector<std::unique_ptr<receiver>> rxs;
     std::size_t first_index = 0;
     for (int i = 0; i < threads; ++i) {
-        rxs.push_back(std::make_unique<receiver>(o, ws_target, histograms[i], log, plan, first_index));
+        rxs.push_back(std::make_unique<receiver>(o, target, histograms[i], log, plan, first_index));
         rxs.back()->record_arrival(arrival_histograms[i]);
         first_index += std::size_t(share_of(i));
     }
@@ -86,7 +86,7 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
 
     if (!o.quiet)
         std::fprintf(stderr, "connecting %d clients to %s (%s), %d receiving thread%s\n", o.clients,
-                     ws_target.host_header.c_str(), protocol_name(o.protocol), threads, threads == 1 ? "" : "s");
+                     target.host_header.c_str(), protocol_name(o.protocol), threads, threads == 1 ? "" : "s");
     for (int i = 0; i < threads; ++i) {
         if (!rxs[i]->connect_clients(share_of(i), false, err)) {
             std::fprintf(stderr, "notifier-loadgen: %s\n", err.c_str());
@@ -239,6 +239,7 @@ int run_fanout(const options& o, const url& ws_target, const url& publish_target
     r.seq_errors = t.seq_errors;
     r.unparsed = t.unparsed;
     r.resyncs = t.resyncs;
+    r.bytes_received = t.bytes;
     if (t.last_rx_ns > t0) r.deliveries_per_s = double(t.delivered) / (double(t.last_rx_ns - t0) / 1e9);
     r.clients_closed = t.closed;
     r.clients_failed = t.failed;

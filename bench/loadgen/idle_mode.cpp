@@ -14,7 +14,7 @@
 
 namespace loadgen {
 
-int run_idle(const options& o, const url& ws_target) {
+int run_idle(const options& o, const url& target) {
     server_probe probe(o.server_pid);
     const long before = probe.rss_kib();
     if (before < 0) {
@@ -25,12 +25,12 @@ int run_idle(const options& o, const url& ws_target) {
     publish_log log(std::size_t(1) << 20);
     latency_histogram histogram;
     const spread_plan plan(o);  // --subscribe-template: idle connections with those subscriptions
-    receiver rx(o, ws_target, histogram, log, plan);
+    receiver rx(o, target, histogram, log, plan);
     std::string err;
 
     if (!o.quiet)
         std::fprintf(stderr, "opening %d idle connections to %s (%s); server RSS %ld KiB\n", o.idle,
-                     ws_target.host_header.c_str(), protocol_name(o.protocol), before);
+                     target.host_header.c_str(), protocol_name(o.protocol), before);
     if (!rx.connect_clients(o.idle, false, err)) {
         std::fprintf(stderr, "notifier-loadgen: %s\n", err.c_str());
         return 1;

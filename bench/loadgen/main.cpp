@@ -36,12 +36,12 @@ int main(int argc, char** argv) {
     }
 
     std::string err;
-    auto ws_target = parse_url(opts.url, "ws", err);
-    if (!ws_target) {
+    auto target = opts.protocol == protocol_kind::sse ? parse_stream_url(opts.url, err) : parse_url(opts.url, "ws", err);
+    if (!target) {
         std::fprintf(stderr, "notifier-loadgen: --url: %s\n", err.c_str());
         return 2;
     }
-    if (opts.publish_url.empty()) opts.publish_url = "http://" + ws_target->host_header + "/publish";
+    if (opts.publish_url.empty()) opts.publish_url = "http://" + target->host_header + "/publish";
     auto publish_target = parse_url(opts.publish_url, "http", err);
     if (!publish_target) {
         std::fprintf(stderr, "notifier-loadgen: --publish-url: %s\n", err.c_str());
@@ -63,6 +63,6 @@ int main(int argc, char** argv) {
     sigaction(SIGTERM, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
-    if (opts.idle > 0) return run_idle(opts, *ws_target);
-    return run_fanout(opts, *ws_target, *publish_target);
+    if (opts.idle > 0) return run_idle(opts, *target);
+    return run_fanout(opts, *target, *publish_target);
 }

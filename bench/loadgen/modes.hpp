@@ -12,7 +12,7 @@ struct url;
 extern std::atomic<bool> stop_requested;
 
 // Each returns the process exit status (0 done, 1 could not connect).
-int run_fanout(const options& opts, const url& ws_target, const url& publish_target);
-int run_idle(const options& opts, const url& ws_target);
+int run_fanout(const options& opts, const url& target, const url& publish_target);
+int run_idle(const options& opts, const url& target);
 
 }  // namespace loadgen

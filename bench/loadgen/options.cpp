@@ -15,6 +15,7 @@ const char* protocol_name(protocol_kind p) noexcept {
         case protocol_kind::notifier: return "notifier";
         case protocol_kind::ws: return "ws";
         case protocol_kind::socketio: return "socketio";
+        case protocol_kind::sse: return "sse";
     }
     return "?";
 }
@@ -24,21 +25,25 @@ void print_help() {
     std::printf(
         "usage: notifier-loadgen [options]\n"
         "\n"
-        "Fan-out load generator: N WebSocket clients receive what M HTTP publishers\n"
-        "POST; reports delivery rate, loss, ordering and end-to-end latency.\n"
+        "Fan-out load generator: N WebSocket (or Server-Sent Events) clients receive\n"
+        "what M HTTP publishers POST; reports delivery rate, loss, ordering and\n"
+        "end-to-end latency.\n"
         "Prints a human summary on stderr and one JSON line on stdout.\n"
         "\n"
         "Target:\n"
-        "  --url URL                WebSocket URL (default %s)\n"
+        "  --url URL                WebSocket URL (default %s); with --protocol sse an\n"
+        "                           http://.../sse URL, or a ws:// one taken as http:// with /ws -> /sse\n"
         "  --publish-url URL        publish endpoint (default http://<host:port of --url>/publish)\n"
-        "  --protocol P             notifier | ws | socketio (default %s)\n"
+        "  --protocol P             notifier | sse | ws | socketio (default %s)\n"
         "                           notifier: notifierd frames with \"seq\", first frame is welcome\n"
+        "                           sse:      notifierd's GET /sse stream (chunked text/event-stream),\n"
+        "                                     a notification per event, first event welcome\n"
         "                           ws:       every text message is a notification\n"
         "                           socketio: Engine.IO 4 / Socket.IO 5 at\n"
         "                                     /socket.io/?EIO=4&transport=websocket on the host:port of --url\n"
         "\n"
         "Fan-out mode:\n"
-        "  --clients N              receiving WebSocket clients (default %d)\n"
+        "  --clients N              receiving clients (default %d)\n"
         "  --publishers M           keep-alive HTTP connections posting, one request in flight each (default %d)\n"
         "  --rate R                 target deliveries/s in total, publish rate = R / clients (with\n"
         "                           --spread K: R / the clients a publish reaches, clients / K);\n"
@@ -56,7 +61,7 @@ void print_help() {
         "  --spread-old D           publishes also carry \"old\":{\"forum_id\":(n+D) mod K}, a post that\n"
         "                           moved: clients of both forums expect it; needs a filtered\n"
         "                           --subscribe-template (default %d = off)\n"
-        "  --subscribe-template T   each receiving client opens /ws?collections=T (percent-encoded),\n"
+        "  --subscribe-template T   each receiving client opens /ws?collections=T (/sse?... with sse; percent-encoded),\n"
         "                           {i} replaced by its forum with --spread, else by its index, e.g.\n"
         "                           'posts[forum_id={i}]' or 'posts/{i}'; seq is then checked to grow,\n"
         "                           not to grow by one (default none: the implicit \"*\")\n"
@@ -67,7 +72,7 @@ void print_help() {
         "\n"
         "Both modes:\n"
         "  --server-pid PID         server process to sample (RSS, CPU time); required with --idle (default none)\n"
-        "  --connect-concurrency N  WebSocket handshakes in flight (default %d)\n"
+        "  --connect-concurrency N  handshakes (or stream requests) in flight (default %d)\n"
         "  --connect-timeout S      per-connection handshake timeout (default %g)\n"
         "  --rx-batch-us US         let data collect for at least US microseconds between two receive\n"
         "                           rounds: fewer, larger reads (less CPU taken from the server) at the\n"
@@ -157,8 +162,9 @@ parse_outcome parse_options(int argc, char** argv, options& o) {
             if (v == "notifier") o.protocol = protocol_kind::notifier;
             else if (v == "ws") o.protocol = protocol_kind::ws;
             else if (v == "socketio") o.protocol = protocol_kind::socketio;
+            else if (v == "sse") o.protocol = protocol_kind::sse;
             else {
-                std::fprintf(stderr, "notifier-loadgen: --protocol: expected notifier, ws or socketio, got '%s'\n", value);
+                std::fprintf(stderr, "notifier-loadgen: --protocol: expected notifier, sse, ws or socketio, got '%s'\n", value);
                 ok = false;
             }
         }
@@ -203,8 +209,8 @@ parse_outcome parse_options(int argc, char** argv, options& o) {
         std::fprintf(stderr, "notifier-loadgen: --spread-old needs a filtered --subscribe-template\n");
         return parse_outcome::error;
     }
-    if (!o.subscribe_template.empty() && o.protocol != protocol_kind::notifier) {
-        std::fprintf(stderr, "notifier-loadgen: --subscribe-template needs --protocol notifier\n");
+    if (!o.subscribe_template.empty() && o.protocol != protocol_kind::notifier && o.protocol != protocol_kind::sse) {
+        std::fprintf(stderr, "notifier-loadgen: --subscribe-template needs --protocol notifier or sse\n");
         return parse_outcome::error;
     }
     if (o.idle > 0 && o.server_pid == 0) {

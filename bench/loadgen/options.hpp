@@ -5,13 +5,13 @@
 
 namespace loadgen {
 
-enum class protocol_kind { notifier, ws, socketio };
+enum class protocol_kind { notifier, ws, socketio, sse };
 
 const char* protocol_name(protocol_kind p) noexcept;
 
 // Command line settings; defaults here are the ones printed by --help.
 struct options {
-    std::string url = "ws://127.0.0.1:8080/ws";
+    std::string url = "ws://127.0.0.1:8080/ws";  // with sse: http://.../sse, or ws://.../ws turned into it
     std::string publish_url;  // empty: http://<host:port of url>/publish
     protocol_kind protocol = protocol_kind::notifier;
     int clients = 100;

@@ -73,19 +73,19 @@ std::string arrival_json(const report& r) {
     return buf;
 }
 
-// The fields added with --spread and --subscribe-template, at the end of
-// the line so that readers of the older fields see the same object.
+// The fields added with --spread and --subscribe-template, and bytes_received,
+// at the end of the line so that readers of the older fields see the same object.
 std::string spread_json(const report& r) {
-    char buf[400];
+    char buf[1024];
     std::snprintf(buf, sizeof buf,
                   "\"collection\":%s,\"subscribe_template\":%s,\"spread\":%d,\"spread_old\":%d,"
                   "\"seq_check\":%s,\"publish_rate_target\":%.17g,\"unexpected\":%llu,"
-                  "\"client_expected_min\":%llu,\"client_expected_max\":%llu",
+                  "\"client_expected_min\":%llu,\"client_expected_max\":%llu,\"bytes_received\":%llu",
                   r.collection.empty() ? "null" : json_string(r.collection).c_str(),
                   r.subscribe_template.empty() ? "null" : json_string(r.subscribe_template).c_str(), r.spread,
                   r.spread_old, json_string(r.seq_check).c_str(), r.publish_rate_target,
                   (unsigned long long)r.unexpected, (unsigned long long)r.client_expected_min,
-                  (unsigned long long)r.client_expected_max);
+                  (unsigned long long)r.client_expected_max, (unsigned long long)r.bytes_received);
     return buf;
 }
 
@@ -159,7 +159,8 @@ void print_summary(const report& r) {
                  (unsigned long long)r.delivered, (unsigned long long)r.expected,
                  human(r.deliveries_per_s).c_str(), (unsigned long long)r.lost,
                  (unsigned long long)r.duplicates, (unsigned long long)r.out_of_order);
-    if (r.protocol == "notifier") std::fprintf(o, ", seq errors %llu", (unsigned long long)r.seq_errors);
+    if (r.protocol == "notifier" || r.protocol == "sse")
+        std::fprintf(o, ", seq errors %llu", (unsigned long long)r.seq_errors);
     std::fprintf(o, "\n");
     if (r.spread > 0 || !r.subscribe_template.empty()) {
         std::fprintf(o, "              collection %s, subscriptions %s", r.collection.c_str(),

@@ -47,6 +47,10 @@ struct report {
     std::uint64_t seq_errors = 0;
     std::uint64_t unparsed = 0;
     std::uint64_t resyncs = 0;
+    // Bytes the receiving clients read, their response heads and opening
+    // frames or events included: with `delivered`, what a notification
+    // costs on the wire in each protocol.
+    std::uint64_t bytes_received = 0;
 
     std::uint64_t latency_samples = 0;
     std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;

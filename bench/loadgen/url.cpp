@@ -89,4 +89,18 @@ std::optional<url> parse_url(const std::string& text, const char* expected_schem
     return u;
 }
 
+std::optional<url> parse_stream_url(const std::string& text, std::string& err) {
+    if (text.rfind("http://", 0) == 0) return parse_url(text, "http", err);
+    auto u = parse_url(text, "ws", err);
+    if (!u) {
+        err = "expected an http:// or ws:// URL, got '" + text + "'";
+        return std::nullopt;
+    }
+    u->scheme = "http";
+    const std::size_t query = u->target.find('?');
+    const std::size_t path_end = query == std::string::npos ? u->target.size() : query;
+    if (path_end >= 3 && u->target.compare(path_end - 3, 3, "/ws") == 0) u->target.replace(path_end - 3, 3, "/sse");
+    return u;
+}
+
 }  // namespace loadgen

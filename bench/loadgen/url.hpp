@@ -27,4 +27,9 @@ struct url {
 // expected one, or a host that does not resolve.
 std::optional<url> parse_url(const std::string& text, const char* expected_scheme, std::string& err);
 
+// The URL of a Server-Sent Events stream (--protocol sse): an http:// URL as
+// given, or a WebSocket one as http:// with a path ending in /ws turned into
+// /sse and the query kept (ws://h:p/ws?collections=x -> http://h:p/sse?collections=x).
+std::optional<url> parse_stream_url(const std::string& text, std::string& err);
+
 }  // namespace loadgen

@@ -68,7 +68,7 @@ const char* ws_client::state_name(state s) noexcept {
     switch (s) {
         case state::pending: return "pending";
         case state::connecting: return "connecting";
-        case state::handshaking: return "waiting for the 101 response";
+        case state::handshaking: return "waiting for the response head";
         case state::opening: return "waiting for the protocol's opening frame";
         case state::ready: return "ready";
         case state::closed: return "closed";
@@ -90,6 +90,9 @@ void ws_client::reset() {
     want_write_ = false;
     saw_close_frame_ = false;
     seq_known_ = false;
+    chunked_ = false;
+    chunks_.reset();
+    events_.reset();
     frag_opcode_ = 0;
     close_code_ = 0;
     last_seq_ = 0;
@@ -104,16 +107,22 @@ bool ws_client::start(const url& target, const std::string& path, receive_contex
     reset();
     ++attempts_;
     started_ns_ = now_ns();
-    websocket_key key;
-    accept_ = key.expected_accept();
+    stream_ = ctx.protocol == protocol_kind::sse;
     out_.reserve(256);
     out_ += "GET ";
     out_ += path;
     out_ += " HTTP/1.1\r\nHost: ";
     out_ += target.host_header;
-    out_ += "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
-    out_ += key.key();
-    out_ += "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: notifier-loadgen\r\n\r\n";
+    if (stream_) {
+        out_ += "\r\nAccept: text/event-stream";
+    } else {
+        websocket_key key;
+        accept_ = key.expected_accept();
+        out_ += "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
+        out_ += key.key();
+        out_ += "\r\nSec-WebSocket-Version: 13";
+    }
+    out_ += "\r\nUser-Agent: notifier-loadgen\r\n\r\n";
 
     fd_ = start_connect(target, rcvbuf, source_v4);
     if (fd_ < 0) {
@@ -148,7 +157,7 @@ void ws_client::server_closed(int code) {
 
 void ws_client::shutdown() {
     if (fd_ < 0) return;
-    if (state_ == state::ready || state_ == state::opening) {
+    if (!stream_ && (state_ == state::ready || state_ == state::opening)) {
         // Masked close frame, code 1000. The server may already be gone.
         unsigned char frame[8] = {0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8};
         std::uint32_t mask = next_mask();
@@ -283,6 +292,10 @@ void ws_client::on_readable(receive_context& ctx) {
 
     char* p = buf.data();
     std::size_t len = have + std::size_t(r);
+    if (stream_) {
+        on_stream_read(p, have, len, ctx);
+        return;
+    }
     std::size_t used = 0;
     if (state_ == state::handshaking) {
         used = parse_handshake(p, len, ctx);
@@ -305,19 +318,37 @@ std::size_t ws_client::parse_handshake(const char* p, std::size_t len, receive_c
     std::string_view head(p, std::size_t(end - p) + 2);
     std::size_t eol = head.find("\r\n");
     std::string_view status = head.substr(0, eol);
-    if (status.size() < 12 || status.substr(0, 5) != "HTTP/" || status.substr(9, 3) != "101") {
-        fail("upgrade refused: " + std::string(status));
+    if (status.size() < 12 || status.substr(0, 5) != "HTTP/" || status.substr(9, 3) != (stream_ ? "200" : "101")) {
+        fail((stream_ ? "stream refused: " : "upgrade refused: ") + std::string(status));
         return 0;
     }
-    bool accept_ok = false;
+    bool accept_ok = false, event_stream = false;
     for (std::size_t pos = eol + 2; pos < head.size();) {
         std::size_t next = head.find("\r\n", pos);
         std::string_view line = head.substr(pos, next - pos);
         pos = next + 2;
         std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) continue;
-        if (iequals(trim(line.substr(0, colon)), "sec-websocket-accept"))
-            accept_ok = trim(line.substr(colon + 1)) == accept_;
+        const std::string_view name = trim(line.substr(0, colon)), value = trim(line.substr(colon + 1));
+        if (iequals(name, "sec-websocket-accept")) {
+            accept_ok = value == accept_;
+        } else if (iequals(name, "content-type")) {
+            event_stream = iequals(value.substr(0, 17), "text/event-stream");
+        } else if (iequals(name, "transfer-encoding")) {
+            // The last coding is the one to undo (RFC 9112 section 6.1).
+            const std::size_t comma = value.rfind(',');
+            chunked_ = iequals(trim(comma == std::string_view::npos ? value : value.substr(comma + 1)), "chunked");
+        }
+    }
+    if (stream_) {
+        if (!event_stream) {
+            fail("the 200 response is not text/event-stream");
+            return 0;
+        }
+        // The welcome event makes the client ready. Without chunked coding
+        // (HTTP/1.0) the body ends with the connection.
+        state_ = state::opening;
+        return std::size_t(end - p) + 4;
     }
     if (!accept_ok) {
         fail("missing or wrong Sec-WebSocket-Accept");
@@ -440,6 +471,8 @@ void ws_client::on_message(const char* p, std::size_t n, receive_context& ctx) {
         case protocol_kind::ws:
             record_delivery(scan_message(p, n), ctx);
             return;
+        case protocol_kind::sse:  // never framed: on_stream_event()
+            return;
     }
 }
 
@@ -505,7 +538,7 @@ void ws_client::record_delivery(const scanned_fields& f, receive_context& ctx) {
     stats_.last_rx_ns = ctx.now_ns;
     if (stalled_) return;  // stalled clients only count what reached them
 
-    if (ctx.protocol == protocol_kind::notifier) {
+    if (ctx.protocol == protocol_kind::notifier || ctx.protocol == protocol_kind::sse) {
         // With the implicit "*" seq must grow by exactly one; a client with
         // its own subscriptions skips the seqs of what it does not match.
         if (!f.has_seq) {

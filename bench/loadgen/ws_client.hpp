@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "chunked_decoder.hpp"
+#include "event_stream_parser.hpp"
 #include "options.hpp"
 
 #include <cstddef>
@@ -61,19 +63,21 @@ struct client_stats {
     std::uint64_t last_rx_ns = 0;
 };
 
-// One WebSocket client connection: TCP connect, HTTP upgrade, the protocol's
-// opening exchange, then frame parsing straight out of the shared receive
-// buffer. Only the tail of a partial frame (and fragmented messages) is
-// copied into the client.
+// One client connection: TCP connect, HTTP upgrade, the protocol's opening
+// exchange, then frame parsing straight out of the shared receive buffer.
+// Only the tail of a partial frame (and fragmented messages) is copied into
+// the client. With --protocol sse the same client reads a Server-Sent
+// Events stream instead (ws_client_sse.cpp): GET, a 200 response, the
+// chunked body decoded and its events parsed in the receive buffer too.
 class ws_client {
 public:
     enum class state : std::uint8_t {
         pending,      // not started yet
         connecting,   // TCP connect in progress
-        handshaking,  // upgrade request sent, waiting for 101
+        handshaking,  // request sent, waiting for the response head (101, or 200 for a stream)
         opening,      // waiting for welcome / Engine.IO open / Socket.IO connect
         ready,        // receiving notifications
-        closed,       // server closed (close frame, Socket.IO disconnect, EOF, reset)
+        closed,       // server closed (close frame or event, Socket.IO disconnect, EOF, reset)
         failed,       // could not get to ready, or broke the protocol
     };
 
@@ -90,7 +94,7 @@ public:
                unsigned source_v4);
     void on_event(std::uint32_t events, receive_context& ctx);
 
-    // Sends a close frame (best effort) and closes the socket.
+    // Sends a close frame (best effort; none on a stream) and closes the socket.
     void shutdown();
     // Closes the socket and forgets any partial state (used before a retry).
     void reset();
@@ -105,9 +109,10 @@ public:
     std::uint64_t started_ns() const noexcept { return started_ns_; }
     const std::string& error() const noexcept { return error_; }
     const client_stats& stats() const noexcept { return stats_; }
-    // Close code from the server: the close frame's code, 1005 for a close
-    // frame without one, 1006 for EOF/reset without a close frame, 4100 for
-    // a Socket.IO/Engine.IO disconnect packet; 0 while open.
+    // Close code from the server: the close frame's code (a stream's
+    // `event: close` code), 1005 for a close frame without one, 1006 for
+    // EOF/reset without a close frame (or a stream's body ending without a
+    // close event), 4100 for a Socket.IO/Engine.IO disconnect packet; 0 while open.
     int close_code() const noexcept { return close_code_; }
     bool saw_close_frame() const noexcept { return saw_close_frame_; }
 
@@ -121,6 +126,9 @@ private:
     void on_notifier_message(const char* p, std::size_t n, receive_context& ctx);
     void on_socketio_message(const char* p, std::size_t n, receive_context& ctx);
     void record_delivery(const scanned_fields& f, receive_context& ctx);
+    // Server-Sent Events (ws_client_sse.cpp).
+    void on_stream_read(char* p, std::size_t have, std::size_t len, receive_context& ctx);
+    bool on_stream_event(const stream_event& e, receive_context& ctx);
     void send_frame(int opcode, const char* p, std::size_t n, receive_context& ctx);
     void queue_bytes(const char* p, std::size_t n, receive_context& ctx);
     void become_ready() noexcept { state_ = state::ready; }
@@ -135,6 +143,8 @@ private:
     bool want_write_ = false;
     bool saw_close_frame_ = false;
     bool seq_known_ = false;
+    bool stream_ = false;   // --protocol sse: an event stream, not WebSocket frames
+    bool chunked_ = false;  // the stream's body is in chunked coding
     std::uint8_t frag_opcode_ = 0;  // nonzero while a fragmented message is open
     int publishers_ = 1;
     int forum_ = -1;
@@ -149,6 +159,8 @@ private:
     std::string out_;       // bytes the socket did not take yet
     std::string accept_;    // expected Sec-WebSocket-Accept during the handshake
     std::string error_;
+    chunked_decoder chunks_;      // a stream's body: transfer coding ...
+    event_stream_parser events_;  // ... and events
     // Allocated on the first notification: idle connections stay small.
     std::unique_ptr<std::uint64_t[]> seen_;       // ring bitmap of recent n
     std::unique_ptr<std::uint64_t[]> last_n_of_;  // last n per publisher connection

@@ -3,7 +3,8 @@
 
 notifier-loadgen against a real notifierd (a short paced run): nothing lost,
 every delivery timed twice, and the kernel's arrival time on the client
-socket never later than the moment the load generator read it. cpu_noise: a
+socket never later than the moment the load generator read it; the same
+counts over Server-Sent Events streams (--protocol sse). cpu_noise: a
 short run that reports every CPU this process may use.
 """
 
@@ -119,6 +120,44 @@ class LoadgenTest(unittest.TestCase):
         self.assertEqual(d["expected"], d["published"] * 5, d)
         self.assertEqual(d["unexpected"], d["published"] * 50 - d["expected"], d)
         self.assertEqual(d["delivered"], d["published"] * 50, d)
+
+    def test_sse_streams_lose_nothing_with_one_and_two_receiving_threads(self):
+        # The ws:// URL is taken as http://…/sse.
+        for threads in (1, 2):
+            with self.subTest(rx_threads=threads):
+                r = subprocess.run([LOADGEN, "--protocol", "sse", "--url", f"ws://127.0.0.1:{self.port}/ws",
+                                    "--clients", "20", "--publishers", "2", "--rate", "4000", "--duration", "1",
+                                    "--rx-threads", str(threads), "--quiet", "--server-pid", str(self.server.pid)],
+                                   capture_output=True, text=True, timeout=120)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                d = last_json_line(r.stdout)
+                self.assertEqual(d["protocol"], "sse")
+                self.assertGreater(d["published"], 100, d)
+                self.assertEqual(d["publish_errors"], 0, d)
+                self.assertEqual(d["expected"], d["published"] * 20)
+                self.assertEqual(d["delivered"], d["expected"], d)
+                self.assertEqual((d["lost"], d["duplicates"], d["out_of_order"], d["seq_errors"], d["unparsed"]),
+                                 (0, 0, 0, 0, 0), d)
+                self.assertEqual((d["client_delivered_min"], d["client_delivered_max"]),
+                                 (d["published"], d["published"]), d)
+                self.assertEqual((d["clients_closed"], d["clients_failed"]), (0, 0), d)
+                self.assertEqual(d["latency_us"]["samples"], d["delivered"])
+                # Each event carries at least its id line and data: prefix around the JSON.
+                self.assertGreater(d["bytes_received"], d["delivered"] * 60, d)
+
+    def test_sse_filtered_streams_get_exactly_their_forums_publishes(self):
+        d = self.spread_run("--protocol", "sse", "--url", f"http://127.0.0.1:{self.port}/sse",
+                            "--subscribe-template", "posts[forum_id={i}]", "--rx-threads", "2")
+        self.assertEqual(d["protocol"], "sse")
+        self.assert_each_client_got_its_share(d, 5)
+
+    def test_sse_idle_streams_stay_open(self):
+        r = subprocess.run([LOADGEN, "--protocol", "sse", "--url", f"http://127.0.0.1:{self.port}/sse",
+                            "--idle", "50", "--settle", "0.2", "--quiet", "--server-pid", str(self.server.pid)],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = last_json_line(r.stdout)
+        self.assertEqual((d["idle_connections"], d["clients_closed"], d["clients_failed"]), (50, 0, 0), d)
 
     def test_spread_old_without_a_filter_is_refused(self):
         r = subprocess.run([LOADGEN, "--spread", "10", "--spread-old", "1", "--subscribe-template", "posts/{i}"],
