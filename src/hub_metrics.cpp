@@ -20,21 +20,24 @@ std::string hub::impl::render_metrics(const std::vector<shard_snapshot>& snaps) 
     shard_snapshot all;
     for (const auto& s : snaps) {
         all.sessions += s.sessions;
+        all.sse_streams += s.sse_streams;
         all.subscriptions += s.subscriptions;
         all.queued_bytes += s.queued_bytes;
         all.backlog_bytes += s.backlog_bytes;
         for (const auto& [code, n] : s.closes_by_code) all.closes_by_code[code] += n;
+        for (const auto& [code, n] : s.sse_closes_by_code) all.sse_closes_by_code[code] += n;
         for (const auto& [status, n] : s.publish_by_status) all.publish_by_status[status] += n;
         all.flush_duration.merge(s.flush_duration);
         all.fanout_latency.merge(s.fanout_latency);
     }
     hub_stats totals;
-    std::uint64_t ws_opened = 0;
+    std::uint64_t ws_opened = 0, sse_opened = 0;
     {
         bool first = true;
         for (const auto& sh : shards) {
             const auto& c = sh->counts();
             ws_opened += c.ws_opened.get();
+            sse_opened += c.sse_opened.get();
             totals.slow_consumers += c.slow_consumers.get();
             totals.auth_failures += c.auth_failures.get();
             totals.deliveries += c.deliveries.get();
@@ -50,13 +53,20 @@ std::string hub::impl::render_metrics(const std::vector<shard_snapshot>& snaps) 
     m.counter("notifier_connections_accepted_total", "Connections accepted.", num(counts.accepted.get()));
     m.counter("notifier_connections_rejected_total",
               "Connections refused with 503 at max_connections or max_connections_per_ip.", num(counts.rejected.get()));
-    m.gauge("notifier_websocket_sessions", "Open WebSocket sessions and SSE streams.", num(all.sessions));
+    m.gauge("notifier_websocket_sessions", "Open WebSocket sessions.", num(all.sessions - all.sse_streams));
     m.counter("notifier_websocket_opened_total", "WebSocket sessions opened (successful upgrades).",
               num(ws_opened));
     m.family("notifier_websocket_closed_total",
              "WebSocket sessions ended, by the close code sent or echoed (1006: no close handshake).", kind::counter);
     for (const auto& [code, n] : all.closes_by_code)
         m.sample(num(n), {{"code", code == 0 ? std::string("other") : std::to_string(code)}});
+    m.gauge("notifier_sse_streams", "Open Server-Sent Events streams (GET /sse).", num(all.sse_streams));
+    m.counter("notifier_sse_streams_opened_total", "Server-Sent Events streams started (200 answered).",
+              num(sse_opened));
+    m.family("notifier_sse_streams_closed_total",
+             "Server-Sent Events streams ended, by the code of their close event (1006: the client went away).",
+             kind::counter);
+    for (const auto& [code, n] : all.sse_closes_by_code) m.sample(num(n), {{"code", std::to_string(code)}});
     m.counter("notifier_slow_consumer_closes_total", "Sessions closed with 4008 because their queue was full.",
               num(totals.slow_consumers));
     m.counter("notifier_auth_failures_total",

@@ -307,9 +307,11 @@ shard_snapshot shard::snapshot() const {
     for (const auto& [_, ws] : sessions_) {
         s.subscriptions += ws->parsed_topics().size();
         s.queued_bytes += ws->queued_bytes();
+        s.sse_streams += ws->is_event_stream();
     }
     s.backlog_bytes = backlog_bytes();
     s.closes_by_code = closes_by_code_;
+    s.sse_closes_by_code = sse_closes_by_code_;
     s.publish_by_status = publish_by_status_;
     s.flush_duration = flush_duration_;
     s.fanout_latency = fanout_latency_;

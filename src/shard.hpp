@@ -51,13 +51,13 @@ class connection_slot;
 /// Counters of one shard, written on its loop only (plain-cost increments),
 /// summed over shards by hub::stats() and /metrics from any thread.
 struct shard_counters {
-    core::loop_counter ws_opened, published, deliveries, resyncs, slow_consumers, auth_failures, flushes;
+    core::loop_counter ws_opened, sse_opened, published, deliveries, resyncs, slow_consumers, auth_failures, flushes;
 };
 
 /// What one shard reports to /metrics, taken on its own loop.
 struct shard_snapshot {
-    std::uint64_t sessions = 0, subscriptions = 0, queued_bytes = 0, backlog_bytes = 0;
-    std::map<std::uint16_t, std::uint64_t> closes_by_code;
+    std::uint64_t sessions = 0, sse_streams = 0, subscriptions = 0, queued_bytes = 0, backlog_bytes = 0;
+    std::map<std::uint16_t, std::uint64_t> closes_by_code, sse_closes_by_code;
     std::map<unsigned, std::uint64_t> publish_by_status;
     core::duration_histogram flush_duration, fanout_latency;
 };
@@ -114,6 +114,7 @@ public:
     /// GET /metrics over every shard; `done` runs on this shard's loop.
     void render_metrics(std::function<void(std::string)> done);
     void count_close(std::uint16_t code) { ++closes_by_code_[code]; }
+    void count_sse_close(std::uint16_t code) { ++sse_closes_by_code_[code]; }
     void count_publish(unsigned status) { ++publish_by_status_[status]; }
 
     // --- the hub's side ---
@@ -204,7 +205,7 @@ private:
     /// since the last flush; recorded when that flush ends.
     std::vector<std::int64_t> unflushed_;
     core::duration_histogram flush_duration_, fanout_latency_;
-    std::map<std::uint16_t, std::uint64_t> closes_by_code_;
+    std::map<std::uint16_t, std::uint64_t> closes_by_code_, sse_closes_by_code_;
     std::map<unsigned, std::uint64_t> publish_by_status_;
 
     std::unique_ptr<boost::asio::steady_timer> ping_timer_, housekeeping_timer_;

@@ -45,6 +45,7 @@ void sse_session::start(std::string response_head) {
     error_code ec;
     socket_.non_blocking(true, ec);
     if (ec) return terminate();
+    shard_.counts().sse_opened.add();
     NOTIFIER_LOG_DEBUG(shard_.log(), "sse_open", {"session", id_}, {"subscriptions", subs_.names().size()},
                        {"resume", cursor_.resuming()});
     auto head = std::make_shared<const std::string>(std::move(response_head));
@@ -66,6 +67,7 @@ void sse_session::refuse(std::string response_head, std::string_view error_code,
     socket_.non_blocking(true, ec);
     if (ec) return terminate();
     cursor_.stop();
+    shard_.counts().sse_opened.add();
     auto head = std::make_shared<const std::string>(std::move(response_head));
     queue_.push(head, *head);
     end(code, code == close_code::forbidden ? "forbidden" : "unauthorized", error_code, message);
@@ -272,7 +274,7 @@ void sse_session::terminate(std::string_view why) {
     auto self = shared_from_this();  // the shard may hold the last reference
     state_ = state::dead;
     const std::uint16_t code = close_code_ ? close_code_ : 1006;
-    shard_.count_close(code);
+    shard_.count_sse_close(code);
     NOTIFIER_LOG_DEBUG(shard_.log(), "sse_close", {"session", id_}, {"code", code},
                        {"reason", close_code_ ? std::string_view(close_reason_) : why});
     cursor_.stop();

@@ -64,6 +64,7 @@ public:
     void terminate(std::string_view why = "connection ended") override;
     const std::vector<core::topic>& parsed_topics() const noexcept override { return subs_.topics(); }
     std::size_t queued_bytes() const noexcept override { return queue_.bytes() + staged_bytes_; }
+    bool is_event_stream() const noexcept override { return true; }
 
 private:
     enum class state { starting, open, ending, dead };

@@ -44,6 +44,8 @@ public:
     /// The subscriptions, parsed: what the shard's index holds for it.
     virtual const std::vector<core::topic>& parsed_topics() const noexcept = 0;
     virtual std::size_t queued_bytes() const noexcept = 0;
+    /// A Server-Sent Events stream rather than a WebSocket (for /metrics).
+    virtual bool is_event_stream() const noexcept { return false; }
 
     bool dirty = false;  // owned by shard::mark_dirty
 };

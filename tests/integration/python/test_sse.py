@@ -6,6 +6,7 @@ filters, and curl as a client nobody here wrote."""
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 import urllib.parse
@@ -151,6 +152,32 @@ class SseStreamTest(SseTestCase):
         await self.welcome(c)
         [seq] = await self.publish(notification("v10", "x"))
         self.assertEqual(json.loads((await self.until(c, seq))[-1]["data"])["seq"], seq)
+
+    async def test_metrics_count_streams_apart_from_websockets(self):
+        def sample(text: str, name: str) -> float:
+            m = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+            return float(m.group(1)) if m else 0.0
+
+        before = (await self.http("GET", "/metrics")).body.decode()
+        c = await self.open("collections=metrics")
+        await self.welcome(c)
+        during = (await self.http("GET", "/metrics")).body.decode()
+        self.assertEqual(sample(during, "notifier_sse_streams"), 1)
+        self.assertEqual(sample(during, "notifier_sse_streams_opened_total"),
+                         sample(before, "notifier_sse_streams_opened_total") + 1)
+        self.assertEqual(sample(during, "notifier_websocket_sessions"), sample(before, "notifier_websocket_sessions"))
+        closed = 'notifier_sse_streams_closed_total{code="1006"}'
+        c.close()  # the client goes away: counted once the server sees it
+
+        async def counted() -> bool:
+            text = (await self.http("GET", "/metrics")).body.decode()
+            return sample(text, closed) == sample(before, closed) + 1 and sample(text, "notifier_sse_streams") == 0
+
+        for _ in range(200):
+            if await counted():
+                break
+            await asyncio.sleep(0.01)  # polling a counter: no event to await
+        self.assertTrue(await counted())
 
     async def test_curl_reads_the_stream(self):
         curl = shutil.which("curl")
