@@ -6,9 +6,11 @@
 //
 // Built once from a verified token's notifier.read claim and kept parsed and
 // indexed: checking a subscription or a notification costs one or two hash
-// lookups, plus, for a collection granted only through filters, one
-// evaluation per such filter of that collection.
+// lookups; filtered grants are indexed by their first condition, like
+// filtered subscriptions (subscription_index.hpp), so a check looks only at
+// the grants that can allow it.
 
+#include "core/subscription_index.hpp"
 #include "core/topic.hpp"
 
 #include <cstddef>
@@ -42,7 +44,7 @@ public:
     /// filtered grant allows its own filter and any narrower one (every
     /// condition of the grant among the entry's), never the whole
     /// collection nor one record (its row is unknown when subscribing).
-    bool allows(const topic& t) const noexcept;
+    bool allows(const topic& t) const;
     /// True if a notification of (collection, id) whose rows are `rows` may
     /// be read (`id` empty: a notification without id, which a record grant
     /// does not cover). A filtered grant reads what its filter matches,
@@ -71,7 +73,10 @@ private:
     // records, and the filters granted per collection.
     std::unordered_set<std::string_view> collections_;
     std::unordered_set<record, record_hash> records_;
-    std::unordered_map<std::string_view, std::vector<std::shared_ptr<const row_filter>>> filters_;
+    // Filtered grants: by (collection, first field, first value) for a
+    // subscription check, and as an index of filters for a notification.
+    std::unordered_map<std::string, std::vector<std::shared_ptr<const row_filter>>> grants_by_first_;
+    subscription_index<std::size_t> grant_index_;
 };
 
 }  // namespace notifier::core

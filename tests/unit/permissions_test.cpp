@@ -240,4 +240,23 @@ TEST(Permissions, FilteredGrantReadsWhatItsFilterMatches) {
     EXPECT_FALSE(reads(p, "forums", "7", R"({"data":{"forum_id":7}})"));
 }
 
+TEST(Permissions, ManyFilteredGrantsAreLookedUpNotScanned) {
+    std::vector<std::string> claim;
+    for (int i = 0; i < 500; ++i) claim.push_back("posts[forum_id=" + std::to_string(i) + "]");
+    claim.push_back("posts[author.id=\"ana\",pinned=true]");
+    const auto p = permissions::from_entries(claim);
+    EXPECT_TRUE(may_subscribe(p, "posts[forum_id=499]"));
+    EXPECT_TRUE(may_subscribe(p, "posts[author.id=\"bo\",forum_id=7]"));  // the grant's condition is not the entry's first
+    EXPECT_TRUE(may_subscribe(p, "posts[author.id=\"ana\",pinned=true,score=3]"));
+    EXPECT_FALSE(may_subscribe(p, "posts[author.id=\"ana\"]"));
+    EXPECT_FALSE(may_subscribe(p, "posts[forum_id=500]"));
+    EXPECT_TRUE(reads(p, "posts", "1", R"({"data":{"forum_id":250}})"));
+    EXPECT_FALSE(reads(p, "posts", "1", R"({"data":{"forum_id":500,"pinned":false}})"));
+    EXPECT_TRUE(reads(p, "posts", "1", R"({"data":{"forum_id":500},"old":{"forum_id":3}})"));
+    EXPECT_TRUE(reads(p, "posts", "1", R"({"data":{"forum_id":500,"author":{"id":"ana"},"pinned":true}})"));
+    const auto copy = p;  // the copy indexes its own grants
+    EXPECT_TRUE(reads(copy, "posts", "1", R"({"data":{"forum_id":250}})"));
+    EXPECT_TRUE(may_subscribe(copy, "posts[forum_id=42]"));
+}
+
 }  // namespace
