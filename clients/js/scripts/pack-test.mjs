@@ -78,6 +78,9 @@ assert.ok(m.matches('posts[forum_id=7]', { collection: 'posts', data: { forum_id
 assert.equal(typeof m.live, 'function');
 // Node 20 has no global WebSocket: the client says what to pass.
 if (!globalThis.WebSocket) assert.throws(() => new m.NotifierClient({ url: 'ws://127.0.0.1:9/ws' }), /WebSocket/);
+if (!globalThis.EventSource) {
+  assert.throws(() => new m.NotifierClient({ url: 'ws://127.0.0.1:9/ws', transport: 'sse' }), /EventSource/);
+}
 for (const sub of ['rxjs', 'react']) {
   await assert.rejects(import(${JSON.stringify(pkg.name)} + '/' + sub), { code: 'ERR_MODULE_NOT_FOUND' }, sub);
 }
@@ -153,6 +156,11 @@ import { of, type Observable } from 'rxjs';
 interface Post { title: string; forum_id: number }
 
 const token: TokenSource = () => Promise.resolve('t');
+// The event stream, with the browser's EventSource.
+const sse = new NotifierClient({ url: 'ws://localhost/ws', transport: 'sse', EventSource, fallbackAfterAttempts: 2, connect: false });
+const transport: 'websocket' | 'sse' = sse.transport;
+// @ts-expect-error: not a transport
+new NotifierClient({ url: 'ws://localhost/ws', transport: 'tcp' });
 const client = new NotifierClient({ url: 'ws://localhost/ws', token, connect: false, failedAttemptsBeforeError: 3 });
 const titles: string[] = [];
 client.on<Post>('posts', (n) => titles.push(n.data.title));
@@ -173,7 +181,7 @@ const query: LiveQuery<Post[]> = live<Post[], Post>(client, forum7, async () => 
 const status: 'loading' | 'live' | 'error' = query.status;
 const live$: Observable<LiveSnapshot<Post[]>> = service.live(forum7, () => of<Post[]>([])); // an Observable, like HttpClient's
 const shared$: Observable<LiveSnapshot<number>> = fromLive(client, 'posts', () => 1);
-export { posts, errs, titles$, status, live$, shared$, useCollection, useConnectionState, useLive };
+export { posts, errs, titles$, status, live$, shared$, transport, useCollection, useConnectionState, useLive };
 `);
   const tsconfig = (resolution) => ({
     compilerOptions: {

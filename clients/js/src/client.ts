@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
-// NotifierClient: one WebSocket to a notifier hub (protocol v1,
-// docs/protocol.md) that keeps its subscriptions, reconnects with backoff,
-// resumes from its cursor, and says when the app must reload (resync).
+// NotifierClient: one connection to a notifier hub (protocol v1,
+// docs/protocol.md), a WebSocket or else an event stream (/sse), that keeps
+// its subscriptions, reconnects with backoff, resumes from its cursor, and
+// says when the app must reload (resync).
 
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { answersHttp, besideUrl, EventStreamSocket } from './event_stream.js';
 import { Listeners, type Listener } from './listeners.js';
 import { refreshDelay, tokenExpiry, type TokenSource } from './token.js';
 import { canonicalEntry, matches, parseTopic, type Topic } from './topics.js';
@@ -11,10 +13,12 @@ import type {
   ConnectionState,
   ControlFrame,
   Cursor,
+  EventSourceConstructor,
   Notification,
   ResyncEvent,
   ServerError,
   SubscribedEvent,
+  Transport,
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js';
@@ -32,6 +36,24 @@ export interface NotifierClientOptions {
   /** The WebSocket implementation; default: the global one (browsers,
    * Deno, Node 22). In Node 20 pass `ws`'s. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * `websocket`: the hub's `/ws` only. `sse`: its `/sse` event stream only
+   * (the URL beside `url`: `ws://host/ws` → `http://host/sse`), for networks
+   * that break WebSocket upgrades. `auto` (default): WebSocket; once
+   * `fallbackAfterAttempts` attempts in a row ended before the server sent
+   * anything while a plain HTTP request to the hub's `/healthz` (beside
+   * `url`) gets an answer, the event stream, for the rest of the client's
+   * life. Resume, resync, backoff and refusals are the same on both; see
+   * the README for what differs.
+   */
+  transport?: Transport;
+  /** The EventSource implementation for the event stream; default: the
+   * global one (browsers). In Node pass the `eventsource` package's. */
+  EventSource?: EventSourceConstructor;
+  /** With `transport: 'auto'`: this many WebSocket attempts in a row that
+   * end before the server sent anything lead to the event stream, when the
+   * hub answers plain HTTP. Default 3. */
+  fallbackAfterAttempts?: number;
   /** Where to resume from, e.g. a cursor saved before a page reload. */
   resume?: Cursor;
   /** Reconnect delays (exponential backoff with jitter). */
@@ -76,7 +98,22 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class NotifierClient {
   readonly #options: NotifierClientOptions;
-  readonly #WebSocket: WebSocketConstructor;
+  readonly #WebSocket: WebSocketConstructor | undefined;
+  readonly #EventSource: EventSourceConstructor | undefined;
+  readonly #mode: Transport;
+  // What the connections use now: `auto` starts on the WebSocket and may
+  // move to the stream, never back.
+  #transport: 'websocket' | 'sse';
+  // The server's welcome for the current connection arrived. The state may
+  // stay `live` without it while a stream is replaced by another.
+  #welcomed = false;
+  // A request to /healthz is under way (auto, after WebSocket failures).
+  #probing = false;
+  // A stream replaced to change its subscriptions or token: the entries
+  // confirmed before (which stay confirmed: the new stream resumes from the
+  // cursor) and the set of the stream it replaced. Set until its welcome.
+  #reopening: { kept: Set<string>; previous: Set<string> } | null = null;
+  #reopened: { kept: Set<string>; previous: Set<string> } | null = null;
 
   #socket: WebSocketLike | null = null;
   #generation = 0; // callbacks of an abandoned socket or attempt see a newer one and return
@@ -150,11 +187,22 @@ export class NotifierClient {
 
   constructor(options: NotifierClientOptions) {
     this.#options = { ...options };
-    const ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!ctor) {
-      throw new TypeError('notifierd-client: no WebSocket implementation; pass one as options.WebSocket (e.g. from "ws")');
+    const mode = options.transport ?? 'auto';
+    if (mode !== 'auto' && mode !== 'websocket' && mode !== 'sse') {
+      throw new TypeError(`notifierd-client: transport is 'auto', 'websocket' or 'sse', not ${JSON.stringify(mode)}`);
     }
-    this.#WebSocket = ctor;
+    this.#mode = mode;
+    this.#WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    this.#EventSource = options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
+    if (mode === 'sse' && !this.#EventSource) {
+      throw new TypeError('notifierd-client: no EventSource implementation; pass one as options.EventSource (e.g. from "eventsource")');
+    }
+    if (mode !== 'sse' && !this.#WebSocket && !(mode === 'auto' && this.#EventSource)) {
+      throw new TypeError('notifierd-client: no WebSocket implementation; pass one as options.WebSocket (e.g. from "ws")' +
+        (mode === 'auto' ? ', or an EventSource as options.EventSource' : ''));
+    }
+    // `auto` without a WebSocket but with an EventSource: the stream at once.
+    this.#transport = mode === 'sse' || !this.#WebSocket ? 'sse' : 'websocket';
     this.#token = options.token;
     for (const entry of (options.collections ?? []).map(canonicalEntry)) {
       this.#wanted.set(entry, (this.#wanted.get(entry) ?? 0) + 1);
@@ -177,12 +225,19 @@ export class NotifierClient {
     return this.#epoch !== null && this.#seq !== null ? { epoch: this.#epoch, seq: this.#seq } : null;
   }
 
+  /** What the connections use: `websocket`, or `sse` (the option said so,
+   * or `auto` moved to the event stream). */
+  get transport(): 'websocket' | 'sse' {
+    return this.#transport;
+  }
+
   /** The subscriptions the app asked for, sorted, in canonical form. */
   get subscriptions(): string[] {
     return [...this.#wanted.keys()].sort();
   }
 
-  /** The set the server last confirmed (its `subscribed` frame). */
+  /** The set the server last confirmed (its `subscribed` frame; on the
+   * event stream, the welcome of the stream that named it). */
   get serverSubscriptions(): string[] {
     return [...this.#serverSet];
   }
@@ -217,11 +272,13 @@ export class NotifierClient {
 
   /**
    * Replaces the token: a string, or a function returning a fresh one. Used
-   * by every later connection attempt; on a live connection it is sent at
+   * by every later connection attempt; on a live WebSocket it is sent at
    * once in an `auth` frame (rights change without reconnecting; a refusal
-   * is an error event and the previous token stays in force). After the
-   * server refused the connection (the client is `closed` with an error
-   * event), this reconnects.
+   * is an error event and the previous token stays in force); a live event
+   * stream is replaced by one opened with it, resuming from the cursor (a
+   * refusal is that of a connection). After the server refused the
+   * connection (the client is `closed` with an error event), this
+   * reconnects.
    */
   setToken(token: TokenSource): void {
     if (typeof token !== 'string' && typeof token !== 'function') {
@@ -231,7 +288,7 @@ export class NotifierClient {
     this.#tokenVersion++;
     this.#refusalRetried = false;
     if (this.#halted) this.connect();
-    else if (this.#state === 'live') void this.#authenticate();
+    else if (this.#welcomed) this.#renewToken();
   }
 
   /**
@@ -349,7 +406,7 @@ export class NotifierClient {
     // Armed before the token: a token function that never settles is timed
     // out like a server that never answers.
     this.#connectTimer = setTimeout(() => {
-      if (generation !== this.#generation || this.#state === 'live') return;
+      if (generation !== this.#generation || this.#welcomed) return;
       const silent = this.#socket !== null && !this.#gotFrame;
       this.#lost();
       if (silent) this.#silentFailure();
@@ -367,12 +424,16 @@ export class NotifierClient {
     }
     if (generation !== this.#generation || this.#closed) return;
     const entries = [...this.#wanted.keys()].filter((e) => !this.#refused.has(e)).sort();
+    const sse = this.#transport === 'sse';
     let socket: WebSocketLike;
     try {
-      socket = new this.#WebSocket(this.#url(entries, token));
+      const url = this.#url(entries, token);
+      socket = sse ? new EventStreamSocket(this.#EventSource!, url) : new this.#WebSocket!(url);
     } catch (error) {
-      console.error('notifierd-client: cannot create a WebSocket', error);
+      // (A browser refuses some URLs at once: a ws: URL from an https: page.)
+      console.error(`notifierd-client: cannot create ${sse ? 'an EventSource' : 'a WebSocket'}`, error);
       this.#lost();
+      this.#silentFailure();
       return;
     }
     this.#socket = socket;
@@ -384,6 +445,11 @@ export class NotifierClient {
     this.#refs = false;
     this.#active.clear();
     this.#activateAtResync = null;
+    // A replaced stream: what was confirmed stays so, the new stream
+    // resuming from the cursor.
+    this.#reopened = this.#reopening;
+    this.#reopening = null;
+    for (const e of this.#reopened?.kept ?? []) if (this.#sent.has(e)) this.#active.add(e);
     socket.onopen = () => {};
     socket.onerror = () => {}; // a close event follows
     socket.onclose = (event: { code?: number; reason?: string }) => {
@@ -405,6 +471,22 @@ export class NotifierClient {
     this.#refusal = null;
     // A token given since this connection's was read: try it.
     const newToken = this.#tokenVersion !== this.#connTokenVersion;
+    const reopened = this.#reopened;
+    const added = reopened ? [...this.#sent].filter((e) => !reopened.previous.has(e)) : [];
+    if (code === FORBIDDEN && added.length > 0 && !newToken) {
+      // A stream replaced to add entries, refused for a subscription
+      // outside the token: as a refused subscribe frame on /ws, those
+      // entries are refused and the stream goes on without them.
+      for (const e of added) this.#refused.add(e);
+      const generation = this.#generation;
+      this.#errorListeners.emit({
+        code: refusal?.code ?? 'forbidden',
+        message: refusal?.message ?? (reason || 'subscription refused'),
+        entries: added,
+      });
+      if (!this.#closed && generation === this.#generation) this.#reopen(reopened!.kept, reopened!.previous);
+      return;
+    }
     if (code === UNAUTHORIZED || code === FORBIDDEN) {
       // Refused at connect (the token, or a subscription outside it): the
       // same attempt would be refused again. A token function gets one more
@@ -445,13 +527,61 @@ export class NotifierClient {
   // upgrade looks like this: close 1006 and nothing else). A run of them is
   // reported once; the backoff goes on.
   #silentFailure(): void {
+    if (this.#closed) return;
+    const failures = ++this.#silentFailures;
+    if (this.#mode === 'auto' && this.#transport === 'websocket' && this.#EventSource &&
+        failures >= Math.max(1, this.#options.fallbackAfterAttempts ?? 3)) {
+      void this.#probe();
+    }
     const limit = this.#options.failedAttemptsBeforeError ?? 5;
-    if (limit <= 0 || this.#closed || ++this.#silentFailures !== limit) return;
+    if (limit <= 0 || failures !== limit) return;
     this.#errorListeners.emit({
       code: 'handshake_failed',
       message: `${limit} connection attempts in a row ended before the server sent anything ` +
         '(an origin or token refused before the upgrade, an HTTP error, or nothing listening); still retrying',
     });
+  }
+
+  // WebSocket attempts keep failing without a word from the server (in a
+  // browser, what a proxy that breaks upgrades looks like): when the hub
+  // answers plain HTTP, the WebSocket is what fails, and the event stream
+  // takes over for good; when it does not, the hub is down, and the
+  // WebSocket attempts go on.
+  async #probe(): Promise<void> {
+    if (this.#probing) return;
+    this.#probing = true;
+    let answers: boolean;
+    try {
+      answers = await answersHttp(besideUrl(this.#options.url, 'healthz', false), this.#options.connectTimeoutMs ?? 10_000);
+    } finally {
+      this.#probing = false;
+    }
+    if (!answers || this.#closed || this.#transport !== 'websocket' || this.#welcomed) return;
+    // (The run of failed attempts goes on: a stream refused as well, e.g. a
+    // foreign origin, is still reported as handshake_failed.)
+    this.#transport = 'sse';
+    this.#attempt = 0;
+    if (this.#retryTimer === undefined) return; // an attempt is under way: the next one is a stream
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    void this.#open();
+  }
+
+  // A new token for the live connection (setToken(), or a refresh before
+  // its token expires): an auth frame on the WebSocket; a stream cannot
+  // present one, so it is replaced by a stream opened with it.
+  #renewToken(): void {
+    if (this.#transport === 'sse') this.#reopen();
+    else void this.#authenticate();
+  }
+
+  // Replaces the live stream by one with the current subscriptions and
+  // token, resuming from the cursor: nothing is lost in between, and the
+  // state stays `live` unless the new stream fails.
+  #reopen(kept = new Set(this.#active), previous = new Set(this.#sent)): void {
+    this.#abandon();
+    this.#reopening = { kept, previous };
+    void this.#open();
   }
 
   // Sends the token source's current token in an auth frame (setToken(),
@@ -483,14 +613,19 @@ export class NotifierClient {
       this.#refreshTimer = undefined;
       if (generation !== this.#generation) return;
       if (delay > MAX_TIMER_MS) this.#scheduleRefresh(exp);
-      else void this.#authenticate();
+      else this.#renewToken();
     }, Math.min(delay, MAX_TIMER_MS));
   }
 
   #url(entries: string[], token: string | undefined): string {
-    const url = new URL(this.#options.url);
-    if (url.protocol === 'http:') url.protocol = 'ws:';
-    else if (url.protocol === 'https:') url.protocol = 'wss:';
+    let url: URL;
+    if (this.#transport === 'sse') {
+      url = besideUrl(this.#options.url, 'sse');
+    } else {
+      url = new URL(this.#options.url);
+      if (url.protocol === 'http:') url.protocol = 'ws:';
+      else if (url.protocol === 'https:') url.protocol = 'wss:';
+    }
     // Always present: an empty value means "nothing" to the server, while an
     // absent one means everything (and would replay everything on resume).
     url.searchParams.set('collections', entries.join(','));
@@ -518,6 +653,8 @@ export class NotifierClient {
 
   #abandon(): void {
     this.#generation++;
+    this.#welcomed = false;
+    this.#reopening = this.#reopened = null;
     this.#active.clear();
     this.#activateAtResync = null;
     clearTimeout(this.#connectTimer);
@@ -590,14 +727,18 @@ export class NotifierClient {
         this.#attempt = 0;
         this.#refusalRetried = false;
         this.#everLive = true;
+        this.#welcomed = true;
+        this.#reopened = null;
         this.#refs = typeof frame.protocol === 'number' && frame.protocol >= 1;
-        this.#startPing();
+        // On a stream, the server's pings are comments an EventSource does
+        // not show: no ping of ours, and liveness is the stream's own.
+        if (this.#transport === 'websocket') this.#startPing();
         if (this.#connToken !== undefined) {
           const exp = tokenExpiry(this.#connToken);
           if (exp !== null) this.#scheduleRefresh(exp);
         }
         // The upgrade accepted the URL's set (the server confirms only
-        // later changes).
+        // later changes; a stream's set never changes).
         this.#serverSet = [...this.#sent].sort();
         this.#setState('live');
         if (this.#closed) return; // a state listener closed the client
@@ -663,7 +804,7 @@ export class NotifierClient {
         break;
       }
       case 'error': {
-        if (this.#state !== 'live') {
+        if (!this.#welcomed) {
           // Before the welcome: the connection is refused, and the close
           // that follows (4401, 4403) reports it.
           this.#refusal = { code: frame.code, message: frame.message };
@@ -703,7 +844,7 @@ export class NotifierClient {
 
   #send(frame: object): boolean {
     const socket = this.#socket;
-    if (!socket || this.#state !== 'live' || socket.readyState !== OPEN) return false;
+    if (!socket || !this.#welcomed || socket.readyState !== OPEN) return false;
     try {
       socket.send(JSON.stringify(frame));
       return true;
@@ -725,8 +866,14 @@ export class NotifierClient {
   }
 
   #flush(): void {
-    if (this.#state !== 'live') return; // the next connection's URL carries the set
+    if (!this.#welcomed) return; // the next connection's URL (or the welcome) carries the set
     const wanted = new Set([...this.#wanted.keys()].filter((e) => !this.#refused.has(e)));
+    if (this.#transport === 'sse') {
+      // A stream's set is fixed: another stream, resumed from the cursor,
+      // carries the new one (its welcome confirms the entries it adds).
+      if (wanted.size !== this.#sent.size || [...wanted].some((e) => !this.#sent.has(e))) this.#reopen();
+      return;
+    }
     const add = [...wanted].filter((e) => !this.#sent.has(e)).sort();
     const remove = [...this.#sent].filter((e) => !wanted.has(e)).sort();
     if (add.length) {

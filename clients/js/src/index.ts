@@ -19,10 +19,13 @@ export { tokenExpiry, type TokenSource } from './token.js';
 export type {
   ConnectionState,
   Cursor,
+  EventSourceConstructor,
+  EventSourceLike,
   Notification,
   ResyncEvent,
   ServerError,
   SubscribedEvent,
+  Transport,
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js';

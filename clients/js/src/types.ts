@@ -85,6 +85,22 @@ export interface WebSocketLike {
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
+/** The subset of the EventSource API the client uses for the /sse stream:
+ * browsers' EventSource and the `eventsource` package both fit. */
+export interface EventSourceLike {
+  // Only `data` is read from the events.
+  addEventListener(type: string, listener: (event: any) => void): void;
+  close(): void;
+}
+
+export type EventSourceConstructor = new (url: string) => EventSourceLike;
+
+/** How the client reaches the hub: `websocket` (`/ws`), `sse` (`/sse`,
+ * Server-Sent Events: for networks that break WebSocket upgrades), or
+ * `auto`: WebSocket, and the stream for good once WebSocket attempts keep
+ * failing while plain HTTP to the hub works (see NotifierClientOptions). */
+export type Transport = 'auto' | 'websocket' | 'sse';
+
 /** Server → client frames other than notifications. */
 export type ControlFrame =
   | { type: 'welcome'; epoch: string; seq: number; resumed: boolean; protocol?: number }

@@ -2,6 +2,7 @@
 // What the client tests share: servers and clients they start (and stop
 // after each test), and waits on a client's state and server-side set.
 
+import { EventSource, type EventSourceInit } from 'eventsource';
 import WebSocket from 'ws';
 
 import { NotifierClient, type NotifierClientOptions } from '../client.js';
@@ -31,6 +32,39 @@ export async function server(args: string[] = [], port = 0): Promise<Notifierd> 
 export function client(s: Notifierd, options: Partial<NotifierClientOptions> = {}): NotifierClient {
   const c = new NotifierClient({
     url: s.url,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    ...options,
+  });
+  clients.push(c);
+  return c;
+}
+
+/**
+ * The `eventsource` package's EventSource, each stream on a connection of
+ * its own. notifierd closes the connection after a stream's `close` event
+ * without announcing it (no `Connection: close` in the stream's head), and
+ * Node's fetch may put that connection back in its pool when the body ends
+ * and send the next request on it, which then fails ("other side closed"):
+ * one more failed attempt after each refusal, 4008 or shutdown. (Browsers
+ * retry a request that fails on a reused connection.)
+ */
+export class TestEventSource extends EventSource {
+  constructor(url: string | URL, init: EventSourceInit = {}) {
+    super(url, {
+      fetch: (input, options) => fetch(input, { ...options, headers: { ...options.headers, Connection: 'close' } }),
+      ...init,
+    });
+  }
+}
+
+/** A client of `s` on the event stream (/sse), through the `eventsource`
+ * package; `transport` may be overridden (`auto`, with a WebSocket too). */
+export function sseClient(s: { url: string }, options: Partial<NotifierClientOptions> = {}): NotifierClient {
+  const c = new NotifierClient({
+    url: s.url,
+    transport: 'sse',
+    EventSource: TestEventSource,
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
     ...options,
