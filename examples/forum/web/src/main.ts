@@ -10,7 +10,10 @@
 //
 // `?token=<jwt>` in the page's URL is handed to the client, for a server
 // started with --jwt-secret: the token's `read` claim decides which forums'
-// changes the page may follow.
+// changes the page may follow. `?transport=websocket|sse|auto` chooses how
+// the client reaches the hub (default auto: WebSocket, and the /sse event
+// stream when WebSocket attempts keep failing); the badge's data-transport
+// says which one it uses.
 
 import {
   NotifierClient,
@@ -20,6 +23,7 @@ import {
   type LiveQuery,
   type Notification,
   type ServerError,
+  type Transport,
 } from 'notifierd-client';
 
 import { ApiError, api, type Forum, type Post } from './api.js';
@@ -110,8 +114,15 @@ function draw(): void {
 
 // --- The live queries.
 
-const token = new URLSearchParams(location.search).get('token');
-const client = new NotifierClient({ url: new URL('/ws', location.href).href, ...(token ? { token } : {}) });
+const params = new URLSearchParams(location.search);
+const token = params.get('token');
+const transports: Transport[] = ['auto', 'websocket', 'sse'];
+let transport = (params.get('transport') ?? 'auto') as Transport;
+if (!transports.includes(transport)) {
+  console.warn(`?transport=${transport}: not one of ${transports.join(', ')}; using auto`);
+  transport = 'auto';
+}
+const client = new NotifierClient({ url: new URL('/ws', location.href).href, transport, ...(token ? { token } : {}) });
 
 document.body.dataset.postsLoads = '0';
 
@@ -160,7 +171,9 @@ let resynced = false;
 function showState(state: ConnectionState): void {
   const text = state === 'live' && resynced ? 'live (resynced)' : state;
   ui.state.textContent = text;
+  ui.state.title = `over ${client.transport === 'sse' ? 'Server-Sent Events' : 'WebSocket'}`;
   ui.state.dataset.state = state;
+  ui.state.dataset.transport = client.transport;
   ui.state.dataset.resynced = String(resynced);
 }
 
