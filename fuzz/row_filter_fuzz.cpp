@@ -36,6 +36,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto again = notifier::core::parse_entry(name);
     auto* t2 = std::get_if<notifier::core::topic>(&again);
     if (!t2 || t2->name() != name) std::abort();
-    if (t->filter) (void)t->filter->matches(rows);
+    if (!t->filter) return 0;
+    // Reading only the filter's paths decides as reading everything does.
+    notifier::core::row_paths only;
+    for (const auto& c : t->filter->conditions()) only.add(c.field);
+    const auto some = notifier::core::notification_rows::parse(
+        json.empty() ? std::string_view(R"({"data":{"forum_id":7,"author":{"id":3}},"old":{"forum_id":8}})") : json,
+        &only);
+    if (t->filter->matches(rows) != t->filter->matches(some)) std::abort();
+    for (const auto& c : t->filter->conditions())
+        for (const auto side : {&notifier::core::notification_rows::data, &notifier::core::notification_rows::old}) {
+            const std::string* a = (rows.*side).find(c.field);
+            const std::string* b = (some.*side).find(c.field);
+            if ((a == nullptr) != (b == nullptr) || (a && *a != *b)) std::abort();
+        }
     return 0;
 }

@@ -33,6 +33,8 @@ public:
     using ec_t = boost::system::error_code;
     using sv = boost::json::string_view;
 
+    explicit rows_handler(const row_paths* only) : only_(only) {}
+
     notification_rows rows;
 
     bool on_document_begin(ec_t&) { return true; }
@@ -177,12 +179,19 @@ private:
         }
         if (!addressable(key)) return kind::scalar;
         std::string path = top.path.empty() ? key : top.path + '.' + key;
+        // Reading for some filters only: their paths, and the objects on
+        // the way to them (kept as members, so that a repeated name still
+        // hides what an earlier one held).
+        const bool value_wanted = !only_ || only_->wants(path);
+        const bool look_inside = !only_ || only_->leads_below(path);
+        if (!value_wanted && !look_inside) return kind::scalar;
         auto& st = side();
         const std::size_t m = st.members.size();
-        st.members.push_back({path, st.entries.size(), st.entries.size() + 1});
+        st.members.push_back({path, st.entries.size(), st.entries.size() + (value_wanted ? 1 : 0)});
         // An object is a value too: it equals no scalar.
-        st.entries.push_back({path, k == kind::scalar ? std::move(value) : std::string(opaque_value)});
-        if (k != kind::object || frames_.size() - 1 == max_names) return kind::scalar;  // too deep to look into
+        if (value_wanted)
+            st.entries.push_back({path, k == kind::scalar ? std::move(value) : std::string(opaque_value)});
+        if (k != kind::object || frames_.size() - 1 == max_names || !look_inside) return kind::scalar;
         frames_.push_back({frame::kind::member, std::move(path), m});
         return kind::object;
     }
@@ -202,6 +211,7 @@ private:
         std::sort(side.fields.begin(), side.fields.end());
     }
 
+    const row_paths* only_;  // null: every path
     std::size_t skip_ = 0;  // > 0 inside something no filter looks into
     std::vector<frame> frames_;
     row_side* side_ = nullptr;
@@ -217,11 +227,11 @@ const std::string* row_side::find(std::string_view path) const noexcept {
     return it != fields.end() && it->first == path ? &it->second : nullptr;
 }
 
-notification_rows notification_rows::parse(std::string_view json) {
+notification_rows notification_rows::parse(std::string_view json, const row_paths* only) {
     boost::json::parse_options opts;
     opts.max_depth = 128;
     opts.allow_invalid_utf8 = true;  // validated where it was accepted
-    boost::json::basic_parser<rows_handler> p(opts);
+    boost::json::basic_parser<rows_handler> p(opts, only);
     boost::system::error_code ec;
     p.write_some(false, json.data(), json.size(), ec);
     if (ec) return {};

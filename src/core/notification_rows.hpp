@@ -13,6 +13,8 @@
 // counts, as in JavaScript's JSON.parse. `"data_omitted":true` is a data
 // that is not an object: unknown, so every filter holds on it.
 
+#include "core/row_paths.hpp"
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,8 +39,10 @@ struct notification_rows {
 
     /// Reads a notification's JSON object (`{"seq":…,"collection":…,
     /// "data":…,"old":…}`). Text that is not such an object gives two absent
-    /// sides (it never comes from a validated notification).
-    static notification_rows parse(std::string_view notification_json);
+    /// sides (it never comes from a validated notification). With `only`,
+    /// just the values at its paths are kept (a filter on other paths
+    /// would find them absent).
+    static notification_rows parse(std::string_view notification_json, const row_paths* only = nullptr);
 };
 
 /// A notification's rows, read on first use: most notifications reach no
@@ -46,9 +50,13 @@ struct notification_rows {
 class lazy_rows {
 public:
     explicit lazy_rows(std::string_view notification_json) noexcept : json_(notification_json) {}
-    const notification_rows& get() {
-        if (!read_) {
-            rows_ = notification_rows::parse(json_);
+    /// The rows with at least the values at `only`'s paths (null: all).
+    /// Read once; read again in full only if a later caller wants a path
+    /// the first read left out.
+    const notification_rows& get(const row_paths* only = nullptr) {
+        if (!read_ || (read_for_ && read_for_ != only && (!only || !read_for_->covers(*only)))) {
+            rows_ = notification_rows::parse(json_, read_ ? nullptr : only);
+            read_for_ = read_ ? nullptr : only;
             read_ = true;
         }
         return rows_;
@@ -57,6 +65,7 @@ public:
 private:
     std::string_view json_;
     bool read_ = false;
+    const row_paths* read_for_ = nullptr;  // what the read kept; null: everything
     notification_rows rows_;
 };
 

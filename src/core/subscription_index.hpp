@@ -43,6 +43,7 @@ public:
             auto& field = find_or_add(c.by_field, first.field);
             auto& v = find_or_add(field, first.value);
             v.push_back({key, t.filter});
+            for (const auto& cond : t.filter->conditions()) c.paths.add(cond.field);
             return;
         }
         auto& v = slot(t.collection, t.id);
@@ -68,6 +69,7 @@ public:
                     if (it != keys.end()) {
                         *it = std::move(keys.back());
                         keys.pop_back();
+                        for (const auto& cond : t.filter->conditions()) c->second.paths.remove(cond.field);
                     }
                     if (keys.empty()) f->second.erase(v);
                 }
@@ -107,7 +109,7 @@ public:
             if (auto r = c->second.by_id.find(id); r != c->second.by_id.end())
                 for (const Key& k : r->second) f(k);
         if (c->second.by_field.empty()) return;
-        const notification_rows& r = rows.get();
+        const notification_rows& r = rows.get(&c->second.paths);
         const auto visit = [&](const std::vector<filtered>& keys) {
             for (const auto& e : keys)
                 if (!done(e.key) && e.filter->matches(r)) f(e.key);
@@ -150,6 +152,7 @@ private:
         keys all;
         map<keys> by_id;
         map<map<std::vector<filtered>>> by_field;  // first field → its value → filters
+        row_paths paths;                           // every field the filters look at
     };
 
     template <class V>

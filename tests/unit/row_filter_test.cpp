@@ -217,6 +217,50 @@ TEST(RowFilter, NotificationRowsSidesAndFields) {
     EXPECT_FALSE(notification_rows::parse("not json").data.present);
 }
 
+TEST(RowPaths, WantsLeadsBelowCovers) {
+    notifier::core::row_paths p;
+    p.add("author.id");
+    p.add("forum_id");
+    p.add("forum_id");
+    p.add("author-x");
+    EXPECT_TRUE(p.wants("forum_id"));
+    EXPECT_FALSE(p.wants("author"));
+    EXPECT_TRUE(p.leads_below("author"));  // past "author-x", which sorts between
+    EXPECT_FALSE(p.leads_below("author.id"));
+    EXPECT_FALSE(p.leads_below("forum"));
+    notifier::core::row_paths q;
+    q.add("forum_id");
+    EXPECT_TRUE(p.covers(q));
+    EXPECT_FALSE(q.covers(p));
+    p.remove("forum_id");
+    EXPECT_TRUE(p.wants("forum_id"));  // counted: added twice
+    p.remove("forum_id");
+    EXPECT_FALSE(p.wants("forum_id"));
+    EXPECT_FALSE(p.covers(q));
+}
+
+TEST(RowPaths, ReadingForSomePathsKeepsTheirValuesAndNothingElse) {
+    notifier::core::row_paths only;
+    only.add("a.b");
+    only.add("n");
+    const std::string json = R"({"data":{"a":{"b":1,"c":2},"n":7.0,"x":{"y":1},"z":"t"},"old":{"a":{"b":1},"a":"gone"}})";
+    const auto some = notification_rows::parse(json, &only);
+    const auto all = notification_rows::parse(json);
+    EXPECT_EQ(*some.data.find("a.b"), "1");
+    EXPECT_EQ(*some.data.find("n"), "7");
+    EXPECT_FALSE(some.data.find("a.c"));
+    EXPECT_FALSE(some.data.find("z"));
+    EXPECT_FALSE(some.data.find("x.y"));
+    // A repeated name still hides what the earlier one held.
+    EXPECT_FALSE(some.old.find("a.b"));
+    EXPECT_FALSE(all.old.find("a.b"));
+    EXPECT_EQ(some.data.fields.size(), 2u);
+    // lazy_rows reads again in full when a caller wants more.
+    notifier::core::lazy_rows rows(json);
+    EXPECT_FALSE(rows.get(&only).data.find("z"));
+    EXPECT_EQ(*rows.get().data.find("z"), "\"t\"");
+}
+
 TEST(FilteredEntry, SplitsCollectionAndFilter) {
     auto r = parse_entry("posts[pinned=true,forum_id=7]");
     ASSERT_TRUE(std::holds_alternative<topic>(r));
