@@ -23,6 +23,9 @@ std::string stream_head(unsigned version, std::string_view allowed_origin) {
     std::string h = version == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
     h += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
     if (version != 10) h += "Transfer-Encoding: chunked\r\n";
+    // The connection ends with the stream: no client may send another
+    // request on it.
+    h += "Connection: close\r\n";
     if (!allowed_origin.empty()) {
         // A page of another origin that may subscribe reads the stream.
         h += "Access-Control-Allow-Origin: " + std::string(allowed_origin) + "\r\nVary: Origin\r\n";

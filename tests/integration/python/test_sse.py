@@ -52,6 +52,7 @@ class SseStreamTest(SseTestCase):
         self.assertEqual(c.headers["cache-control"], "no-cache")
         self.assertEqual(c.headers["x-accel-buffering"], "no")
         self.assertEqual(c.headers["transfer-encoding"], "chunked")
+        self.assertEqual(c.headers["connection"], "close")  # the stream ends with it
         first = await asyncio.to_thread(c.event)
         self.assertEqual(first["event"], "welcome")
         welcome = json.loads(first["data"])
