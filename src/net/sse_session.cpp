@@ -158,6 +158,7 @@ void sse_session::flush() {
         if (ec == asio::error::would_block || ec == asio::error::try_again) break;
         if (ec) return terminate();
         queue_.consume(written);
+        if (written > 0) wrote_ = true;
     }
     if (!queue_.empty()) {
         writing_ = true;
@@ -170,7 +171,14 @@ void sse_session::flush() {
         return;
     }
     queue_.shrink();
-    if (state_ == state::ending) return terminate("stream ended");
+    if (state_ == state::ending) {
+        // All written: end our side and let the client close its own (the
+        // read watch sees it, or the end timer does), so that what it may
+        // still send cannot turn our close into a reset that loses the end.
+        error_code e;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, e);
+        return;
+    }
     if (cursor_.replaying()) pump_replay();
 }
 
@@ -215,7 +223,18 @@ void sse_session::resync(std::string_view epoch, std::uint64_t seq) {
 }
 
 void sse_session::ping_tick() {
-    if (state_ != state::open || !staged_.empty() || !queue_.empty()) return;  // data keeps it alive
+    if (state_ != state::open) return;
+    if (queued_bytes() > 0) {
+        // A client that took nothing for a whole interval while events
+        // waited is gone or stalled (an EventSource has no pong to miss):
+        // it is dropped, as a WebSocket that misses its pong is.
+        if (waited_ && !wrote_) return terminate("stalled");
+        waited_ = true;
+        wrote_ = false;
+        return;  // data keeps it alive
+    }
+    waited_ = false;
+    wrote_ = false;
     stage(nullptr, core::sse_ping);
     shard_.mark_dirty(this);
 }
@@ -265,7 +284,7 @@ void sse_session::on_readable(const error_code& ec) {
     error_code rec;
     socket_.read_some(asio::buffer(buf), rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) return watch();
-    if (rec) return terminate("client went away");
+    if (rec) return terminate(state_ == state::ending ? "stream ended" : "client went away");
     watch();
 }
 

@@ -110,6 +110,8 @@ private:
     bool in_pump_ = false;
     bool reading_ = false;
     bool writing_ = false;
+    bool waited_ = false;  // events waited at the last ping tick
+    bool wrote_ = false;   // bytes left since the last ping tick
 };
 
 }  // namespace notifier::net

@@ -238,6 +238,36 @@ class SseSlowConsumerTest(SseTestCase):
         await self.assert_serves()
 
 
+class SseStallTest(SseTestCase):
+    # A queue limit no stall reaches: only the stall rule can end it.
+    server_flags = ("--ping-interval", "1", "--max-queue-bytes", str(256 << 20))
+
+    async def test_a_stream_whose_events_do_not_move_for_an_interval_is_dropped(self):
+        def sample(text: str, name: str) -> float:
+            m = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+            return float(m.group(1)) if m else 0.0
+
+        closed = 'notifier_sse_streams_closed_total{code="1006"}'
+        before = sample((await self.http("GET", "/metrics")).body.decode(), closed)
+        stalled = await self.open("collections=stall", rcvbuf=RCVBUF)  # reads nothing from here on
+        count = (kernel_send_buffer_max() + 2 * RCVBUF + (512 << 10)) // DATA_BYTES + 1
+        for first in range(0, count, 50):
+            await self.publish([notification("stall", "put", id=str(i), data={"pad": "z" * DATA_BYTES})
+                                for i in range(first, min(first + 50, count))])
+
+        async def dropped() -> bool:
+            text = (await self.http("GET", "/metrics")).body.decode()
+            return sample(text, "notifier_sse_streams") == 0 and sample(text, closed) == before + 1
+
+        for _ in range(int(10 / 0.05)):  # two ping intervals and a margin
+            if await dropped():
+                break
+            await asyncio.sleep(0.05)  # polling a counter: no event to await
+        self.assertTrue(await dropped())
+        stalled.close()
+        await self.assert_serves()
+
+
 class SseShutdownTest(SseTestCase):
 
     async def test_shutdown_ends_every_stream_with_close_1001(self):
@@ -245,8 +275,10 @@ class SseShutdownTest(SseTestCase):
         try:
             c = await self.open("collections=x", server=server)
             await self.welcome(c)
-            await asyncio.to_thread(server.stop)
+            stopping = asyncio.create_task(asyncio.to_thread(server.stop))
             events = await asyncio.to_thread(c.rest)
+            c.close()  # as EventSource does at the end of a body: the server need not wait
+            await stopping
             self.assertEqual([e["event"] for e in events], ["close"])
             self.assertEqual(json.loads(events[0]["data"]), {"code": 1001, "reason": "server shutdown"})
             self.assertFalse(c.truncated)
