@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "source/sqlite_connection.hpp"
+#include "source/sqlite/sqlite_connection.hpp"
 
 namespace notifier::source {
 

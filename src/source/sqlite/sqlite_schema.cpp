@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "source/sqlite_schema.hpp"
+#include "source/sqlite/sqlite_schema.hpp"
 
 #include <algorithm>
 #include <cctype>

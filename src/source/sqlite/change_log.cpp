@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "source/change_log.hpp"
+#include "source/sqlite/change_log.hpp"
 
-#include "source/sqlite_schema.hpp"
+#include "source/sqlite/sqlite_schema.hpp"
 
 namespace notifier::source {
 

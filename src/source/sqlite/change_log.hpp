@@ -3,7 +3,7 @@
 // The reader's side of the change log, on the source's own connection.
 // Private to notifier::sqlite.
 
-#include "source/sqlite_connection.hpp"
+#include "source/sqlite/sqlite_connection.hpp"
 
 #include <chrono>
 #include <cstdint>

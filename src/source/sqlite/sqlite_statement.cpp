@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "source/sqlite_statement.hpp"
+#include "source/sqlite/sqlite_statement.hpp"
 
-#include "source/sqlite_connection.hpp"
+#include "source/sqlite/sqlite_connection.hpp"
 
 namespace notifier::source {
 

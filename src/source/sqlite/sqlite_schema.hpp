@@ -5,7 +5,7 @@
 
 #include <notifier/source/sqlite_source.hpp>
 
-#include "source/sqlite_connection.hpp"
+#include "source/sqlite/sqlite_connection.hpp"
 
 #include <cstddef>
 #include <string>

@@ -2,8 +2,8 @@
 #include <notifier/errors.hpp>
 #include <notifier/source/sqlite_source.hpp>
 
-#include "source/change_log.hpp"
-#include "source/sqlite_schema.hpp"
+#include "source/sqlite/change_log.hpp"
+#include "source/sqlite/sqlite_schema.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -2,7 +2,7 @@
 #pragma once
 // One SQLite connection (RAII over sqlite3*). Private to notifier::sqlite.
 
-#include "source/sqlite_statement.hpp"
+#include "source/sqlite/sqlite_statement.hpp"
 
 #include "core/sql_quote.hpp"
 
