@@ -4,11 +4,11 @@
 #include "core/sse_codec.hpp"
 #include "connection_slot.hpp"
 #include "shard.hpp"
+#include "net/gather_write.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 
-#include <array>
 #include <limits>
 
 namespace notifier::net {
@@ -19,7 +19,6 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t replay_page = 256;  // publications per history read
-constexpr std::size_t max_gather = 128;   // buffers per writev, well under IOV_MAX
 
 constexpr std::string_view crlf = "\r\n";
 constexpr std::string_view last_chunk = "0\r\n\r\n";
@@ -148,18 +147,9 @@ void sse_session::seal() {
 void sse_session::flush() {
     if (writing_ || state_ == state::dead) return;
     seal();
-    std::array<std::string_view, max_gather> views;
-    std::array<asio::const_buffer, max_gather> bufs;
-    for (int round = 0; round < 8 && !queue_.empty(); ++round) {
-        const std::size_t n = queue_.gather(views);
-        for (std::size_t i = 0; i < n; ++i) bufs[i] = asio::const_buffer(views[i].data(), views[i].size());
-        error_code ec;
-        const std::size_t written = socket_.write_some(std::span<const asio::const_buffer>(bufs.data(), n), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-        if (ec) return terminate();
-        queue_.consume(written);
-        if (written > 0) wrote_ = true;
-    }
+    const auto w = gather_write(socket_, queue_);
+    if (w.failed) return terminate();
+    if (w.wrote) wrote_ = true;
     if (!queue_.empty()) {
         writing_ = true;
         socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](const error_code& ec) {

@@ -6,13 +6,13 @@
 #include "core/ws_frame.hpp"
 #include "connection_slot.hpp"
 #include "shard.hpp"
+#include "net/gather_write.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <limits>
-#include <array>
 
 namespace notifier::net {
 
@@ -23,8 +23,6 @@ namespace {
 
 // Publications read from the history per broker call while resuming.
 constexpr std::size_t replay_page = 256;
-// Buffers per writev; well under IOV_MAX.
-constexpr std::size_t max_gather = 128;
 
 const std::shared_ptr<const std::string>& ping_frame() {
     static const auto f = std::make_shared<const std::string>(core::make_frame(core::ws_opcode::ping, {}));
@@ -168,18 +166,7 @@ bool websocket_session::push_resync(std::string_view epoch, std::uint64_t seq) {
 
 void websocket_session::flush() {
     if (writing_ || state_ == state::dead) return;
-    std::array<std::string_view, max_gather> views;
-    std::array<asio::const_buffer, max_gather> bufs;
-    // A few rounds while the kernel keeps taking data; then let others run.
-    for (int round = 0; round < 8 && !queue_.empty(); ++round) {
-        const std::size_t n = queue_.gather(views);
-        for (std::size_t i = 0; i < n; ++i) bufs[i] = asio::const_buffer(views[i].data(), views[i].size());
-        error_code ec;
-        const std::size_t written = socket_.write_some(std::span<const asio::const_buffer>(bufs.data(), n), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-        if (ec) return terminate();
-        queue_.consume(written);
-    }
+    if (gather_write(socket_, queue_).failed) return terminate();
     if (!queue_.empty()) {
         writing_ = true;
         socket_.async_wait(asio::ip::tcp::socket::wait_write,
