@@ -5,6 +5,7 @@
 
 #include "hub_impl.hpp"
 #include "net/listener.hpp"
+#include "net/tls_context.hpp"
 
 #include <boost/asio/post.hpp>
 

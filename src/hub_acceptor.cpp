@@ -9,6 +9,7 @@
 #include "connection_slot.hpp"
 #include "hub_impl.hpp"
 #include "net/listener.hpp"
+#include "net/tls_context.hpp"
 #include "shard.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -95,6 +96,9 @@ void hub::impl::listen() {
         verifier->require_audience(opts.jwt_audience);
         verifier->set_leeway(opts.jwt_leeway.count());
     }
+    if (opts.tls_cert_file.empty() != opts.tls_key_file.empty())
+        throw std::invalid_argument("TLS needs both a certificate file and a key file");
+    if (!opts.tls_cert_file.empty()) tls = std::make_unique<net::tls_context>(opts);
     listener_ = bind_listener(*this);
     port = listener_->port();
     brk->start(*this);
@@ -103,13 +107,41 @@ void hub::impl::listen() {
     listener_->run();
     NOTIFIER_LOG_INFO(log, "listening", {"host", opts.listen_host}, {"port", port.load()}, {"epoch", brk->epoch()},
                       {"last_seq", last_published_}, {"shards", shards.size()}, {"auth", auth_enabled()},
-                      {"metrics", opts.metrics});
+                      {"metrics", opts.metrics}, {"tls", tls != nullptr});
+    if (tls) NOTIFIER_LOG_INFO(log, "tls_certificate", {"certificate", tls->describe()});
+    if (!tls && !listener_->is_loopback())
+        NOTIFIER_LOG_WARN(log, "plain_listener", {"host", opts.listen_host},
+                          {"detail", "no TLS: tokens, publish keys and notifications cross the network in clear "
+                                     "text unless a TLS proxy in front terminates it (set tls_cert_file and "
+                                     "tls_key_file, notifierd --tls-cert and --tls-key)"});
     if (opts.handle_signals) {
-        signals_ = std::make_unique<asio::signal_set>(*ioc, SIGINT, SIGTERM);
-        signals_->async_wait([self = shared_from_this()](const error_code& ec, int) {
-            if (!ec) self->begin_stop();
-        });
+        signals_ = std::make_unique<asio::signal_set>(*ioc, SIGINT, SIGTERM, SIGHUP);
+        wait_for_signal();
     }
+}
+
+void hub::impl::wait_for_signal() {
+    signals_->async_wait([self = shared_from_this()](const error_code& ec, int signo) {
+        if (ec) return;
+        if (signo != SIGHUP) return self->begin_stop();
+        if (self->tls) self->reload_tls(false);
+        else NOTIFIER_LOG_INFO(self->log, "reload", {"detail", "SIGHUP: nothing to reload (no TLS)"});
+        self->wait_for_signal();
+    });
+}
+
+void hub::impl::reload_tls(bool rethrow) {
+    if (!tls) throw std::logic_error("reload_tls: the hub has no TLS configured");
+    try {
+        tls->reload();
+    } catch (const std::exception& e) {
+        tls_reloads_failed.fetch_add(1, std::memory_order_relaxed);
+        NOTIFIER_LOG_ERROR(log, "tls_reload_failed", {"error", e.what()}, {"detail", "the current certificate stays"});
+        if (rethrow) throw;
+        return;
+    }
+    tls_reloads_ok.fetch_add(1, std::memory_order_relaxed);
+    NOTIFIER_LOG_INFO(log, "tls_reloaded", {"certificate", tls->describe()});
 }
 
 // --- connections ---
@@ -164,5 +196,11 @@ bool hub::impl::publish_key_ok(std::string_view authorization) const noexcept {
         if (k.size() == key.size() && CRYPTO_memcmp(k.data(), key.data(), k.size()) == 0) ok = true;
     return ok;
 }
+
+void hub::reload_tls() { impl_->reload_tls(true); }
+
+void hub::check_tls(const options& opts) { net::tls_context check(opts); }
+
+bool hub::tls() const noexcept { return !impl_->opts.tls_cert_file.empty(); }
 
 }  // namespace notifier

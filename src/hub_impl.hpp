@@ -38,6 +38,7 @@ namespace notifier {
 
 namespace net {
 class listener;
+class tls_context;
 }  // namespace net
 
 /// Notifications accepted for publishing, with who to tell once published
@@ -130,6 +131,12 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     options opts;
     logger log;
     std::unique_ptr<core::jwt_verifier> verifier;
+    /// Set when the listener speaks TLS; shared by every shard's handshakes.
+    std::unique_ptr<net::tls_context> tls;
+    std::atomic<std::uint64_t> tls_reloads_ok{0}, tls_reloads_failed{0};
+    /// Reads the TLS files again and logs the outcome; rethrows when `rethrow`.
+    void reload_tls(bool rethrow);
+    void wait_for_signal();
     std::optional<boost::asio::io_context> ioc;  // the intake's loop
     std::unique_ptr<broker> brk;
     std::vector<std::unique_ptr<shard>> shards;

@@ -31,13 +31,19 @@ std::string hub::impl::render_metrics(const std::vector<shard_snapshot>& snaps) 
         all.fanout_latency.merge(s.fanout_latency);
     }
     hub_stats totals;
-    std::uint64_t ws_opened = 0, sse_opened = 0;
+    std::uint64_t ws_opened = 0, sse_opened = 0, tls_ok = 0, tls_kernel = 0, tls_failed = 0, tls_timeout = 0,
+                  tls_plain = 0;
     {
         bool first = true;
         for (const auto& sh : shards) {
             const auto& c = sh->counts();
             ws_opened += c.ws_opened.get();
             sse_opened += c.sse_opened.get();
+            tls_ok += c.tls_ok.get();
+            tls_kernel += c.tls_kernel.get();
+            tls_failed += c.tls_failed.get();
+            tls_timeout += c.tls_timeout.get();
+            tls_plain += c.tls_plain_http.get();
             totals.slow_consumers += c.slow_consumers.get();
             totals.auth_failures += c.auth_failures.get();
             totals.deliveries += c.deliveries.get();
@@ -67,6 +73,20 @@ std::string hub::impl::render_metrics(const std::vector<shard_snapshot>& snaps) 
              "Server-Sent Events streams ended, by the code of their close event (1006: the client went away).",
              kind::counter);
     for (const auto& [code, n] : all.sse_closes_by_code) m.sample(num(n), {{"code", std::to_string(code)}});
+    m.family("notifier_tls_handshakes_total",
+             "TLS handshakes on a TLS listener, by result: ok, failed (the client or OpenSSL gave up), timeout "
+             "(handshake_timeout), plain_http (plain HTTP on the TLS port, answered 400 tls_required).",
+             kind::counter);
+    m.sample(num(tls_ok), {{"result", "ok"}});
+    m.sample(num(tls_failed), {{"result", "failed"}});
+    m.sample(num(tls_timeout), {{"result", "timeout"}});
+    m.sample(num(tls_plain), {{"result", "plain_http"}});
+    m.counter("notifier_tls_kernel_connections_total",
+              "TLS connections whose sending side the kernel encrypts (kTLS, options::tls_kernel).", num(tls_kernel));
+    m.family("notifier_tls_reloads_total", "Certificate reloads (SIGHUP, hub::reload_tls), by result.",
+             kind::counter);
+    m.sample(num(tls_reloads_ok.load(std::memory_order_relaxed)), {{"result", "ok"}});
+    m.sample(num(tls_reloads_failed.load(std::memory_order_relaxed)), {{"result", "failed"}});
     m.counter("notifier_slow_consumer_closes_total", "Sessions closed with 4008 because their queue was full.",
               num(totals.slow_consumers));
     m.counter("notifier_auth_failures_total",

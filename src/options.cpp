@@ -39,4 +39,11 @@ std::string_view log_level_name(log_level level) noexcept {
     return i < level_names.size() ? level_names[i] : "unknown";
 }
 
+bool parse_tls_version(std::string_view s, tls_version& v) {
+    if (s == "1.2") v = tls_version::v1_2;
+    else if (s == "1.3") v = tls_version::v1_3;
+    else return false;
+    return true;
+}
+
 }  // namespace notifier

@@ -4,6 +4,7 @@
 #include <notifier/errors.hpp>
 
 #include "hub_impl.hpp"
+#include "net/tls_context.hpp"
 #include "net/http_session.hpp"
 #include "net/subscriber.hpp"
 
@@ -72,6 +73,17 @@ bool shard::auth_enabled() const noexcept { return hub_.auth_enabled(); }
 const core::jwt_verifier& shard::verifier() const noexcept { return *hub_.verifier; }
 bool shard::publish_key_ok(std::string_view authorization) const noexcept { return hub_.publish_key_ok(authorization); }
 bool shard::backlogged() const noexcept { return hub_.backlogged(); }
+std::shared_ptr<ssl_ctx_st> shard::tls_context() const { return hub_.tls ? hub_.tls->current() : nullptr; }
+
+void shard::count_tls_handshake(tls_outcome o) {
+    switch (o) {
+        case tls_outcome::ok_kernel: counts_.tls_kernel.add(); [[fallthrough]];
+        case tls_outcome::ok: counts_.tls_ok.add(); break;
+        case tls_outcome::failed: counts_.tls_failed.add(); break;
+        case tls_outcome::timeout: counts_.tls_timeout.add(); break;
+        case tls_outcome::plain_http: counts_.tls_plain_http.add(); break;
+    }
+}
 
 void shard::start(std::string epoch, std::uint64_t last_seq) {
     epoch_ = std::move(epoch);

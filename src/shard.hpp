@@ -39,6 +39,8 @@
 #include <unordered_set>
 #include <vector>
 
+struct ssl_ctx_st;
+
 namespace notifier {
 
 namespace net {
@@ -52,7 +54,11 @@ class connection_slot;
 /// summed over shards by hub::stats() and /metrics from any thread.
 struct shard_counters {
     core::loop_counter ws_opened, sse_opened, published, deliveries, resyncs, slow_consumers, auth_failures, flushes;
+    // TLS handshakes by outcome; tls_kernel counts the ok ones on kTLS.
+    core::loop_counter tls_ok, tls_kernel, tls_failed, tls_timeout, tls_plain_http;
 };
+
+enum class tls_outcome { ok, ok_kernel, failed, timeout, plain_http };
 
 /// What one shard reports to /metrics, taken on its own loop.
 struct shard_snapshot {
@@ -91,6 +97,9 @@ public:
     /// Thread-safe (const, no shared state).
     const core::jwt_verifier& verifier() const noexcept;
     bool publish_key_ok(std::string_view authorization) const noexcept;
+    /// The context for a new TLS handshake; null when the listener is plain.
+    std::shared_ptr<ssl_ctx_st> tls_context() const;
+    void count_tls_handshake(tls_outcome o);
     /// POST /publish answers 503 while fan-out is this far behind anywhere.
     bool backlogged() const noexcept;
 

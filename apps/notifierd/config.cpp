@@ -5,6 +5,7 @@
 #include "option_set.hpp"
 #include "toml_config.hpp"
 
+#include <notifier/hub.hpp>
 #include <notifier/options.hpp>
 #include <notifier/version.hpp>
 #ifdef NOTIFIER_WITH_REDIS
@@ -38,6 +39,7 @@ struct raw_options {
     long ping = 0, handshake = 0, close_timeout = 0;
     std::size_t threads = 0;
     std::string jwt_public_key_file, publish_keys_file;
+    std::string tls_min_version = "1.2";
     bool insecure = false;
     std::string config_file;
     bool check_config = false;
@@ -108,6 +110,17 @@ void declare(CLI::App& app, option_set& opts, config& c, raw_options& r) {
             "POSITIVE"));
     opts.add(sec, "message-burst", o.message_burst, "client message burst; that many refusals in a row close with 1008")
         ->check(CLI::Range(1ul, 1ul << 20));
+
+    auto& tls = *app.add_option_group("TLS", "see docs/security.md");
+    opts.add(tls, "tls-cert", o.tls_cert_file,
+             "PEM certificate chain, the server's certificate first; with --tls-key the listener speaks only TLS "
+             "(https://, wss://); both files are read again on SIGHUP")
+        ->check(CLI::ExistingFile);
+    opts.add(tls, "tls-key", o.tls_key_file, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+    opts.add(tls, "tls-min-version", r.tls_min_version, "oldest TLS version accepted: 1.2 (default) or 1.3")
+        ->check(CLI::IsMember({"1.2", "1.3"}));
+    opts.add_flag(tls, "tls-kernel", o.tls_kernel,
+                  "let the kernel encrypt what is sent (kTLS) where its tls module takes the cipher");
 
 #ifdef NOTIFIER_WITH_POSTGRES
     auto& pg = *app.add_option_group("PostgreSQL", "change capture through logical decoding (docs/configuration.md)");
@@ -215,6 +228,17 @@ void validate(config& c, const raw_options& r, const option_set& opts) {
                 throw config_error("--publish-keys-file: publish keys must be at least 16 characters (" +
                                    r.publish_keys_file + ":" + std::to_string(number) + ")");
             o.publish_keys.push_back(line);
+        }
+    }
+    notifier::parse_tls_version(r.tls_min_version, o.tls_min_version);  // checked by IsMember
+    if (o.tls_cert_file.empty() != o.tls_key_file.empty())
+        throw config_error(o.tls_cert_file.empty() ? "--tls-key needs --tls-cert, the certificate it belongs to"
+                                                   : "--tls-cert needs --tls-key, the certificate's private key");
+    if (!o.tls_cert_file.empty()) {
+        try {
+            notifier::hub::check_tls(o);
+        } catch (const std::invalid_argument& e) {
+            throw config_error(std::string("--tls-cert/--tls-key: ") + e.what());
         }
     }
     for (const auto& origin : o.allowed_origins)

@@ -148,7 +148,8 @@ int serve(const config& cfg) {
     // Printed once everything started: scripts and tests wait for this line.
     const auto& h = cfg.hub.listen_host;
     const bool v6 = h.find(':') != std::string::npos;
-    std::printf("notifierd listening on http://%s%s%s:%u\n", v6 ? "[" : "", h.c_str(), v6 ? "]" : "", hub.port());
+    std::printf("notifierd listening on %s://%s%s%s:%u\n", hub.tls() ? "https" : "http", v6 ? "[" : "", h.c_str(),
+                v6 ? "]" : "", hub.port());
     std::fflush(stdout);
     hub.run();
 #ifdef NOTIFIER_WITH_POSTGRES

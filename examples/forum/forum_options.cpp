@@ -29,6 +29,9 @@ std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code
     app.add_option("--jwt-secret", o.jwt_secret,
                    "HS256 secret for subscriber tokens (at least 32 bytes): pages then need ?token=")
         ->envname("NOTIFIER_JWT_SECRET");
+    app.add_option("--tls-cert", o.tls_cert_file, "PEM certificate chain: serve https:// and wss://")
+        ->check(CLI::ExistingFile);
+    app.add_option("--tls-key", o.tls_key_file, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
     app.add_flag("--insecure", insecure, "allow a non-loopback --listen (the demo's API has no authentication)");
     // The last value wins, so scripts/run's defaults can be overridden.
     for (auto* opt : app.get_options()) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -48,6 +51,11 @@ std::optional<forum_options> parse_options(int argc, char** argv, int& exit_code
     if (!o.jwt_secret.empty() && o.jwt_secret.size() < min_secret_bytes) {
         std::fprintf(stderr, "notifier-forum: --jwt-secret: an HS256 secret must be at least 32 bytes (256 bits, "
                              "RFC 7518 section 3.2), got %zu; e.g. openssl rand -hex 32\n", o.jwt_secret.size());
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+        std::fprintf(stderr, "notifier-forum: --tls-cert and --tls-key go together\n");
         exit_code = 2;
         return std::nullopt;
     }
@@ -79,6 +87,8 @@ notifier::options hub_options(const forum_options& cfg, notifier::http_handler a
     o.publish_endpoint = false;
     o.builtin_page = false;
     o.jwt_secret = cfg.jwt_secret;
+    o.tls_cert_file = cfg.tls_cert_file;
+    o.tls_key_file = cfg.tls_key_file;
     return o;
 }
 

@@ -22,6 +22,9 @@ struct forum_options {
     /// open either way: tokens limit what a page is told, not what it may
     /// fetch or change.
     std::string jwt_secret;
+    /// PEM certificate chain and key: the demo then serves https:// and
+    /// wss:// itself (options::tls_cert_file); empty: plain HTTP.
+    std::string tls_cert_file, tls_key_file;
 };
 
 /// Parses argv; nullopt when the program should exit with `exit_code` (after

@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
             const auto s = source.stats();
             return notifier::source_metrics{s.connected, s.changes, s.errors, s.lag_ms / 1000.0};
         });
-        std::printf("notifier-forum listening on http://%s:%u (database %s)\n", opts.listen_host.c_str(), hub.port(),
-                    cfg->db_path.c_str());
+        std::printf("notifier-forum listening on %s://%s:%u (database %s)\n", hub.tls() ? "https" : "http",
+                    opts.listen_host.c_str(), hub.port(), cfg->db_path.c_str());
         std::fflush(stdout);
         hub.run();  // until SIGINT/SIGTERM
         // The worker answers through the hub: stop it before the hub goes.

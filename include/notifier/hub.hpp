@@ -73,6 +73,20 @@ public:
     const options& config() const noexcept;
     hub_stats stats() const;
 
+    /// Reads options::tls_cert_file and tls_key_file again: handshakes from
+    /// now on present the new pair; open connections keep theirs. Throws
+    /// std::invalid_argument (naming the file and the reason) and keeps the
+    /// current pair when the new one cannot be used, std::logic_error when
+    /// the hub was not configured for TLS. Thread-safe. With
+    /// options::handle_signals, SIGHUP calls it and logs the outcome.
+    void reload_tls();
+    /// Reads `opts`' certificate and key as listen() would: throws
+    /// std::invalid_argument naming the file and the reason when they cannot
+    /// be used together (e.g. for a configuration check).
+    static void check_tls(const options& opts);
+    /// Whether the listener speaks TLS (options::tls_cert_file set).
+    bool tls() const noexcept;
+
     /// Reports a change source's metrics on GET /metrics under
     /// source="<name>" until the returned registration is destroyed; `read`
     /// runs on a shard's loop at each scrape (see metrics.hpp). Throws

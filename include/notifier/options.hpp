@@ -17,6 +17,9 @@ namespace notifier {
 /// Severity of a log event, least severe first (docs/operations.md).
 enum class log_level { trace, debug, info, warn, error, off };
 
+/// Oldest TLS protocol version a TLS listener accepts.
+enum class tls_version { v1_2, v1_3 };
+
 struct options {
     /// Shards: event loops (threads) serving connections, each with its own
     /// sessions, so that a hub uses every core (docs/architecture.md,
@@ -68,7 +71,8 @@ struct options {
     /// admitted one at a time against it; single notify() calls stay
     /// lock-free and may pass it by one each while racing for its last room.
     std::size_t max_pending_notifications = 1 << 20;
-    /// Install SIGINT/SIGTERM handlers in run() that stop the hub gracefully.
+    /// Install SIGINT/SIGTERM handlers in run() that stop the hub
+    /// gracefully, and a SIGHUP handler that calls reload_tls().
     bool handle_signals = false;
     /// Application routes (see http_route.hpp); empty: none.
     http_handler app_routes;
@@ -100,6 +104,19 @@ struct options {
     /// publishing needs no key (see publish_endpoint). Checked on the request
     /// header: a request without a valid key gets 401 before its body is read.
     std::vector<std::string> publish_keys;
+    // --- TLS (docs/security.md). ---
+    /// PEM files: the certificate chain (the server's certificate first,
+    /// then intermediates) and its private key. Both set: the listener
+    /// speaks only TLS (https://, wss://; plain HTTP gets a 400). Both are
+    /// read again by hub::reload_tls() (SIGHUP with handle_signals).
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    tls_version tls_min_version = tls_version::v1_2;
+    /// Ask OpenSSL to hand record encryption to the kernel (kTLS,
+    /// SSL_OP_ENABLE_KTLS) where the kernel's tls module takes the cipher;
+    /// connections where it does not stay on OpenSSL. Off by default
+    /// (docs/benchmarks.md, "TLS").
+    bool tls_kernel = false;
     /// Origins (scheme://host[:port]) allowed to open WebSockets besides the
     /// server's own; requests without Origin (non-browsers) are not affected.
     std::vector<std::string> allowed_origins;
@@ -126,5 +143,8 @@ bool parse_listen_address(std::string_view s, std::string& host, std::uint16_t& 
 bool parse_log_level(std::string_view s, log_level& level);
 /// The name of a level, e.g. "warn".
 std::string_view log_level_name(log_level level) noexcept;
+
+/// Parses "1.2" or "1.3". False, leaving `v` alone, otherwise.
+bool parse_tls_version(std::string_view s, tls_version& v);
 
 }  // namespace notifier

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "net/gather_write.hpp"
 
-#include <boost/asio/buffer.hpp>
+#include "net/connection.hpp"
 
 #include <array>
 #include <span>
@@ -12,21 +12,22 @@ namespace notifier::net {
 namespace {
 
 constexpr std::size_t max_gather = 128;  // buffers per writev, well under IOV_MAX
-constexpr int max_rounds = 8;            // then let the loop's other sessions run
+// Then let the loop's other sessions run. A TLS write carries one record
+// (16 KiB at most) where a writev carries up to 128 buffers.
+constexpr int max_rounds = 8;
+constexpr int max_tls_rounds = 32;
 
 }  // namespace
 
-gather_write_result gather_write(boost::asio::ip::tcp::socket& socket, core::write_queue& queue) {
-    namespace asio = boost::asio;
+gather_write_result gather_write(connection& conn, core::write_queue& queue) {
     gather_write_result r;
     std::array<std::string_view, max_gather> views;
-    std::array<asio::const_buffer, max_gather> bufs;
-    for (int round = 0; round < max_rounds && !queue.empty(); ++round) {
+    const int rounds = conn.is_tls() && !conn.kernel_tls_send() ? max_tls_rounds : max_rounds;
+    for (int round = 0; round < rounds && !queue.empty(); ++round) {
         const std::size_t n = queue.gather(views);
-        for (std::size_t i = 0; i < n; ++i) bufs[i] = asio::const_buffer(views[i].data(), views[i].size());
         boost::system::error_code ec;
-        const std::size_t written = socket.write_some(std::span<const asio::const_buffer>(bufs.data(), n), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+        const std::size_t written = conn.write_some(std::span<const std::string_view>(views.data(), n), ec);
+        if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) break;
         if (ec) {
             r.failed = true;
             break;

@@ -63,12 +63,33 @@ http_session::http_session(shard& shard, asio::ip::tcp::socket socket, std::uniq
 
 http_session::~http_session() { shard_.remove_http(this); }
 
-void http_session::run() { do_read(); }
+void http_session::run() {
+    const auto tls = shard_.tls_context();
+    if (!tls) return do_read();
+    stream_.expires_after(shard_.opts().handshake_timeout);
+    // The handshake op holds the session; the context is held by the SSL it creates.
+    stream_.async_handshake(tls.get(), [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
+}
+
+void http_session::on_handshake(beast::error_code ec) {
+    if (ec == boost::system::errc::protocol_not_supported) {
+        // Plain HTTP on the TLS port: still plain here, so the answer is
+        // one a curl or a misconfigured proxy can show.
+        shard_.count_tls_handshake(tls_outcome::plain_http);
+        head_ = false;
+        return send_error(400, "tls_required", "this port speaks TLS: use https:// or wss://", true);
+    }
+    if (ec) {
+        shard_.count_tls_handshake(ec == beast::error::timeout ? tls_outcome::timeout : tls_outcome::failed);
+        NOTIFIER_LOG_DEBUG(shard_.log(), "tls_handshake_failed", {"error", ec.message()});
+        return close();
+    }
+    shard_.count_tls_handshake(stream_.conn().kernel_tls_send() ? tls_outcome::ok_kernel : tls_outcome::ok);
+    do_read();
+}
 
 void http_session::close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    stream_.close();
+    stream_.conn().close();
 }
 
 void http_session::do_read() {
@@ -406,8 +427,7 @@ void http_session::send(response&& r) {
 void http_session::on_write(bool close_after, beast::error_code ec, std::size_t) {
     if (ec) return close();
     if (close_after) {
-        beast::error_code ignored;
-        stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        stream_.conn().shutdown_send();
         // Closing with unread input makes the kernel send RST, which can
         // destroy the response before the client reads it (e.g. a 413 sent
         // while the body is still arriving): read and discard until EOF.

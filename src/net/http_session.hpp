@@ -9,10 +9,10 @@
 #include "core/permissions.hpp"
 #include "core/request_head.hpp"
 #include "core/resume_request.hpp"
+#include "net/http_stream.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -46,6 +46,8 @@ private:
     using response = boost::beast::http::response<boost::beast::http::string_body>;
     using request_header = boost::beast::http::request_header<>;
 
+    /// TLS listener: the handshake (or a plain-HTTP refusal) comes first.
+    void on_handshake(boost::beast::error_code ec);
     void do_read();
     /// The header is in: refusals that need no body (framing, Host, the
     /// publish key) are answered before any of it is read.
@@ -107,7 +109,7 @@ private:
 
     shard& shard_;  // its whole life on this one
     std::unique_ptr<connection_slot> slot_;
-    boost::beast::tcp_stream stream_;
+    http_stream stream_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     unsigned version_ = 11;

@@ -68,7 +68,7 @@ std::shared_ptr<sse_session> http_session::open_sse(std::vector<std::string> top
     upgraded_ = true;
     stream_.expires_never();
     buffer_.consume(buffer_.size());  // the client sends nothing more that we read
-    auto session = std::make_shared<sse_session>(shard_, stream_.release_socket(), std::move(topics), implicit_all,
+    auto session = std::make_shared<sse_session>(shard_, stream_.release(), std::move(topics), implicit_all,
                                                  std::move(resume), std::move(perms), exp, version_ != 10);
     session->set_slot(std::move(slot_));
     shard_.add_session(session);

@@ -132,7 +132,7 @@ std::shared_ptr<websocket_session> http_session::open_websocket(std::vector<std:
                                                                 std::int64_t exp) {
     upgraded_ = true;
     stream_.expires_never();
-    auto session = std::make_shared<websocket_session>(shard_, stream_.release_socket(), std::move(topics),
+    auto session = std::make_shared<websocket_session>(shard_, stream_.release(), std::move(topics),
                                                        implicit_all, std::move(resume), std::move(perms), exp);
     session->set_slot(std::move(slot_));
     shard_.add_session(session);
@@ -153,7 +153,7 @@ std::string http_session::take_buffered() {
 
 std::string http_session::remote_address() {
     beast::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
+    const auto remote = stream_.conn().socket().remote_endpoint(ec);
     return ec ? std::string("unknown") : remote.address().to_string();
 }
 

@@ -20,6 +20,14 @@ listener::listener(hub::impl& hub, const asio::ip::tcp::endpoint& ep)
 
 std::uint16_t listener::port() const { return acceptor_.local_endpoint().port(); }
 
+bool listener::is_loopback() const {
+    boost::system::error_code ec;
+    const auto a = acceptor_.local_endpoint(ec).address();
+    return !ec && (a.is_loopback() ||
+                   (a.is_v6() && a.to_v6().is_v4_mapped() &&
+                    asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback()));
+}
+
 void listener::run() { do_accept(); }
 
 void listener::close() {
@@ -59,7 +67,8 @@ void listener::on_accept(const error_code& ec, asio::ip::tcp::socket socket) {
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
         socket.non_blocking(true, ignored);
-        socket.send(asio::buffer(refusal), 0, ignored);
+        // A TLS client could not read a plain answer: it sees the close.
+        if (!hub_.tls) socket.send(asio::buffer(refusal), 0, ignored);
         socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         socket.close(ignored);
         return do_accept();

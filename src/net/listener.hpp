@@ -19,6 +19,7 @@ public:
     void run();
     void close();
     std::uint16_t port() const;
+    bool is_loopback() const;
 
 private:
     void do_accept();

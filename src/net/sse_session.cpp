@@ -25,12 +25,12 @@ constexpr std::string_view last_chunk = "0\r\n\r\n";
 
 }  // namespace
 
-sse_session::sse_session(shard& shard, asio::ip::tcp::socket socket, std::vector<std::string> topics,
+sse_session::sse_session(shard& shard, connection conn, std::vector<std::string> topics,
                          bool implicit_all, core::resume_request resume, core::permissions perms,
                          std::int64_t token_exp, bool chunked)
     : shard_(shard),
       id_(shard.new_session_id()),
-      socket_(std::move(socket)),
+      conn_(std::move(conn)),
       chunked_(chunked),
       subs_(std::move(topics), implicit_all, std::move(perms), shard.opts().max_subscriptions),
       token_exp_(token_exp),
@@ -42,7 +42,7 @@ void sse_session::set_slot(std::unique_ptr<connection_slot> slot) { slot_ = std:
 
 void sse_session::start(std::string response_head) {
     error_code ec;
-    socket_.non_blocking(true, ec);
+    conn_.socket().non_blocking(true, ec);
     if (ec) return terminate();
     shard_.counts().sse_opened.add();
     NOTIFIER_LOG_DEBUG(shard_.log(), "sse_open", {"session", id_}, {"subscriptions", subs_.names().size()},
@@ -63,7 +63,7 @@ void sse_session::start(std::string response_head) {
 void sse_session::refuse(std::string response_head, std::string_view error_code, std::string_view message,
                          close_code code) {
     boost::system::error_code ec;
-    socket_.non_blocking(true, ec);
+    conn_.socket().non_blocking(true, ec);
     if (ec) return terminate();
     cursor_.stop();
     shard_.counts().sse_opened.add();
@@ -147,12 +147,12 @@ void sse_session::seal() {
 void sse_session::flush() {
     if (writing_ || state_ == state::dead) return;
     seal();
-    const auto w = gather_write(socket_, queue_);
+    const auto w = gather_write(conn_, queue_);
     if (w.failed) return terminate();
     if (w.wrote) wrote_ = true;
     if (!queue_.empty()) {
         writing_ = true;
-        socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](const error_code& ec) {
+        conn_.async_wait_writable([self = shared_from_this()](const error_code& ec) {
             self->writing_ = false;
             if (self->state_ == state::dead) return;
             if (ec) return self->terminate();
@@ -165,8 +165,7 @@ void sse_session::flush() {
         // All written: end our side and let the client close its own (the
         // read watch sees it, or the end timer does), so that what it may
         // still send cannot turn our close into a reset that loses the end.
-        error_code e;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, e);
+        conn_.shutdown_send();
         return;
     }
     if (cursor_.replaying()) pump_replay();
@@ -249,7 +248,7 @@ void sse_session::end(close_code code, std::string_view reason, std::string_view
     stage_owned(core::encode_sse_close(close_code_, reason, error, message));
     seal();
     if (chunked_) queue_.push(nullptr, last_chunk);
-    end_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), shard_.opts().close_timeout);
+    end_timer_ = std::make_unique<asio::steady_timer>(conn_.socket().get_executor(), shard_.opts().close_timeout);
     end_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
         if (!ec) self->terminate("close timeout");
     });
@@ -261,7 +260,7 @@ void sse_session::end(close_code code, std::string_view reason, std::string_view
 void sse_session::watch() {
     if (reading_ || state_ == state::dead) return;
     reading_ = true;
-    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+    conn_.async_wait_readable([self = shared_from_this()](const error_code& ec) {
         self->reading_ = false;
         self->on_readable(ec);
     });
@@ -272,7 +271,7 @@ void sse_session::on_readable(const error_code& ec) {
     if (ec) return terminate();
     const auto buf = shard_.read_buffer();
     error_code rec;
-    socket_.read_some(asio::buffer(buf), rec);
+    conn_.read_some(buf, rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) return watch();
     if (rec) return terminate(state_ == state::ending ? "stream ended" : "client went away");
     watch();
@@ -288,16 +287,14 @@ void sse_session::terminate(std::string_view why) {
                        {"reason", close_code_ ? std::string_view(close_reason_) : why});
     cursor_.stop();
     if (end_timer_) end_timer_->cancel();
-    error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    conn_.close();
     staged_.clear();
     staged_bytes_ = 0;
     queue_.drop_unstarted();
     queue_.consume(queue_.bytes());
     // Leave the shard on a later turn: terminate() can run inside the
     // index's fan-out loop, which must not change under its feet.
-    asio::post(socket_.get_executor(), [self] { self->shard_.remove_session(self.get()); });
+    asio::post(conn_.socket().get_executor(), [self] { self->shard_.remove_session(self.get()); });
 }
 
 }  // namespace notifier::net

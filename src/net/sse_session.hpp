@@ -15,6 +15,7 @@
 #include "core/resume_request.hpp"
 #include "core/subscription_set.hpp"
 #include "core/write_queue.hpp"
+#include "net/connection.hpp"
 #include "net/subscriber.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -37,7 +38,7 @@ namespace notifier::net {
 class sse_session final : public subscriber, public std::enable_shared_from_this<sse_session> {
 public:
     /// `chunked`: HTTP/1.1 framing; an HTTP/1.0 stream ends by closing.
-    sse_session(shard& shard, boost::asio::ip::tcp::socket socket, std::vector<std::string> topics,
+    sse_session(shard& shard, connection conn, std::vector<std::string> topics,
                 bool implicit_all, core::resume_request resume, core::permissions perms, std::int64_t token_exp,
                 bool chunked);
     ~sse_session() override;
@@ -93,7 +94,7 @@ private:
     shard& shard_;  // its whole life on this one
     std::uint64_t id_;
     std::unique_ptr<connection_slot> slot_;
-    boost::asio::ip::tcp::socket socket_;
+    connection conn_;
     const bool chunked_;
     core::write_queue queue_;
     std::vector<std::pair<std::shared_ptr<const void>, std::string_view>> staged_;

@@ -31,12 +31,12 @@ const std::shared_ptr<const std::string>& ping_frame() {
 
 }  // namespace
 
-websocket_session::websocket_session(shard& shard, asio::ip::tcp::socket socket,
+websocket_session::websocket_session(shard& shard, connection conn,
                                      std::vector<std::string> topics, bool implicit_all,
                                      core::resume_request resume, core::permissions perms, std::int64_t token_exp)
     : shard_(shard),
       id_(shard.new_session_id()),
-      socket_(std::move(socket)),
+      conn_(std::move(conn)),
       parser_(shard.opts().max_message_bytes),
       subs_(std::move(topics), implicit_all, std::move(perms), shard.opts().max_subscriptions),
       token_exp_(token_exp),
@@ -60,12 +60,12 @@ void websocket_session::check_expiry(std::int64_t now) {
 
 void websocket_session::start(std::string handshake_response, std::string leftover) {
     error_code ec;
-    socket_.non_blocking(true, ec);
+    conn_.socket().non_blocking(true, ec);
     if (ec) return terminate();
     leftover_ = std::move(leftover);
     shard_.counts().ws_opened.add();
     if (shard_.log().enabled(log_level::debug)) {
-        const auto remote = socket_.remote_endpoint(ec);
+        const auto remote = conn_.socket().remote_endpoint(ec);
         std::string addr = "unknown";
         if (!ec) {
             const bool v6 = remote.address().is_v6();
@@ -87,7 +87,7 @@ void websocket_session::start(std::string handshake_response, std::string leftov
 void websocket_session::refuse(std::string handshake_response, std::string_view error_code,
                                std::string_view message, close_code code) {
     boost::system::error_code ec;
-    socket_.non_blocking(true, ec);
+    conn_.socket().non_blocking(true, ec);
     if (ec) return terminate();
     cursor_.stop();
     push_owned(std::move(handshake_response));
@@ -166,11 +166,10 @@ bool websocket_session::push_resync(std::string_view epoch, std::uint64_t seq) {
 
 void websocket_session::flush() {
     if (writing_ || state_ == state::dead) return;
-    if (gather_write(socket_, queue_).failed) return terminate();
+    if (gather_write(conn_, queue_).failed) return terminate();
     if (!queue_.empty()) {
         writing_ = true;
-        socket_.async_wait(asio::ip::tcp::socket::wait_write,
-                           [self = shared_from_this()](const error_code& ec) {
+        conn_.async_wait_writable([self = shared_from_this()](const error_code& ec) {
                                self->writing_ = false;
                                if (self->state_ == state::dead) return;
                                if (ec) return self->terminate();
@@ -224,7 +223,7 @@ void websocket_session::on_history(history_page page) {
 void websocket_session::do_read() {
     if (reading_ || state_ == state::dead || peer_closed_) return;
     reading_ = true;
-    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+    conn_.async_wait_readable([self = shared_from_this()](const error_code& ec) {
         self->reading_ = false;
         self->on_readable(ec);
     });
@@ -235,7 +234,7 @@ void websocket_session::on_readable(const error_code& ec) {
     if (ec) return terminate();
     const auto buf = shard_.read_buffer();
     error_code rec;
-    const std::size_t n = socket_.read_some(asio::buffer(buf), rec);
+    const std::size_t n = conn_.read_some(buf, rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) return do_read();
     if (rec) return terminate();  // EOF or reset: nothing more to say to this peer
     alive_ = true;
@@ -393,7 +392,7 @@ void websocket_session::close(close_code code, std::string_view reason) {
 }
 
 void websocket_session::arm_close_timer() {
-    close_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), shard_.opts().close_timeout);
+    close_timer_ = std::make_unique<asio::steady_timer>(conn_.socket().get_executor(), shard_.opts().close_timeout);
     close_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
         if (!ec) self->terminate("close timeout");
     });
@@ -429,14 +428,12 @@ void websocket_session::terminate(std::string_view why) {
                        {"by", close_code_ == 0 ? "none" : closed_by_server_ ? "server" : "client"});
     cursor_.stop();
     if (close_timer_) close_timer_->cancel();
-    error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    conn_.close();
     queue_.drop_unstarted();
     queue_.consume(queue_.bytes());
     // Leave the hub on a later turn: terminate() can run inside the index's
     // fan-out loop, which must not change under its feet.
-    asio::post(socket_.get_executor(), [self] { self->shard_.remove_session(self.get()); });
+    asio::post(conn_.socket().get_executor(), [self] { self->shard_.remove_session(self.get()); });
 }
 
 }  // namespace notifier::net

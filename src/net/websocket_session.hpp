@@ -17,6 +17,7 @@
 #include "core/topic.hpp"
 #include "core/write_queue.hpp"
 #include "core/ws_frame_parser.hpp"
+#include "net/connection.hpp"
 #include "net/subscriber.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -37,7 +38,7 @@ namespace notifier::net {
 
 class websocket_session final : public subscriber, public std::enable_shared_from_this<websocket_session> {
 public:
-    websocket_session(shard& shard, boost::asio::ip::tcp::socket socket,
+    websocket_session(shard& shard, connection conn,
                       std::vector<std::string> topics, bool implicit_all, core::resume_request resume,
                       core::permissions perms, std::int64_t token_exp);
     ~websocket_session() override;
@@ -115,7 +116,7 @@ private:
     shard& shard_;  // its whole life on this one
     std::uint64_t id_;  // in logs only
     std::unique_ptr<connection_slot> slot_;
-    boost::asio::ip::tcp::socket socket_;
+    connection conn_;
     core::ws_frame_parser parser_;
     core::write_queue queue_;
     std::uint64_t subscribed_seq() const noexcept;
