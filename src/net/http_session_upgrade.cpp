@@ -164,10 +164,12 @@ bool http_session::origin_allowed(const request& req, const core::request_target
         if (beast::iequals(o, origin)) return true;
     // The server's own origin: same host and port as the request, which an
     // absolute-form target names in place of Host (RFC 9112 section 3.2.2).
+    // Over native TLS only https:// is ours; a plain listener may sit behind
+    // a TLS proxy, so both schemes are.
     const std::string_view host =
         target.authority.empty() ? std::string_view(req[http::field::host]) : std::string_view(target.authority);
     for (std::string_view scheme : {"http://", "https://"})
-        if (origin.size() == scheme.size() + host.size() && beast::iequals(origin.substr(0, scheme.size()), scheme) &&
+        if ((scheme == "https://" || !stream_.is_tls()) && origin.size() == scheme.size() + host.size() && beast::iequals(origin.substr(0, scheme.size()), scheme) &&
             beast::iequals(origin.substr(scheme.size()), host) && !host.empty())
             return true;
     return false;

@@ -35,6 +35,7 @@ public:
 
     executor_type get_executor() noexcept { return conn_.socket().get_executor(); }
     connection& conn() noexcept { return conn_; }
+    bool is_tls() const noexcept { return conn_.is_tls(); }
 
     /// Operations after this fail with beast::error::timeout once `d` has
     /// passed (the pending one is cancelled), as with Beast's tcp_stream.
