@@ -9,6 +9,7 @@
 #include "report.hpp"
 #include "server_probe.hpp"
 #include "spread_plan.hpp"
+#include "tls_context.hpp"
 #include "url.hpp"
 
 #include <sys/resource.h>
@@ -62,7 +63,8 @@ delivery_totals merge_totals(const std::vector<delivery_totals>& parts) {
 
 }  // namespace
 
-int run_fanout(const options& o, const url& target, const url& publish_target) {
+int run_fanout(const options& o, const url& target, const url& publish_target, const tls_context* tls_ctx) {
+    const tls_context* tls = target.tls ? tls_ctx : nullptr;
     publish_log log;
     spread_plan plan(o);
     // One receiver per receiving thread, each with its share of the clients
@@ -73,7 +75,7 @@ int run_fanout(const options& o, const url& target, const url& publish_target) {
     std::vector<std::unique_ptr<receiver>> rxs;
     std::size_t first_index = 0;
     for (int i = 0; i < threads; ++i) {
-        rxs.push_back(std::make_unique<receiver>(o, target, histograms[i], log, plan, first_index));
+        rxs.push_back(std::make_unique<receiver>(o, target, tls, histograms[i], log, plan, first_index));
         rxs.back()->record_arrival(arrival_histograms[i]);
         first_index += std::size_t(share_of(i));
     }
@@ -100,7 +102,7 @@ int run_fanout(const options& o, const url& target, const url& publish_target) {
             return 1;
         }
     }
-    publisher pub(o, publish_target, log, plan);
+    publisher pub(o, publish_target, publish_target.tls ? tls_ctx : nullptr, log, plan);
     if (!pub.connect(err)) {
         std::fprintf(stderr, "notifier-loadgen: publisher: %s\n", err.c_str());
         return 1;
@@ -220,6 +222,9 @@ int run_fanout(const options& o, const url& target, const url& publish_target) {
     r.spread = o.spread;
     r.spread_old = o.spread_old;
     r.seq_check = o.subscribe_template.empty() ? "consecutive" : "increasing";
+    r.tls_subscribers = rx.negotiated();
+    r.tls_publishers = pub.negotiated();
+    r.tls_verified = tls_ctx && tls_ctx->verifies();
     r.publish_rate_target = o.rate > 0 ? o.rate / plan.deliveries_per_publish(o.clients) : 0;
 
     std::vector<delivery_totals> parts;

@@ -8,13 +8,14 @@
 #include "report.hpp"
 #include "server_probe.hpp"
 #include "spread_plan.hpp"
+#include "tls_context.hpp"
 #include "url.hpp"
 
 #include <cstdio>
 
 namespace loadgen {
 
-int run_idle(const options& o, const url& target) {
+int run_idle(const options& o, const url& target, const tls_context* tls) {
     server_probe probe(o.server_pid);
     const long before = probe.rss_kib();
     if (before < 0) {
@@ -25,7 +26,7 @@ int run_idle(const options& o, const url& target) {
     publish_log log(std::size_t(1) << 20);
     latency_histogram histogram;
     const spread_plan plan(o);  // --subscribe-template: idle connections with those subscriptions
-    receiver rx(o, target, histogram, log, plan);
+    receiver rx(o, target, tls, histogram, log, plan);
     std::string err;
 
     if (!o.quiet)
@@ -46,6 +47,8 @@ int run_idle(const options& o, const url& target) {
     r.clients = o.idle;
     r.idle_connections = rx.open_clients();
     r.idle_rss_before_kib = before;
+    r.tls_subscribers = rx.negotiated();
+    r.tls_verified = tls && tls->verifies();
     r.idle_rss_after_kib = after;
     if (after >= 0) r.idle_rss_per_conn_bytes = double(after - before) * 1024.0 / double(o.idle);
     r.server_rss_kib = after;

@@ -5,12 +5,14 @@
 #include "modes.hpp"
 #include "options.hpp"
 #include "socket_util.hpp"
+#include "tls_context.hpp"
 #include "url.hpp"
 
 #include <signal.h>
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 namespace loadgen {
 std::atomic<bool> stop_requested{false};
@@ -41,11 +43,26 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "notifier-loadgen: --url: %s\n", err.c_str());
         return 2;
     }
-    if (opts.publish_url.empty()) opts.publish_url = "http://" + target->host_header + "/publish";
+    if (opts.publish_url.empty())
+        opts.publish_url = (target->tls ? "https://" : "http://") + target->host_header + "/publish";
     auto publish_target = parse_url(opts.publish_url, "http", err);
     if (!publish_target) {
         std::fprintf(stderr, "notifier-loadgen: --publish-url: %s\n", err.c_str());
         return 2;
+    }
+    // Idle mode publishes nothing: only --url decides.
+    const bool any_tls = target->tls || (opts.idle == 0 && publish_target->tls);
+    if (!any_tls && (!opts.tls_ca.empty() || opts.tls_version != 0)) {
+        std::fprintf(stderr, "notifier-loadgen: --tls-ca and --tls-version need a wss:// or https:// URL\n");
+        return 2;
+    }
+    std::unique_ptr<tls_context> tls;
+    if (any_tls) {
+        tls = tls_context::create(opts, err);
+        if (!tls) {
+            std::fprintf(stderr, "notifier-loadgen: %s\n", err.c_str());
+            return 2;
+        }
     }
 
     const long needed = long(opts.idle > 0 ? opts.idle : opts.clients + opts.stalled) + opts.publishers + 64;
@@ -63,6 +80,6 @@ int main(int argc, char** argv) {
     sigaction(SIGTERM, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
-    if (opts.idle > 0) return run_idle(opts, *target);
-    return run_fanout(opts, *target, *publish_target);
+    if (opts.idle > 0) return run_idle(opts, *target, tls.get());
+    return run_fanout(opts, *target, *publish_target, tls.get());
 }

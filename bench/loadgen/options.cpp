@@ -31,9 +31,10 @@ void print_help() {
         "Prints a human summary on stderr and one JSON line on stdout.\n"
         "\n"
         "Target:\n"
-        "  --url URL                WebSocket URL (default %s); with --protocol sse an\n"
-        "                           http://.../sse URL, or a ws:// one taken as http:// with /ws -> /sse\n"
-        "  --publish-url URL        publish endpoint (default http://<host:port of --url>/publish)\n"
+        "  --url URL                WebSocket URL (default %s), wss:// for TLS; with --protocol sse\n"
+        "                           an http(s)://.../sse URL, or a ws(s):// one taken as http(s):// with /ws -> /sse\n"
+        "  --publish-url URL        publish endpoint, https:// for TLS (default http://<host:port of --url>/publish,\n"
+        "                           https:// when --url is wss:// or https://)\n"
         "  --protocol P             notifier | sse | ws | socketio (default %s)\n"
         "                           notifier: notifierd frames with \"seq\", first frame is welcome\n"
         "                           sse:      notifierd's GET /sse stream (chunked text/event-stream),\n"
@@ -41,6 +42,14 @@ void print_help() {
         "                           ws:       every text message is a notification\n"
         "                           socketio: Engine.IO 4 / Socket.IO 5 at\n"
         "                                     /socket.io/?EIO=4&transport=websocket on the host:port of --url\n"
+        "\n"
+        "TLS (wss:// and https:// URLs; ws:// and http:// stay plain TCP):\n"
+        "  --tls-ca FILE            verify the server's certificate against this CA or self-signed\n"
+        "                           certificate (PEM) and its name or IP address against the URL's host;\n"
+        "                           without it the server is NOT verified (a benchmark tool, not a client\n"
+        "                           to trust with secrets) (default none)\n"
+        "  --tls-version V          1.2 or 1.3: accept only that version (default: 1.2 or later)\n"
+        "                           The handshake counts into --connect-timeout and --connect-concurrency.\n"
         "\n"
         "Fan-out mode:\n"
         "  --clients N              receiving clients (default %d)\n"
@@ -192,6 +201,20 @@ parse_outcome parse_options(int argc, char** argv, options& o) {
         else if (name == "--spread") ok = to_int(name, value, 0, 10'000'000, o.spread);
         else if (name == "--spread-old") ok = to_int(name, value, 0, 10'000'000, o.spread_old);
         else if (name == "--subscribe-template") o.subscribe_template = value;
+        else if (name == "--tls-ca") {
+            o.tls_ca = value;
+            ok = !o.tls_ca.empty();
+            if (!ok) std::fprintf(stderr, "notifier-loadgen: --tls-ca: expected a file name\n");
+        }
+        else if (name == "--tls-version") {
+            std::string_view v = value;
+            if (v == "1.2") o.tls_version = 12;
+            else if (v == "1.3") o.tls_version = 13;
+            else {
+                std::fprintf(stderr, "notifier-loadgen: --tls-version: expected 1.2 or 1.3, got '%s'\n", value);
+                ok = false;
+            }
+        }
         else {
             std::fprintf(stderr, "notifier-loadgen: unknown option '%.*s' (see --help)\n",
                          int(name.size()), name.data());

@@ -36,6 +36,10 @@ struct options {
     int spread = 0;      // forums publishes are spread over; 0 = every client expects every publish
     int spread_old = 0;  // > 0: publishes also carry old in forum (n + spread_old) mod spread
     bool quiet = false;
+    // wss:// and https:// URLs: the CA (or self-signed certificate) PEM the
+    // server's certificate and host must check against; empty: no check.
+    std::string tls_ca;
+    int tls_version = 0;  // 12 or 13 pins TLS 1.2 or 1.3; 0: 1.2 or later, as the server offers
 };
 
 enum class parse_outcome { run, help, error };

@@ -5,6 +5,7 @@
 #include "publish_log.hpp"
 #include "socket_util.hpp"
 #include "spread_plan.hpp"
+#include "tls_context.hpp"
 #include "url.hpp"
 
 #include <sys/socket.h>
@@ -44,8 +45,10 @@ bool contains_token(std::string_view v, std::string_view token) {
 
 }  // namespace
 
-publish_connection::publish_connection(int id, const url& target, int expect_status)
-    : id_(id), expect_status_(expect_status), target_(&target) {
+publish_connection::publish_connection(int id, const url& target, int expect_status, const tls_context* tls,
+                                       double handshake_timeout_s)
+    : id_(id), expect_status_(expect_status), target_(&target), tls_context_(tls),
+      handshake_timeout_s_(handshake_timeout_s) {
     prefix_ = "POST " + target.target + " HTTP/1.1\r\nHost: " + target.host_header +
               "\r\nContent-Type: application/json\r\nUser-Agent: notifier-loadgen\r\nContent-Length: ";
 }
@@ -53,6 +56,10 @@ publish_connection::publish_connection(int id, const url& target, int expect_sta
 publish_connection::~publish_connection() { close_socket(); }
 
 void publish_connection::close_socket() noexcept {
+    if (tls_) {
+        tls_->close_notify();
+        tls_.reset();
+    }
     if (fd_ >= 0) {
         ::close(fd_);
         fd_ = -1;
@@ -66,7 +73,12 @@ bool publish_connection::connect(std::string& err) {
     out_.clear();
     in_.clear();
     fd_ = connect_blocking(*target_, err);
-    return fd_ >= 0;
+    if (fd_ < 0 || !tls_context_) return fd_ >= 0;
+    tls_ = tls_stream::open(*tls_context_, fd_, target_->host, err);
+    if (tls_ && tls_->handshake_until(now_ns() + ns_from_s(handshake_timeout_s_), err)) return true;
+    err = "TLS handshake with " + target_->host_header + ": " + err;
+    close_socket();
+    return false;
 }
 
 bool publish_connection::send(std::uint64_t n, publish_log& log, const spread_plan& plan) {
@@ -84,7 +96,7 @@ bool publish_connection::send(std::uint64_t n, publish_log& log, const spread_pl
 
 bool publish_connection::flush() {
     while (!out_.empty()) {
-        long w = send_some(fd_, out_.data(), out_.size());
+        long w = tls_ ? tls_->write_some(out_.data(), out_.size()) : send_some(fd_, out_.data(), out_.size());
         if (w < 0) return false;
         if (w == 0) return true;  // EPOLLOUT will call again
         out_.erase(0, std::size_t(w));
@@ -92,24 +104,48 @@ bool publish_connection::flush() {
     return true;
 }
 
-publish_connection::outcome publish_connection::on_readable() {
-    bool eof = false;
+bool publish_connection::read_plain(bool& eof) {
     char buf[16384];
     for (;;) {
         ssize_t r = recv(fd_, buf, sizeof buf, 0);
         if (r > 0) {
             in_.append(buf, std::size_t(r));
-            if (std::size_t(r) < sizeof buf) break;
+            if (std::size_t(r) < sizeof buf) return true;
             continue;
         }
         if (r == 0) {
             eof = true;
-            break;
+            return true;
         }
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        return outcome::broken;
+        return errno == EAGAIN || errno == EWOULDBLOCK;
     }
+}
+
+// Until want_read: what OpenSSL read ahead would not wake epoll again.
+bool publish_connection::read_tls(bool& eof) {
+    char buf[16384];
+    for (;;) {
+        std::size_t got = 0;
+        switch (tls_->read(buf, sizeof buf, got)) {
+            case tls_stream::status::ok:
+                in_.append(buf, got);
+                continue;
+            case tls_stream::status::want_read:
+            case tls_stream::status::want_write:  // rare; the next request's write sends what it waits for
+                return true;
+            case tls_stream::status::closed:
+                eof = true;
+                return true;
+            case tls_stream::status::error:
+                return false;
+        }
+    }
+}
+
+publish_connection::outcome publish_connection::on_readable() {
+    bool eof = false;
+    if (!(tls_ ? read_tls(eof) : read_plain(eof))) return outcome::broken;
     if (!in_flight_) return eof ? outcome::broken : outcome::pending;  // unsolicited bytes: ignore
     std::size_t consumed = 0;
     switch (parse_response(eof, consumed)) {

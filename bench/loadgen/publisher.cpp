@@ -16,10 +16,12 @@
 
 namespace loadgen {
 
-publisher::publisher(const options& opts, const url& target, publish_log& log, spread_plan& plan)
+publisher::publisher(const options& opts, const url& target, const tls_context* tls, publish_log& log,
+                     spread_plan& plan)
     : opts_(opts), target_(target), log_(log), plan_(plan) {
     conns_.reserve(std::size_t(opts.publishers));
-    for (int i = 0; i < opts.publishers; ++i) conns_.emplace_back(i, target, opts.expect_status);
+    for (int i = 0; i < opts.publishers; ++i)
+        conns_.emplace_back(i, target, opts.expect_status, tls, opts.connect_timeout_s);
 }
 
 publisher::~publisher() { join(); }
@@ -27,6 +29,7 @@ publisher::~publisher() { join(); }
 bool publisher::connect(std::string& err) {
     for (auto& c : conns_)
         if (!c.connect(err)) return false;
+    if (!conns_.empty() && conns_.front().tls()) negotiated_ = conns_.front().tls()->session();
     return true;
 }
 

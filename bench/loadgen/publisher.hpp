@@ -13,6 +13,7 @@
 namespace loadgen {
 
 class spread_plan;
+class tls_context;
 struct options;
 struct url;
 
@@ -21,14 +22,17 @@ struct url;
 // loop is. Counters are atomics the receive loop polls during the drain.
 class publisher {
 public:
-    // `plan` writes the bodies and counts what each forum was sent.
-    publisher(const options& opts, const url& target, publish_log& log, spread_plan& plan);
+    // `plan` writes the bodies and counts what each forum was sent; tls is
+    // non-null for an https:// target.
+    publisher(const options& opts, const url& target, const tls_context* tls, publish_log& log, spread_plan& plan);
     ~publisher();
     publisher(const publisher&) = delete;
     publisher& operator=(const publisher&) = delete;
 
     // Opens every connection (blocking); false and err if one fails.
     bool connect(std::string& err);
+    // What the first connection negotiated, after connect(); empty over plain TCP.
+    const tls_session& negotiated() const noexcept { return negotiated_; }
 
     // Publishes from now until end_ns, then waits for the requests in flight
     // until give_up_ns (those still unanswered count as errors).
@@ -55,6 +59,7 @@ private:
     publish_log& log_;
     spread_plan& plan_;
     std::vector<publish_connection> conns_;
+    tls_session negotiated_;
     std::thread thread_;
     std::uint64_t end_ns_ = 0;
     std::uint64_t give_up_ns_ = 0;

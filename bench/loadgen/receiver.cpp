@@ -23,17 +23,18 @@ constexpr int max_attempts = 3;
 constexpr std::size_t connections_per_source = 25000;
 
 bool connecting_state(ws_client::state s) noexcept {
-    return s == ws_client::state::connecting || s == ws_client::state::handshaking ||
-           s == ws_client::state::opening;
+    return s == ws_client::state::connecting || s == ws_client::state::tls_handshaking ||
+           s == ws_client::state::handshaking || s == ws_client::state::opening;
 }
 
 }  // namespace
 
-receiver::receiver(const options& opts, const url& target, latency_histogram& histogram,
+receiver::receiver(const options& opts, const url& target, const tls_context* tls, latency_histogram& histogram,
                    const publish_log& log, const spread_plan& plan, std::size_t first_index)
     : opts_(opts), target_(target), plan_(plan), first_index_(first_index) {
     ctx_.epfd = epoll_create1(EPOLL_CLOEXEC);
     ctx_.protocol = opts.protocol;
+    ctx_.tls = tls;
     ctx_.publishers = opts.publishers;
     ctx_.buffer.resize(receive_buffer_bytes);
     ctx_.histogram = &histogram;
@@ -152,6 +153,7 @@ void receiver::on_transition(std::size_t index, ws_client::state before, ws_clie
     if (after == ws_client::state::ready) {
         --in_flight_;
         ++ready_;
+        if (negotiated_.version.empty() && c.tls()) negotiated_ = c.tls()->session();
         if (c.stalled()) epoll_ctl(ctx_.epfd, EPOLL_CTL_DEL, c.fd(), nullptr);  // never read again
     } else if (after == ws_client::state::failed || after == ws_client::state::closed) {
         --in_flight_;

@@ -53,9 +53,10 @@ struct stalled_totals {
 class receiver {
 public:
     // first_index: the index, over all receivers, of this one's first
-    // receiving client (its forum and subscriptions follow from it).
-    receiver(const options& opts, const url& target, latency_histogram& histogram, const publish_log& log,
-             const spread_plan& plan, std::size_t first_index = 0);
+    // receiving client (its forum and subscriptions follow from it). tls:
+    // non-null for a wss:// or https:// target.
+    receiver(const options& opts, const url& target, const tls_context* tls, latency_histogram& histogram,
+             const publish_log& log, const spread_plan& plan, std::size_t first_index = 0);
     // Also records, per publish index, the latency of the first client to get it.
     void record_first_client(latency_histogram& h) { ctx_.first_histogram = &h; }
     // Also records publish → kernel receive time of each delivery.
@@ -85,6 +86,8 @@ public:
     delivery_totals totals(std::uint64_t published) const;
     int open_clients() const;
     std::size_t size() const noexcept { return clients_.size(); }
+    // What the first client to get ready negotiated; empty over plain TCP.
+    const tls_session& negotiated() const noexcept { return negotiated_; }
 
     // Sends close frames and closes every socket.
     void close_all();
@@ -101,6 +104,7 @@ private:
     std::string path_;
     std::vector<ws_client> clients_;
     receive_context ctx_;
+    tls_session negotiated_;
     std::uint64_t batch_ns_ = 0;
     unsigned source_count_ = 0;  // > 0: spread connections over 127.0.0.1..N
 

@@ -89,6 +89,25 @@ std::string spread_json(const report& r) {
     return buf;
 }
 
+std::string session_json(const tls_session& s) {
+    if (s.version.empty()) return "null";
+    return "{\"version\":" + json_string(s.version) + ",\"cipher\":" + json_string(s.cipher) + "}";
+}
+
+// "tls": null over plain TCP; else each side's negotiated version and
+// cipher (null for a side that is plain) and whether the server was
+// verified. At the end of the line, as the spread fields.
+std::string tls_json(const report& r) {
+    if (r.tls_subscribers.version.empty() && r.tls_publishers.version.empty()) return "\"tls\":null";
+    return "\"tls\":{\"subscribers\":" + session_json(r.tls_subscribers) +
+           ",\"publishers\":" + session_json(r.tls_publishers) +
+           ",\"verified\":" + (r.tls_verified ? "true" : "false") + "}";
+}
+
+std::string session_text(const tls_session& s) {
+    return s.version.empty() ? "plain TCP" : s.version + " " + s.cipher;
+}
+
 }  // namespace
 
 void print_json(const report& r) {
@@ -109,7 +128,7 @@ void print_json(const report& r) {
         "\"stalled_messages\":%llu,"
         "\"server_rss_kib\":%s,\"server_cpu_s\":%s,\"loadgen_cpu_s\":%s,"
         "\"idle_connections\":%d,\"idle_rss_before_kib\":%s,\"idle_rss_after_kib\":%s,"
-        "\"idle_rss_per_conn_bytes\":%s,%s}\n",
+        "\"idle_rss_per_conn_bytes\":%s,%s,%s}\n",
         json_string(r.mode).c_str(), json_string(r.protocol).c_str(), r.clients, r.publishers, r.rate_target,
         r.rx_batch_us, r.duration_s, r.publish_window_s, r.drain_s, (unsigned long long)r.sent,
         (unsigned long long)r.published, (unsigned long long)r.publish_errors,
@@ -128,14 +147,18 @@ void print_json(const report& r) {
         num_or_null(r.server_cpu_s, "%.3f").c_str(), num_or_null(r.loadgen_cpu_s, "%.3f").c_str(),
         r.idle_connections, num_or_null(r.idle_rss_before_kib < 0 ? NAN : double(r.idle_rss_before_kib), "%.0f").c_str(),
         num_or_null(r.idle_rss_after_kib < 0 ? NAN : double(r.idle_rss_after_kib), "%.0f").c_str(),
-        num_or_null(r.idle_rss_per_conn_bytes, "%.1f").c_str(), spread_json(r).c_str());
+        num_or_null(r.idle_rss_per_conn_bytes, "%.1f").c_str(), spread_json(r).c_str(), tls_json(r).c_str());
     std::fflush(stdout);
 }
 
 void print_summary(const report& r) {
     FILE* o = stderr;
+    const bool tls = !r.tls_subscribers.version.empty() || !r.tls_publishers.version.empty();
     if (r.mode == "idle") {
         std::fprintf(o, "notifier-loadgen idle: %s, %d connections\n", r.protocol.c_str(), r.idle_connections);
+        if (tls)
+            std::fprintf(o, "  tls         %s, server %s\n", session_text(r.tls_subscribers).c_str(),
+                         r.tls_verified ? "verified" : "NOT verified");
         std::fprintf(o, "  server RSS  %ld KiB before, %ld KiB after -> %.0f bytes per connection\n",
                      r.idle_rss_before_kib, r.idle_rss_after_kib, r.idle_rss_per_conn_bytes);
         return;
@@ -146,6 +169,10 @@ void print_summary(const report& r) {
     if (r.rate_target > 0) std::fprintf(o, "target %s deliveries/s", human(r.rate_target).c_str());
     else std::fprintf(o, "unpaced");
     std::fprintf(o, ", %.1f s\n", r.duration_s);
+    if (tls)
+        std::fprintf(o, "  tls         subscribers %s, publishers %s, server %s\n",
+                     session_text(r.tls_subscribers).c_str(), session_text(r.tls_publishers).c_str(),
+                     r.tls_verified ? "verified" : "NOT verified");
 
     const double win = r.publish_window_s > 0 ? r.publish_window_s : r.duration_s;
     std::fprintf(o, "  published   %llu accepted (%s/s", (unsigned long long)r.published,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "tls_stream.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -78,6 +80,12 @@ struct report {
     long server_rss_kib = -1;  // peak of the samples
     double server_cpu_s = std::numeric_limits<double>::quiet_NaN();
     double loadgen_cpu_s = std::numeric_limits<double>::quiet_NaN();
+
+    // What the first connection of each side negotiated; an empty version
+    // is plain TCP. verified: --tls-ca checked the server's certificate.
+    tls_session tls_subscribers;
+    tls_session tls_publishers;
+    bool tls_verified = false;
 
     int idle_connections = 0;
     long idle_rss_before_kib = -1;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace loadgen {
@@ -26,6 +27,12 @@ int start_connect(const url& target, int rcvbuf, unsigned source_v4);
 // Blocking connect with TCP_NODELAY, then switched to non-blocking. Returns
 // the fd or -1 and sets err.
 int connect_blocking(const url& target, std::string& err);
+
+// recvmsg() of up to n bytes that also returns the kernel's receive time of
+// the newest segment read (SO_TIMESTAMPNS, CLOCK_REALTIME ns) in
+// realtime_ns, 0 when the kernel gave none. Returns what recvmsg() returns,
+// errno set on -1.
+long recv_stamped(int fd, char* p, std::size_t n, std::int64_t& realtime_ns) noexcept;
 
 // send() that never raises SIGPIPE. Returns bytes written, 0 on EAGAIN, -1
 // on a real error.

@@ -15,7 +15,7 @@ bool url::is_loopback_v4() const noexcept {
     return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
 }
 
-std::optional<url> parse_url(const std::string& text, const char* expected_scheme, std::string& err) {
+std::optional<url> parse_url(const std::string& text, const char* plain_scheme, std::string& err) {
     url u;
     auto sep = text.find("://");
     if (sep == std::string::npos) {
@@ -23,12 +23,10 @@ std::optional<url> parse_url(const std::string& text, const char* expected_schem
         return std::nullopt;
     }
     u.scheme = text.substr(0, sep);
-    if (u.scheme != expected_scheme) {
-        err = "expected a ";
-        err += expected_scheme;
-        err += ":// URL, got '";
-        err += text;
-        err += "'";
+    const std::string plain = plain_scheme;
+    u.tls = u.scheme == plain + "s";
+    if (u.scheme != plain && !u.tls) {
+        err = "expected a " + plain + ":// or " + plain + "s:// URL, got '" + text + "'";
         return std::nullopt;
     }
     std::string rest = text.substr(sep + 3);
@@ -61,7 +59,7 @@ std::optional<url> parse_url(const std::string& text, const char* expected_schem
         err = "missing host in '" + text + "'";
         return std::nullopt;
     }
-    unsigned long port = 80;
+    unsigned long port = u.tls ? 443 : 80;
     if (!port_text.empty()) {
         char* end = nullptr;
         port = std::strtoul(port_text.c_str(), &end, 10);
@@ -90,13 +88,14 @@ std::optional<url> parse_url(const std::string& text, const char* expected_schem
 }
 
 std::optional<url> parse_stream_url(const std::string& text, std::string& err) {
-    if (text.rfind("http://", 0) == 0) return parse_url(text, "http", err);
+    if (text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0) return parse_url(text, "http", err);
     auto u = parse_url(text, "ws", err);
     if (!u) {
-        err = "expected an http:// or ws:// URL, got '" + text + "'";
+        if (text.rfind("ws://", 0) != 0 && text.rfind("wss://", 0) != 0)
+            err = "expected an http(s):// or ws(s):// URL, got '" + text + "'";
         return std::nullopt;
     }
-    u->scheme = "http";
+    u->scheme = u->tls ? "https" : "http";
     const std::size_t query = u->target.find('?');
     const std::size_t path_end = query == std::string::npos ? u->target.size() : query;
     if (path_end >= 3 && u->target.compare(path_end - 3, 3, "/ws") == 0) u->target.replace(path_end - 3, 3, "/sse");

@@ -7,6 +7,7 @@
 #include "publish_log.hpp"
 #include "socket_util.hpp"
 #include "spread_plan.hpp"
+#include "tls_context.hpp"
 #include "url.hpp"
 #include "websocket_key.hpp"
 
@@ -51,6 +52,12 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
+// The kernel's receive time (recv_stamped) on CLOCK_MONOTONIC, 0 for none.
+std::uint64_t arrival_of(std::int64_t realtime_ns, const receive_context& ctx) noexcept {
+    const std::int64_t mono = realtime_ns - ctx.realtime_offset;
+    return realtime_ns != 0 && mono > 0 ? std::uint64_t(mono) : 0;
+}
+
 std::string_view trim(std::string_view v) noexcept {
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
     while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) v.remove_suffix(1);
@@ -68,6 +75,7 @@ const char* ws_client::state_name(state s) noexcept {
     switch (s) {
         case state::pending: return "pending";
         case state::connecting: return "connecting";
+        case state::tls_handshaking: return "in the TLS handshake";
         case state::handshaking: return "waiting for the response head";
         case state::opening: return "waiting for the protocol's opening frame";
         case state::ready: return "ready";
@@ -79,6 +87,10 @@ const char* ws_client::state_name(state s) noexcept {
 
 void ws_client::close_fd() noexcept {
     if (fd_ >= 0) {
+        if (tls_) {
+            stats_.bytes += tls_->take_socket_bytes();
+            tls_.reset();  // before the socket it writes to
+        }
         ::close(fd_);  // also removes it from the epoll set
         fd_ = -1;
     }
@@ -129,6 +141,14 @@ bool ws_client::start(const url& target, const std::string& path, receive_contex
         fail(std::string("connect: ") + std::strerror(errno));
         return false;
     }
+    if (ctx.tls) {
+        std::string err;
+        tls_ = tls_stream::open(*ctx.tls, fd_, target.host, err);
+        if (!tls_) {
+            fail(std::move(err));
+            return false;
+        }
+    }
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT;
     ev.data.u64 = std::uint64_t(id_);
@@ -157,15 +177,18 @@ void ws_client::server_closed(int code) {
 
 void ws_client::shutdown() {
     if (fd_ < 0) return;
-    if (!stream_ && (state_ == state::ready || state_ == state::opening)) {
+    // Over TLS a frame may follow only whole records: not after a write
+    // that is still waiting to be retried.
+    if (!stream_ && (state_ == state::ready || state_ == state::opening) && (!tls_ || out_.empty())) {
         // Masked close frame, code 1000. The server may already be gone.
         unsigned char frame[8] = {0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8};
         std::uint32_t mask = next_mask();
         std::memcpy(frame + 2, &mask, 4);
         frame[6] ^= frame[2];
         frame[7] ^= frame[3];
-        send_some(fd_, reinterpret_cast<const char*>(frame), sizeof frame);
+        send_bytes(reinterpret_cast<const char*>(frame), sizeof frame);
     }
+    if (tls_) tls_->close_notify();
     close_fd();
 }
 
@@ -175,7 +198,40 @@ void ws_client::on_event(std::uint32_t events, receive_context& ctx) {
         on_writable(ctx);
         if (fd_ < 0) return;
     }
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(ctx);
+    // A TLS read may have waited for EPOLLOUT (OpenSSL had to send first).
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || tls_) on_readable(ctx);
+}
+
+void ws_client::watch_writable(bool on, receive_context& ctx) {
+    if (on == want_write_) return;
+    epoll_event ev{};
+    ev.events = on ? EPOLLIN | EPOLLOUT : EPOLLIN;
+    ev.data.u64 = std::uint64_t(id_);
+    epoll_ctl(ctx.epfd, EPOLL_CTL_MOD, fd_, &ev);
+    want_write_ = on;
+}
+
+long ws_client::send_bytes(const char* p, std::size_t n) {
+    return tls_ ? tls_->write_some(p, n) : send_some(fd_, p, n);
+}
+
+void ws_client::continue_tls_handshake(receive_context& ctx) {
+    switch (tls_->handshake()) {
+        case tls_stream::status::ok:
+            state_ = state::handshaking;
+            on_writable(ctx);  // the request, queued by start()
+            return;
+        case tls_stream::status::want_read:
+            watch_writable(false, ctx);
+            return;
+        case tls_stream::status::want_write:
+            watch_writable(true, ctx);
+            return;
+        case tls_stream::status::closed:
+        case tls_stream::status::error:
+            fail("TLS handshake: " + tls_->error());
+            return;
+    }
 }
 
 void ws_client::on_writable(receive_context& ctx) {
@@ -187,29 +243,28 @@ void ws_client::on_writable(receive_context& ctx) {
             fail(std::string("connect: ") + std::strerror(err));
             return;
         }
-        state_ = state::handshaking;
+        state_ = tls_ ? state::tls_handshaking : state::handshaking;
+    }
+    if (state_ == state::tls_handshaking) {
+        continue_tls_handshake(ctx);
+        return;
     }
     if (!out_.empty()) {
-        long w = send_some(fd_, out_.data(), out_.size());
+        long w = send_bytes(out_.data(), out_.size());
         if (w < 0) {
-            if (state_ < state::ready) fail(std::string("send: ") + std::strerror(errno));
-            else server_closed(1006);
+            if (state_ >= state::ready) server_closed(1006);
+            else if (tls_) fail("TLS: " + tls_->error());
+            else fail(std::string("send: ") + std::strerror(errno));
             return;
         }
         out_.erase(0, std::size_t(w));
     }
-    if (out_.empty() && want_write_) {
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u64 = std::uint64_t(id_);
-        epoll_ctl(ctx.epfd, EPOLL_CTL_MOD, fd_, &ev);
-        want_write_ = false;
-    }
+    watch_writable(!out_.empty(), ctx);
 }
 
 void ws_client::queue_bytes(const char* p, std::size_t n, receive_context& ctx) {
     if (out_.empty()) {
-        long w = send_some(fd_, p, n);
+        long w = send_bytes(p, n);
         if (w < 0) {
             server_closed(1006);
             return;
@@ -219,13 +274,7 @@ void ws_client::queue_bytes(const char* p, std::size_t n, receive_context& ctx) 
         if (n == 0) return;
     }
     out_.append(p, n);
-    if (!want_write_) {
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLOUT;
-        ev.data.u64 = std::uint64_t(id_);
-        epoll_ctl(ctx.epfd, EPOLL_CTL_MOD, fd_, &ev);
-        want_write_ = true;
-    }
+    watch_writable(true, ctx);
 }
 
 void ws_client::send_frame(int opcode, const char* p, std::size_t n, receive_context& ctx) {
@@ -252,19 +301,17 @@ void ws_client::send_frame(int opcode, const char* p, std::size_t n, receive_con
 }
 
 void ws_client::on_readable(receive_context& ctx) {
+    if (tls_) {
+        on_tls_readable(ctx);
+        return;
+    }
     auto& buf = ctx.buffer;
     const std::size_t have = leftover_.size();
     if (buf.size() < have + min_free_space) buf.resize(have + buf.size());
     if (have) std::memcpy(buf.data(), leftover_.data(), have);
 
-    iovec iov{buf.data() + have, buf.size() - have};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t r = recvmsg(fd_, &msg, 0);
+    std::int64_t stamp = 0;
+    const long r = recv_stamped(fd_, buf.data() + have, buf.size() - have, stamp);
     if (r < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
         if (state_ < state::ready) fail(std::string("recv: ") + std::strerror(errno));
@@ -277,21 +324,60 @@ void ws_client::on_readable(receive_context& ctx) {
         return;
     }
     ctx.now_ns = now_ns();
-    ctx.arrival_ns = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
-        timespec ts;
-        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-        // TCP reports the newest segment the read consumed: for older
-        // messages in the same read this overstates, never understates.
-        const std::int64_t mono = std::int64_t(ts.tv_sec) * 1'000'000'000ll + std::int64_t(ts.tv_nsec) -
-                                  ctx.realtime_offset;
-        if (mono > 0) ctx.arrival_ns = std::uint64_t(mono);
-    }
+    // TCP reports the newest segment the read consumed: for older messages
+    // in the same read this overstates, never understates.
+    ctx.arrival_ns = arrival_of(stamp, ctx);
     stats_.bytes += std::uint64_t(r);
+    on_bytes(buf.data(), have, have + std::size_t(r), ctx);
+}
 
-    char* p = buf.data();
-    std::size_t len = have + std::size_t(r);
+// Unlike a plain read, one call reads until OpenSSL says want_read: the
+// records it read ahead are out of epoll's sight. A full buffer is taken
+// apart before the next fill.
+void ws_client::on_tls_readable(receive_context& ctx) {
+    if (state_ == state::tls_handshaking) {
+        continue_tls_handshake(ctx);
+        if (state_ == state::tls_handshaking || fd_ < 0) return;
+    }
+    auto& buf = ctx.buffer;
+    ctx.arrival_ns = 0;
+    for (;;) {
+        const std::size_t have = leftover_.size();
+        if (buf.size() < have + min_free_space) buf.resize(have + buf.size());
+        if (have) std::memcpy(buf.data(), leftover_.data(), have);
+        std::size_t len = have;
+        tls_stream::status st;
+        do {
+            std::size_t got = 0;
+            st = tls_->read(buf.data() + len, buf.size() - len, got);
+            len += got;
+        } while (st == tls_stream::status::ok && len < buf.size());
+        stats_.bytes += tls_->take_socket_bytes();
+        if (len > have) {
+            ctx.now_ns = now_ns();
+            // Records read ahead by an earlier fill keep that fill's time.
+            if (const std::int64_t stamp = tls_->take_receive_time()) ctx.arrival_ns = arrival_of(stamp, ctx);
+            on_bytes(buf.data(), have, len, ctx);
+            if (fd_ < 0) return;
+        }
+        switch (st) {
+            case tls_stream::status::ok:  // the buffer is full; OpenSSL may hold more
+                continue;
+            case tls_stream::status::want_read:
+                return;
+            case tls_stream::status::want_write:  // OpenSSL must send before it reads on
+                watch_writable(true, ctx);
+                return;
+            case tls_stream::status::closed:
+            case tls_stream::status::error:
+                if (state_ < state::ready) fail("TLS: " + tls_->error() + " before the client was ready");
+                else server_closed(1006);
+                return;
+        }
+    }
+}
+
+void ws_client::on_bytes(char* p, std::size_t have, std::size_t len, receive_context& ctx) {
     if (stream_) {
         on_stream_read(p, have, len, ctx);
         return;

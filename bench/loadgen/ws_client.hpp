@@ -4,6 +4,7 @@
 #include "chunked_decoder.hpp"
 #include "event_stream_parser.hpp"
 #include "options.hpp"
+#include "tls_stream.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,7 @@ namespace loadgen {
 class latency_histogram;
 class publish_log;
 class spread_plan;
+class tls_context;
 struct url;
 struct scanned_fields;
 
@@ -24,6 +26,8 @@ struct scanned_fields;
 struct receive_context {
     int epfd = -1;
     protocol_kind protocol = protocol_kind::notifier;
+    // Set for a wss:// or https:// target: every client speaks TLS.
+    const tls_context* tls = nullptr;
     int publishers = 1;
     std::vector<char> buffer;  // the one receive buffer, reused by every read
     std::uint64_t now_ns = 0;  // taken once per read, after recv() returned
@@ -69,11 +73,14 @@ struct client_stats {
 // the client. With --protocol sse the same client reads a Server-Sent
 // Events stream instead (ws_client_sse.cpp): GET, a 200 response, the
 // chunked body decoded and its events parsed in the receive buffer too.
+// Over TLS (receive_context::tls) the same bytes go through a tls_stream;
+// a plain client pays one null check for it per read and write.
 class ws_client {
 public:
     enum class state : std::uint8_t {
         pending,      // not started yet
         connecting,   // TCP connect in progress
+        tls_handshaking,  // TLS handshake in progress (wss://, https://)
         handshaking,  // request sent, waiting for the response head (101, or 200 for a stream)
         opening,      // waiting for welcome / Engine.IO open / Socket.IO connect
         ready,        // receiving notifications
@@ -109,6 +116,8 @@ public:
     std::uint64_t started_ns() const noexcept { return started_ns_; }
     const std::string& error() const noexcept { return error_; }
     const client_stats& stats() const noexcept { return stats_; }
+    // The TLS connection, nullptr for a plain one or once closed.
+    const tls_stream* tls() const noexcept { return tls_.get(); }
     // Close code from the server: the close frame's code (a stream's
     // `event: close` code), 1005 for a close frame without one, 1006 for
     // EOF/reset without a close frame (or a stream's body ending without a
@@ -118,7 +127,14 @@ public:
 
 private:
     void on_readable(receive_context& ctx);
+    void on_tls_readable(receive_context& ctx);
     void on_writable(receive_context& ctx);
+    void continue_tls_handshake(receive_context& ctx);
+    // p holds leftover_ (have bytes) and what this read got, up to len.
+    void on_bytes(char* p, std::size_t have, std::size_t len, receive_context& ctx);
+    // send_some()'s contract, over TLS when the client speaks it.
+    long send_bytes(const char* p, std::size_t n);
+    void watch_writable(bool on, receive_context& ctx);
     std::size_t parse_handshake(const char* p, std::size_t len, receive_context& ctx);
     std::size_t parse_frames(char* p, std::size_t len, receive_context& ctx);
     void on_frame(bool fin, int opcode, const char* p, std::size_t n, receive_context& ctx);
@@ -159,6 +175,7 @@ private:
     std::string out_;       // bytes the socket did not take yet
     std::string accept_;    // expected Sec-WebSocket-Accept during the handshake
     std::string error_;
+    std::unique_ptr<tls_stream> tls_;  // set while a TLS connection is open
     chunked_decoder chunks_;      // a stream's body: transfer coding ...
     event_stream_parser events_;  // ... and events
     // Allocated on the first notification: idle connections stay small.
