@@ -8,6 +8,8 @@
   conforming library refuses to (unmasked frames, reserved bits, oversized or
   fragmented control frames, invalid UTF-8, ...).
 * http_request / publish: HTTP over http.client.
+* TlsNotifierServer, make_certificate, wait_logged: a notifierd with
+  --tls-cert/--tls-key and clients that verify it; waits on its log.
 
 Every wait is bounded: socket reads use timeouts, WebSocket reads go through
 asyncio.wait_for.
@@ -25,6 +27,7 @@ import re
 import select
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -640,3 +643,168 @@ class ServerTestCase(ClientHelpers, unittest.IsolatedAsyncioTestCase):
     async def asyncTearDown(self) -> None:
         if not self.server.running():
             self.fail(f"notifierd is no longer running; stderr: {self.server.stderr()}")
+
+
+# --------------------------------------------------------------------------
+# TLS (--tls-cert, --tls-key): certificates made with the openssl command,
+# a server printing https://, clients that verify it
+# --------------------------------------------------------------------------
+
+@dataclass
+class Certificate:
+    """A self-signed certificate for localhost and 127.0.0.1 and its key."""
+    cert: Path
+    key: Path
+    subject: str  # as notifierd logs it (OpenSSL's one-line form), e.g. "/CN=notifier-a"
+
+    @property
+    def der(self) -> bytes:
+        return ssl.PEM_cert_to_DER_cert(self.cert.read_text())
+
+
+def make_certificate(directory: Path, name: str, common_name: str | None = None, days: int = 2) -> Certificate:
+    """`name`.crt.pem and `name`.key.pem in `directory`: a P-256 key and a
+    self-signed certificate whose subjectAltName covers localhost and
+    127.0.0.1 (what the tests connect to); the common name tells
+    certificates apart in handshakes and in the server's log."""
+    cn = common_name or f"notifier-{name}"
+    cert, key = directory / f"{name}.crt.pem", directory / f"{name}.key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", f"/CN={cn}", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-days", str(days), "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return Certificate(cert, key, f"/CN={cn}")
+
+
+def client_tls_context(cafile: str | Path, alpn: list[str] | None = None,
+                       maximum_version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
+    """A client context that trusts exactly `cafile` (hostname checked)."""
+    ctx = ssl.create_default_context(cafile=str(cafile))
+    if alpn is not None:
+        ctx.set_alpn_protocols(alpn)
+    if maximum_version is not None:
+        ctx.maximum_version = maximum_version
+    return ctx
+
+
+class TlsNotifierServer(NotifierServer):
+    """A notifierd whose listener speaks TLS. `cert` (a Certificate) gives
+    --tls-cert and --tls-key; without it they come from `flags`, `env` or a
+    configuration file. Clients trust `cafile` (default: cert's file)."""
+
+    def __init__(self, *flags: str, cert: Certificate | None = None, cafile: str | Path | None = None, **kwargs):
+        tls = ["--tls-cert", str(cert.cert), "--tls-key", str(cert.key)] if cert is not None else []
+        super().__init__(*tls, *flags, **kwargs)
+        self.cafile = str(cafile if cafile is not None else cert.cert if cert is not None else "")
+
+    def start(self) -> "TlsNotifierServer":
+        cmd = [notifierd_path(), *(["--listen", self.listen] if self.listen is not None else []), *self.flags]
+        env = None if self.env is None else {**os.environ, **self.env}
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env)
+        self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_thread.start()
+        line = self._read_first_line()
+        m = re.fullmatch(rb"notifierd listening on https://(\S+):(\d+)\n", line)
+        if not m:
+            self.kill()
+            raise AssertionError(f"unexpected first line from notifierd: {line!r}; stderr: {self.stderr()}")
+        self.host = m.group(1).decode()
+        self.port = int(m.group(2))
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    def ws_url(self, query: str = "") -> str:
+        return f"wss://{self.host}:{self.port}/ws" + (f"?{query}" if query else "")
+
+    def context(self, **kwargs) -> ssl.SSLContext:
+        return client_tls_context(self.cafile, **kwargs)
+
+    def https_connection(self, context: ssl.SSLContext | None = None,
+                         timeout: float = TIMEOUT) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=context or self.context())
+
+    def request(self, method: str, path: str, body: bytes | str | None = None,
+                headers: dict[str, str] | None = None, conn: http.client.HTTPSConnection | None = None,
+                context: ssl.SSLContext | None = None) -> HttpResponse:
+        """http_request over HTTPS, on `conn` when given (kept open)."""
+        own = conn is None
+        conn = conn or self.https_connection(context)
+        try:
+            return http_request(self.port, method, path, body, headers, conn=conn)
+        finally:
+            if own:
+                conn.close()
+
+    def publish(self, payload: Any, conn: http.client.HTTPSConnection | None = None) -> list[int]:
+        """POST /publish over HTTPS; asserts 202 and returns the seqs."""
+        own = conn is None
+        conn = conn or self.https_connection()
+        try:
+            return publish(self.port, payload, conn=conn)
+        finally:
+            if own:
+                conn.close()
+
+    def handshake(self, context: ssl.SSLContext | None = None, timeout: float = TIMEOUT) -> ssl.SSLSocket:
+        """A TLS connection, handshake done, nothing sent yet."""
+        sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        try:
+            return (context or self.context()).wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+    def raw_websocket(self, target: str = "/ws", rcvbuf: int | None = None, timeout: float = TIMEOUT,
+                      context: ssl.SSLContext | None = None) -> RawWebSocket:
+        """RawWebSocket over TLS: the socket's receive buffer set to `rcvbuf`
+        before connecting (it bounds the TCP window), then the TLS and the
+        WebSocket handshakes."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if rcvbuf is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.settimeout(timeout)
+            sock.connect((self.host, self.port))
+            tls = (context or self.context()).wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+        try:
+            key = base64.b64encode(os.urandom(16)).decode()
+            request = (f"GET {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nUpgrade: websocket\r\n"
+                       f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            tls.sendall(request.encode())
+            raw = RawWebSocket(tls)
+            head = raw._read_until(b"\r\n\r\n", timeout)
+            raw.response_head = head
+            lines = head.decode("latin-1").split("\r\n")
+            if not lines[0].startswith("HTTP/1.1 101"):
+                raise AssertionError(f"handshake refused: {head!r}")
+            fields = {name.strip().lower(): value.strip()
+                      for name, _, value in (line.partition(":") for line in lines[1:] if line)}
+            accept = base64.b64encode(hashlib.sha1((key + _WS_GUID).encode()).digest()).decode()
+            if fields.get("sec-websocket-accept") != accept:
+                raise AssertionError(f"bad Sec-WebSocket-Accept in {head!r}")
+            return raw
+        except BaseException:
+            tls.close()
+            raise
+
+
+def wait_logged(server: NotifierServer, pattern: str, count: int = 1, timeout: float = TIMEOUT) -> list[re.Match]:
+    """Waits until the server's stderr holds `count` matches of the regular
+    expression `pattern` (the server logs after it acted: a reload, a
+    refusal); returns them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = list(re.finditer(pattern, server.stderr()))
+        if len(found) >= count:
+            return found
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{count} log lines matching {pattern!r} expected within {timeout}s; "
+                                 f"stderr: {server.stderr()}")
+        time.sleep(0.01)
