@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 
 import { NotifierClient, type NotifierClientOptions } from '../client.js';
 import type { ConnectionState, WebSocketConstructor } from '../types.js';
-import { Notifierd, waitFor } from './notifierd.js';
+import { Notifierd, type TlsTrust, waitFor } from './notifierd.js';
 
 const clients: NotifierClient[] = [];
 const servers: Notifierd[] = [];
@@ -22,8 +22,8 @@ export async function stopServers(): Promise<void> {
   for (const s of servers.splice(0)) await s.stop();
 }
 
-export async function server(args: string[] = [], port = 0): Promise<Notifierd> {
-  const s = await Notifierd.start(args, port);
+export async function server(args: string[] = [], port = 0, trust?: TlsTrust): Promise<Notifierd> {
+  const s = await Notifierd.start(args, port, trust);
   servers.push(s);
   return s;
 }

@@ -4,6 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,21 +24,34 @@ export function notifierdPath(): string {
   return configured;
 }
 
+/** For a notifierd started with --tls-cert and --tls-key: the CA (PEM)
+ * that its clients here trust. */
+export interface TlsTrust {
+  ca: string | Buffer;
+}
+
 export class Notifierd {
   readonly process: ChildProcess;
   readonly port: number;
+  /** Its listener speaks TLS (it printed https://). */
+  readonly tls: boolean;
+  readonly #trust: TlsTrust | undefined;
   #exited: Promise<number | null>;
   stderr = '';
 
-  private constructor(proc: ChildProcess, port: number, exited: Promise<number | null>) {
+  private constructor(proc: ChildProcess, port: number, tls: boolean, trust: TlsTrust | undefined,
+    exited: Promise<number | null>) {
     this.process = proc;
     this.port = port;
+    this.tls = tls;
+    this.#trust = trust;
     this.#exited = exited;
   }
 
   /** Starts notifierd on `port` (0: any free one) and waits for its
-   * "listening" line. */
-  static async start(args: string[] = [], port = 0): Promise<Notifierd> {
+   * "listening" line. With --tls-cert/--tls-key among `args`, `trust` is
+   * what publish() verifies the server against. */
+  static async start(args: string[] = [], port = 0, trust?: TlsTrust): Promise<Notifierd> {
     const proc = spawn(notifierdPath(), ['--listen', `127.0.0.1:${port}`, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -46,19 +60,19 @@ export class Notifierd {
     proc.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const bound = await withTimeout(
-      new Promise<number>((res, rej) => {
+    const [scheme, bound] = await withTimeout(
+      new Promise<[string, number]>((res, rej) => {
         let out = '';
         proc.stdout!.on('data', (d: Buffer) => {
           out += d.toString();
-          const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-          if (m) res(Number(m[1]));
+          const m = /listening on (https?):\/\/[^:]+:(\d+)/.exec(out);
+          if (m) res([m[1]!, Number(m[2])]);
         });
         proc.on('exit', (code) => rej(new Error(`notifierd exited with ${code} before listening: ${stderr}`)));
       }),
       'notifierd to listen',
     );
-    const server = new Notifierd(proc, bound, exited);
+    const server = new Notifierd(proc, bound, scheme === 'https', trust, exited);
     proc.stderr!.on('data', (d: Buffer) => {
       server.stderr += d.toString();
     });
@@ -66,11 +80,12 @@ export class Notifierd {
   }
 
   get url(): string {
-    return `ws://127.0.0.1:${this.port}/ws`;
+    return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/ws`;
   }
 
   /** POST /publish; returns the seqs. */
   async publish(payload: object | object[], headers: Record<string, string> = {}): Promise<number[]> {
+    if (this.tls) return this.#publishHttps(payload, headers);
     const res = await fetch(`http://127.0.0.1:${this.port}/publish`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...headers },
@@ -78,6 +93,37 @@ export class Notifierd {
     });
     if (res.status !== 202) throw new Error(`POST /publish answered ${res.status}: ${await res.text()}`);
     return ((await res.json()) as { seqs: number[] }).seqs;
+  }
+
+  // Node's fetch takes no CA of its own: node:https does.
+  async #publishHttps(payload: object | object[], headers: Record<string, string>): Promise<number[]> {
+    const body = JSON.stringify(payload);
+    const answer = await withTimeout(
+      new Promise<{ status: number; text: string }>((res, rej) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: this.port,
+            path: '/publish',
+            method: 'POST',
+            ca: this.#trust?.ca,
+            headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
+          },
+          (r) => {
+            let text = '';
+            r.setEncoding('utf8');
+            r.on('data', (d: string) => (text += d));
+            r.on('end', () => res({ status: r.statusCode ?? 0, text }));
+            r.on('error', rej);
+          },
+        );
+        req.on('error', rej);
+        req.end(body);
+      }),
+      'POST /publish over https',
+    );
+    if (answer.status !== 202) throw new Error(`POST /publish answered ${answer.status}: ${answer.text}`);
+    return (JSON.parse(answer.text) as { seqs: number[] }).seqs;
   }
 
   /** SIGTERM and wait for the exit. */
