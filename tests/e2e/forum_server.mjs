@@ -25,6 +25,8 @@ export class ForumServer {
     this.args = args;
     this.proc = null;
     this.log = '';
+    /** http, or https when `args` give --tls-cert and --tls-key (from the printed address). */
+    this.scheme = 'http';
   }
 
   /** Starts and resolves once the server printed its address. */
@@ -38,15 +40,15 @@ export class ForumServer {
     this.exited = new Promise((res) => proc.on('exit', (code, signal) => res({ code, signal })));
     proc.stderr.on('data', (d) => { this.log += d.toString(); });
     let out = '';
-    this.port = await new Promise((res, rej) => {
+    [this.scheme, this.port] = await new Promise((res, rej) => {
       const timer = setTimeout(() => rej(new Error(`notifier-forum did not start within ${timeoutMs} ms: ${this.log}`)),
         timeoutMs);
       proc.stdout.on('data', (d) => {
         out += d.toString();
-        const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
+        const m = /listening on (https?):\/\/[^:]+:(\d+)/.exec(out);
         if (m) {
           clearTimeout(timer);
-          res(Number(m[1]));
+          res([m[1], Number(m[2])]);
         }
       });
       proc.on('exit', (code) => {
@@ -58,7 +60,7 @@ export class ForumServer {
   }
 
   get url() {
-    return `http://127.0.0.1:${this.port}/`;
+    return `${this.scheme}://127.0.0.1:${this.port}/`;
   }
 
   /** SIGTERM; resolves with the exit status once it is gone. */
