@@ -7,12 +7,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
 namespace loadgen {
 
@@ -75,26 +73,6 @@ int connect_blocking(const url& target, std::string& err) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     return fd;
-}
-
-long recv_stamped(int fd, char* p, std::size_t n, std::int64_t& realtime_ns) noexcept {
-    iovec iov{p, n};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t r = recvmsg(fd, &msg, 0);
-    realtime_ns = 0;
-    if (r <= 0) return long(r);
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
-        timespec ts;
-        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-        realtime_ns = std::int64_t(ts.tv_sec) * 1'000'000'000ll + std::int64_t(ts.tv_nsec);
-    }
-    return long(r);
 }
 
 long send_some(int fd, const char* p, std::size_t n) noexcept {

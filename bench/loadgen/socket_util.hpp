@@ -2,9 +2,12 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <ctime>
 #include <string>
 
 namespace loadgen {
@@ -31,8 +34,26 @@ int connect_blocking(const url& target, std::string& err);
 // recvmsg() of up to n bytes that also returns the kernel's receive time of
 // the newest segment read (SO_TIMESTAMPNS, CLOCK_REALTIME ns) in
 // realtime_ns, 0 when the kernel gave none. Returns what recvmsg() returns,
-// errno set on -1.
-long recv_stamped(int fd, char* p, std::size_t n, std::int64_t& realtime_ns) noexcept;
+// errno set on -1. Inline: it is the plain receive path's one read.
+inline long recv_stamped(int fd, char* p, std::size_t n, std::int64_t& realtime_ns) noexcept {
+    iovec iov{p, n};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t r = recvmsg(fd, &msg, 0);
+    realtime_ns = 0;
+    if (r <= 0) return long(r);
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        realtime_ns = std::int64_t(ts.tv_sec) * 1'000'000'000ll + std::int64_t(ts.tv_nsec);
+    }
+    return long(r);
+}
 
 // send() that never raises SIGPIPE. Returns bytes written, 0 on EAGAIN, -1
 // on a real error.

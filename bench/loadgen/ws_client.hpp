@@ -131,7 +131,8 @@ private:
     void on_writable(receive_context& ctx);
     void continue_tls_handshake(receive_context& ctx);
     // p holds leftover_ (have bytes) and what this read got, up to len.
-    void on_bytes(char* p, std::size_t have, std::size_t len, receive_context& ctx);
+    // Defined (and inlined) in ws_client.cpp, its only user.
+    inline void on_bytes(char* p, std::size_t have, std::size_t len, receive_context& ctx);
     // send_some()'s contract, over TLS when the client speaks it.
     long send_bytes(const char* p, std::size_t n);
     void watch_writable(bool on, receive_context& ctx);
