@@ -31,6 +31,11 @@ public:
     /// Pins every frame queued now: drop_unstarted() keeps them (a
     /// handshake response and welcome the peer must get before a close).
     void pin_queued() noexcept { pinned_bytes_ = bytes_; }
+    /// Pins at least the first `n` unwritten bytes: a write that must be
+    /// retried with them (TLS: OpenSSL holds them in a record half sent).
+    void pin_front(std::size_t n) noexcept {
+        if (n > pinned_bytes_) pinned_bytes_ = n < bytes_ ? n : bytes_;
+    }
 
     bool empty() const noexcept { return head_ == items_.size(); }
     std::size_t bytes() const noexcept { return bytes_; }

@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -104,8 +105,14 @@ std::size_t connection::write_some(std::span<const std::string_view> bufs, error
     std::size_t n = 0;
     const int ret = SSL_write_ex(ssl_.get(), data, len, &n);
     write_wants_read_ = false;
-    if (ret == 1) return n;
+    if (ret == 1) {
+        committed_ = 0;
+        return n;
+    }
     ec = ssl_failure(ssl_.get(), ret, write_wants_read_, false);
+    // OpenSSL keeps the record it made of these bytes, and a retry must offer
+    // them again: they are no longer the queue's to drop.
+    if (ec == asio::error::would_block) committed_ = std::max(committed_, std::min(len, max_record));
     return 0;
 }
 

@@ -50,6 +50,11 @@ public:
     /// and be at least as long (a write queue's front does).
     std::size_t write_some(std::span<const std::string_view> bufs, error_code& ec);
 
+    /// Bytes a write that would block committed to: over TLS, OpenSSL holds
+    /// them in a record half sent, and the next write must start with them
+    /// (0 over plain TCP and kTLS, and once written).
+    std::size_t committed_bytes() const noexcept { return committed_; }
+
     /// Calls `h(error_code)` when read_some() may make progress: at once
     /// (posted) when TLS holds decrypted bytes, otherwise when the socket is
     /// ready for what the last read waited for.
@@ -79,6 +84,7 @@ private:
 
     socket_type socket_;
     ssl_ptr ssl_;
+    std::size_t committed_ = 0;
     bool ktls_send_ = false;
     bool read_wants_write_ = false;
     bool write_wants_read_ = false;

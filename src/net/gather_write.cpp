@@ -27,7 +27,10 @@ gather_write_result gather_write(connection& conn, core::write_queue& queue) {
         const std::size_t n = queue.gather(views);
         boost::system::error_code ec;
         const std::size_t written = conn.write_some(std::span<const std::string_view>(views.data(), n), ec);
-        if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) break;
+        if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+            queue.pin_front(conn.committed_bytes());
+            break;
+        }
         if (ec) {
             r.failed = true;
             break;

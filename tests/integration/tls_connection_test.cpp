@@ -29,6 +29,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <atomic>
 #include <memory>
 #include <random>
 #include <string>
@@ -244,6 +245,74 @@ TEST(TlsConnection, GatherWriteThroughASmallSendBufferDeliversEveryByteInOrder) 
     EXPECT_GT(blocked, 10u) << "the send buffer never filled: the resume path was not exercised";
     ASSERT_EQ(received.size(), expected.size());
     EXPECT_TRUE(received == expected);
+}
+
+// A session closing a slow consumer drops the frames it has not started
+// and queues its close frame. Under TLS, OpenSSL may hold some of those
+// frames in a record half sent: they must stay, or the retry fails and the
+// close frame never leaves.
+TEST(TlsConnection, DroppingUnstartedFramesKeepsWhatOpenSslHolds) {
+    cert_files c("localhost");
+    notifier::net::tls_context tls(tls_options(c));
+    server srv;
+    std::string expected;
+    std::vector<std::string> frames;
+    for (int i = 0; i < 4000; ++i) frames.push_back("frame " + std::to_string(i) + std::string(200, '.') + "\n");
+    const std::string end = "END";
+    std::string received;
+    std::atomic<bool> reading{false};
+    std::thread client([&, port = srv.port()] {
+        tls_client cl(port);
+        cl.set_receive_buffer(4096);
+        ASSERT_TRUE(cl.handshake());
+        while (!reading) std::this_thread::yield();  // a reader that stalls until the server blocked
+        char buf[4096];
+        while (received.size() < end.size() || received.compare(received.size() - end.size(), end.size(), end) != 0) {
+            const int n = SSL_read(cl.ssl, buf, sizeof buf);
+            if (n <= 0) break;
+            received.append(buf, static_cast<std::size_t>(n));
+        }
+    });
+    std::optional<connection> conn;
+    ASSERT_FALSE(srv.handshake(tls.current().get(), conn));
+    int small = 4096;
+    ::setsockopt(conn->socket().native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+
+    notifier::core::write_queue queue;
+    std::size_t next = 0;
+    // Fill until the kernel and OpenSSL take no more.
+    while (next < frames.size()) {
+        for (int i = 0; i < 50 && next < frames.size(); ++i) {
+            auto owned = std::make_shared<const std::string>(frames[next++]);
+            queue.push(owned, *owned);
+        }
+        const auto before = queue.bytes();
+        ASSERT_FALSE(notifier::net::gather_write(*conn, queue).failed);
+        if (queue.bytes() == before && conn->committed_bytes() > 0) break;
+    }
+    ASSERT_GT(conn->committed_bytes(), 0u) << "never blocked mid-record";
+    queue.drop_unstarted();
+    auto owned_end = std::make_shared<const std::string>(end);
+    queue.push(owned_end, *owned_end);
+    reading = true;
+    while (!queue.empty()) {
+        ASSERT_FALSE(notifier::net::gather_write(*conn, queue).failed) << "the retried record was refused";
+        if (!queue.empty()) {
+            pollfd p{conn->socket().native_handle(), POLLOUT, 0};
+            ASSERT_EQ(::poll(&p, 1, 10'000), 1);
+        }
+    }
+    client.join();
+    // Whole frames from the start, then the end marker.
+    ASSERT_GE(received.size(), end.size());
+    EXPECT_EQ(received.substr(received.size() - end.size()), end);
+    const auto body = received.substr(0, received.size() - end.size());
+    std::string prefix;
+    for (const auto& f : frames) {
+        if (prefix.size() >= body.size()) break;
+        prefix += f;
+    }
+    EXPECT_EQ(body, prefix) << "received " << body.size() << " bytes";
 }
 
 TEST(TlsConnection, PlainHttpOnTheTlsPortIsRecognisedBeforeAnyTlsByte) {

@@ -337,4 +337,26 @@ TEST(WriteQueue, APinReachingIntoAPartialFrameKeepsItWhole) {
     EXPECT_EQ(q.bytes(), 2u);
 }
 
+TEST(WriteQueue, PinFrontKeepsEveryFrameTheBytesReachInto) {
+    write_queue q;
+    auto a = frame("aaaa"), b = frame("bbbb"), c = frame("cccc"), d = frame("dddd");
+    push(q, a);
+    push(q, b);
+    push(q, c);
+    q.consume(2);
+    q.pin_front(5);  // "aa" and 3 bytes of b: a and b stay whole, c goes
+    push(q, d);
+    q.drop_unstarted();
+    EXPECT_EQ(pending(q), "aabbbb");
+    q.pin_front(2);  // never lowers a pin
+    q.drop_unstarted();
+    EXPECT_EQ(pending(q), "aabbbb");
+    q.pin_front(100);  // capped at what is queued
+    q.consume(6);
+    EXPECT_TRUE(q.empty());
+    push(q, c);
+    q.drop_unstarted();
+    EXPECT_TRUE(q.empty());
+}
+
 }  // namespace
