@@ -84,6 +84,9 @@ std::shared_ptr<ssl_ctx_st> tls_context::load() const {
     // One TLS 1.3 ticket per handshake (OpenSSL sends two): enough for a
     // browser to resume, half the work in a reconnect storm.
     SSL_CTX_set_num_tickets(c, 1);
+    // Resumption by tickets only: a server-side cache would keep a session
+    // per handshake (20,480 by default) under a lock shared by the shards.
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
     if (SSL_CTX_use_certificate_chain_file(c, cert_file_.c_str()) != 1)
         throw std::invalid_argument("TLS certificate " + cert_file_ + ": " + openssl_reason());
