@@ -23,13 +23,22 @@ def last_json_line(text: str) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 
 
-class LoadgenTest(unittest.TestCase):
+class NotifierdPerTest:
+    """A notifierd per test on a free loopback port (self.port), started
+    with `server_flags()`; stopped with SIGTERM, which must exit 0."""
+
+    scheme = "http"
+
+    def server_flags(self) -> list[str]:
+        return []
+
     def setUp(self) -> None:
-        self.server = subprocess.Popen([NOTIFIERD, "--listen", "127.0.0.1:0", "--log-level", "warn"],
+        self.server = subprocess.Popen([NOTIFIERD, "--listen", "127.0.0.1:0", "--log-level", "warn",
+                                        *self.server_flags()],
                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.addCleanup(self.stop_server)
         line = self.server.stdout.readline()
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        m = re.search(rf"listening on {self.scheme}://127\.0\.0\.1:(\d+)", line)
         self.assertIsNotNone(m, line)
         self.port = int(m.group(1))
 
@@ -38,6 +47,8 @@ class LoadgenTest(unittest.TestCase):
         self.assertEqual(self.server.wait(timeout=20), 0)
         self.server.stdout.close()
 
+
+class LoadgenTest(NotifierdPerTest, unittest.TestCase):
     def test_a_paced_run_loses_nothing_and_times_every_delivery_twice(self):
         r = subprocess.run([LOADGEN, "--url", f"ws://127.0.0.1:{self.port}/ws", "--clients", "20",
                             "--publishers", "2", "--rate", "4000", "--duration", "1", "--quiet",

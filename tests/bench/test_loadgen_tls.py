@@ -18,14 +18,12 @@ import sys
 import tempfile
 import unittest
 
+from test_bench_tools import NotifierdPerTest, last_json_line
+
 LOADGEN = os.environ["NOTIFIER_LOADGEN"]
 NOTIFIERD = os.environ.get("NOTIFIERD")
 OPENSSL = os.environ.get("OPENSSL", "openssl")
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tls_peer.py")
-
-
-def last_json_line(text: str) -> dict:
-    return json.loads(text.strip().splitlines()[-1])
 
 
 def make_certificate(directory: str, name: str, san: str) -> tuple:
@@ -180,7 +178,7 @@ class LoadgenTlsTest(unittest.TestCase):
 
 
 @unittest.skipUnless(NOTIFIERD, "NOTIFIERD is not set")
-class LoadgenTlsNotifierdTest(unittest.TestCase):
+class LoadgenTlsNotifierdTest(NotifierdPerTest, unittest.TestCase):
     """notifierd's own TLS listener: the fan-out table's TLS column."""
 
     @classmethod
@@ -192,20 +190,10 @@ class LoadgenTlsNotifierdTest(unittest.TestCase):
     def tearDownClass(cls) -> None:
         cls.dir.cleanup()
 
-    def setUp(self) -> None:
-        self.server = subprocess.Popen([NOTIFIERD, "--listen", "127.0.0.1:0", "--log-level", "warn",
-                                        "--tls-cert", self.cert, "--tls-key", self.key],
-                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        self.addCleanup(self.stop_server)
-        line = self.server.stdout.readline()
-        m = re.search(r"listening on https://127\.0\.0\.1:(\d+)", line)
-        self.assertIsNotNone(m, line)
-        self.port = int(m.group(1))
+    scheme = "https"
 
-    def stop_server(self) -> None:
-        self.server.terminate()
-        self.assertEqual(self.server.wait(timeout=20), 0)
-        self.server.stdout.close()
+    def server_flags(self) -> list[str]:
+        return ["--tls-cert", self.cert, "--tls-key", self.key]
 
     def run_fanout(self, clients: int, *args: str) -> dict:
         # No --publish-url: a wss:// URL publishes to https://<its host:port>/publish.

@@ -11,6 +11,7 @@
 #include "net/gather_write.hpp"
 #include "net/http_stream.hpp"
 #include "net/tls_context.hpp"
+#include "support/cert_files.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -41,42 +42,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using notifier::net::connection;
 using notifier::net::http_stream;
-
-// A self-signed P-256 certificate for CN=`cn`, written as PEM files.
-struct cert_files {
-    std::filesystem::path dir, cert, key;
-
-    explicit cert_files(const std::string& cn) {
-        dir = std::filesystem::temp_directory_path() / ("notifier-tls-" + std::to_string(::getpid()) + "-" + cn);
-        std::filesystem::create_directories(dir);
-        cert = dir / "cert.pem";
-        key = dir / "key.pem";
-        EVP_PKEY* pkey = EVP_EC_gen("P-256");
-        X509* x = X509_new();
-        X509_set_version(x, 2);
-        ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-        X509_gmtime_adj(X509_getm_notBefore(x), 0);
-        X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-        X509_set_pubkey(x, pkey);
-        X509_NAME* name = X509_get_subject_name(x);
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
-                                   -1, 0);
-        X509_set_issuer_name(x, name);
-        X509_sign(x, pkey, EVP_sha256());
-        FILE* f = std::fopen(cert.c_str(), "w");
-        PEM_write_X509(f, x);
-        std::fclose(f);
-        f = std::fopen(key.c_str(), "w");
-        PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr);
-        std::fclose(f);
-        X509_free(x);
-        EVP_PKEY_free(pkey);
-    }
-    ~cert_files() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
-};
+using notifier::test::cert_files;
 
 notifier::options tls_options(const cert_files& c) {
     notifier::options o;

@@ -84,6 +84,8 @@ def kernel_send_buffer_max() -> int:
 class NotifierServer:
     """One notifierd subprocess listening on an ephemeral loopback port."""
 
+    scheme = "http"  # what its first line names: http, or https with TLS
+
     def __init__(self, *flags: str, startup_timeout: float = 10.0, listen: str | None = "127.0.0.1:0",
                  env: dict[str, str] | None = None):
         self.flags = list(flags)
@@ -107,7 +109,7 @@ class NotifierServer:
         self._stderr_thread.start()
         line = self._read_first_line()
         # The host is printed as given, an IPv6 one without brackets.
-        m = re.fullmatch(rb"notifierd listening on http://(\S+):(\d+)\n", line)
+        m = re.fullmatch(rb"notifierd listening on " + self.scheme.encode() + rb"://(\S+):(\d+)\n", line)
         if not m:
             self.kill()
             raise AssertionError(f"unexpected first line from notifierd: {line!r}; stderr: {self.stderr()}")
@@ -629,9 +631,13 @@ class ServerTestCase(ClientHelpers, unittest.IsolatedAsyncioTestCase):
     server_flags: tuple[str, ...] = ()
 
     @classmethod
+    def make_server(cls) -> "NotifierServer":
+        return NotifierServer(*cls.server_flags)
+
+    @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        cls.server = NotifierServer(*cls.server_flags).start()
+        cls.server = cls.make_server().start()
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -697,21 +703,7 @@ class TlsNotifierServer(NotifierServer):
         super().__init__(*tls, *flags, **kwargs)
         self.cafile = str(cafile if cafile is not None else cert.cert if cert is not None else "")
 
-    def start(self) -> "TlsNotifierServer":
-        cmd = [notifierd_path(), *(["--listen", self.listen] if self.listen is not None else []), *self.flags]
-        env = None if self.env is None else {**os.environ, **self.env}
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env)
-        self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
-        self._stderr_thread.start()
-        line = self._read_first_line()
-        m = re.fullmatch(rb"notifierd listening on https://(\S+):(\d+)\n", line)
-        if not m:
-            self.kill()
-            raise AssertionError(f"unexpected first line from notifierd: {line!r}; stderr: {self.stderr()}")
-        self.host = m.group(1).decode()
-        self.port = int(m.group(2))
-        return self
+    scheme = "https"
 
     @property
     def url(self) -> str:

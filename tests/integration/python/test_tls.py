@@ -47,8 +47,8 @@ from notifier_testlib import (
     ConnectionEnded,
     HttpResponse,
     NotifierServer,
+    ServerTestCase,
     TlsNotifierServer,
-    kernel_send_buffer_max,
     make_certificate,
     notification,
     notifierd_path,
@@ -171,26 +171,12 @@ class TlsHelpers(ClientHelpers):
                 for r in ("ok", "failed", "timeout", "plain_http")}
 
 
-class TlsTestCase(TlsHelpers, unittest.IsolatedAsyncioTestCase):
+class TlsTestCase(TlsHelpers, ServerTestCase):
     """One TLS notifierd per class (certificate "a"), started with `server_flags`."""
 
-    server_flags: tuple[str, ...] = ()
-
     @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.server = TlsNotifierServer(*cls.server_flags, cert=cert("a")).start()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        try:
-            cls.server.stop()
-        finally:
-            super().tearDownClass()
-
-    async def asyncTearDown(self) -> None:
-        if not self.server.running():
-            self.fail(f"notifierd is no longer running; stderr: {self.server.stderr()}")
+    def make_server(cls) -> TlsNotifierServer:
+        return TlsNotifierServer(*cls.server_flags, cert=cert("a"))
 
 
 class TlsServiceTest(TlsTestCase):
@@ -539,12 +525,8 @@ class TlsHandshakeFloodTest(TlsTestCase):
         await self.assert_serves()
 
 
-QUEUE_BYTES = 65536
-DATA_BYTES = 5000
-RCVBUF = 4096
 # As in test_slow_consumer: more than the kernel's buffers and the queue hold.
-COUNT = (kernel_send_buffer_max() + 2 * RCVBUF + 2 * QUEUE_BYTES + (256 << 10)) // DATA_BYTES + 1
-WINDOW = 8
+from test_slow_consumer import COUNT, DATA_BYTES, QUEUE_BYTES, RCVBUF, WINDOW  # noqa: E402
 
 
 class TlsSlowConsumerTest(TlsTestCase):
