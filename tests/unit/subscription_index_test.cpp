@@ -27,52 +27,95 @@ std::vector<int> match(const index_t& idx, std::string_view collection, std::str
 
 using keys = std::vector<int>;
 
-TEST(SubscriptionIndex, EmptyMatchesNothing) {
+// A scenario is a list of steps run in order against one index: changes
+// and what the index must answer after them.
+struct step {
+    enum kind_t { add, remove, matches, collections, empty } kind;
+    std::string_view collection = "";
+    std::string_view id = "";
+    int key = 0;  // add/remove: the key; collections: the count; empty: 0 or 1
+    keys expected = {};
+};
+
+step add(std::string_view c, std::string_view id, int key) { return {step::add, c, id, key}; }
+step remove(std::string_view c, std::string_view id, int key) { return {step::remove, c, id, key}; }
+step expect(std::string_view c, std::string_view id, keys k) { return {step::matches, c, id, 0, std::move(k)}; }
+step collections(int n) { return {step::collections, "", "", n}; }
+step is_empty(bool yes) { return {step::empty, "", "", yes ? 1 : 0}; }
+
+struct scenario {
+    const char* name;
+    std::vector<step> steps;
+};
+
+class SubscriptionIndexScenario : public ::testing::TestWithParam<scenario> {};
+
+TEST_P(SubscriptionIndexScenario, Steps) {
     index_t idx;
-    EXPECT_TRUE(idx.empty());
-    EXPECT_EQ(idx.collections(), 0u);
-    EXPECT_EQ(match(idx, "posts", "7"), keys{});
-    EXPECT_EQ(match(idx, "posts", ""), keys{});
+    for (std::size_t i = 0; i < GetParam().steps.size(); ++i) {
+        const auto& s = GetParam().steps[i];
+        SCOPED_TRACE("step " + std::to_string(i));
+        switch (s.kind) {
+            case step::add: idx.add(s.collection, s.id, s.key); break;
+            case step::remove: idx.remove(s.collection, s.id, s.key); break;
+            case step::matches: EXPECT_EQ(match(idx, s.collection, s.id), s.expected); break;
+            case step::collections: EXPECT_EQ(idx.collections(), std::size_t(s.key)); break;
+            case step::empty: EXPECT_EQ(idx.empty(), s.key == 1); break;
+        }
+    }
 }
 
-TEST(SubscriptionIndex, StarGetsEverything) {
-    index_t idx;
-    idx.add("*", "", 1);
-    EXPECT_FALSE(idx.empty());
-    EXPECT_EQ(idx.collections(), 0u);  // "*" is not a collection
-    EXPECT_EQ(match(idx, "posts", ""), keys{1});
-    EXPECT_EQ(match(idx, "posts", "7"), keys{1});
-    EXPECT_EQ(match(idx, "forums", "x/y"), keys{1});
-}
-
-TEST(SubscriptionIndex, CollectionSubscribersGetTheWholeCollection) {
-    index_t idx;
-    idx.add("posts", "", 1);
-    idx.add("posts", "", 2);
-    idx.add("forums", "", 3);
-    EXPECT_EQ(idx.collections(), 2u);
-    EXPECT_EQ(match(idx, "posts", ""), (keys{1, 2}));
-    EXPECT_EQ(match(idx, "posts", "7"), (keys{1, 2}));
-    EXPECT_EQ(match(idx, "forums", "1"), keys{3});
-    EXPECT_EQ(match(idx, "users", "1"), keys{});
-    // Names are exact: no prefix matching, case sensitive.
-    EXPECT_EQ(match(idx, "post", ""), keys{});
-    EXPECT_EQ(match(idx, "Posts", ""), keys{});
-    EXPECT_EQ(match(idx, "posts2", ""), keys{});
-}
-
-TEST(SubscriptionIndex, RecordSubscribersOnlyGetTheirId) {
-    index_t idx;
-    idx.add("posts", "7", 1);
-    idx.add("posts", "8", 2);
-    idx.add("posts", "7", 3);
-    EXPECT_EQ(idx.collections(), 1u);
-    EXPECT_EQ(match(idx, "posts", "7"), (keys{1, 3}));
-    EXPECT_EQ(match(idx, "posts", "8"), keys{2});
-    EXPECT_EQ(match(idx, "posts", "9"), keys{});
-    EXPECT_EQ(match(idx, "posts", "77"), keys{});
-    EXPECT_EQ(match(idx, "forums", "7"), keys{});
-}
+INSTANTIATE_TEST_SUITE_P(
+    SubscriptionIndex, SubscriptionIndexScenario,
+    ::testing::Values(
+        scenario{"EmptyMatchesNothing",
+                 {is_empty(true), collections(0), expect("posts", "7", {}), expect("posts", "", {})}},
+        scenario{"StarGetsEverything",
+                 {add("*", "", 1), is_empty(false),
+                  collections(0),  // "*" is not a collection
+                  expect("posts", "", {1}), expect("posts", "7", {1}), expect("forums", "x/y", {1})}},
+        scenario{"CollectionSubscribersGetTheWholeCollection",
+                 {add("posts", "", 1), add("posts", "", 2), add("forums", "", 3), collections(2),
+                  expect("posts", "", {1, 2}), expect("posts", "7", {1, 2}), expect("forums", "1", {3}),
+                  expect("users", "1", {}),
+                  // Names are exact: no prefix matching, case sensitive.
+                  expect("post", "", {}), expect("Posts", "", {}), expect("posts2", "", {})}},
+        scenario{"RecordSubscribersOnlyGetTheirId",
+                 {add("posts", "7", 1), add("posts", "8", 2), add("posts", "7", 3), collections(1),
+                  expect("posts", "7", {1, 3}), expect("posts", "8", {2}), expect("posts", "9", {}),
+                  expect("posts", "77", {}), expect("forums", "7", {})}},
+        // One call per topic the key is subscribed to: callers deduplicate.
+        scenario{"EveryLevelReportedOnce",
+                 {add("*", "", 1), add("posts", "", 1), add("posts", "7", 1), add("posts", "7", 2),
+                  expect("posts", "7", {1, 1, 1, 2}), expect("posts", "8", {1, 1}), expect("forums", "7", {1})}},
+        // Adding twice is idempotent: one remove undoes it.
+        scenario{"AddingTwiceIsIdempotent",
+                 {add("*", "", 1), add("*", "", 1), add("posts", "", 2), add("posts", "", 2),
+                  add("posts", "7", 3), add("posts", "7", 3), expect("posts", "7", {1, 2, 3}),
+                  remove("*", "", 1), remove("posts", "", 2), remove("posts", "7", 3),
+                  expect("posts", "7", {}), is_empty(true)}},
+        scenario{"Remove",
+                 {add("*", "", 1), add("posts", "", 2), add("posts", "", 3), add("posts", "7", 4),
+                  add("posts", "7", 5),
+                  remove("posts", "", 2), expect("posts", "7", {1, 3, 4, 5}),
+                  remove("posts", "7", 4), expect("posts", "7", {1, 3, 5}),
+                  remove("*", "", 1), expect("posts", "7", {3, 5}), expect("forums", "", {})}},
+        scenario{"RemovingUnknownEntriesIsHarmless",
+                 {add("posts", "7", 1), remove("*", "", 1), remove("forums", "", 1), remove("posts", "", 1),
+                  remove("posts", "8", 1), remove("posts", "7", 2), expect("posts", "7", {1}), collections(1)}},
+        scenario{"RemoveOnlyAffectsTheGivenTopic",
+                 {add("posts", "", 1), add("posts", "7", 1), remove("posts", "7", 1), expect("posts", "7", {1}),
+                  collections(1), add("posts", "7", 1), remove("posts", "", 1), expect("posts", "7", {1}),
+                  expect("posts", "8", {}), collections(1)}},
+        scenario{"CollectionsShrinkToZero",
+                 {add("*", "", 9), add("posts", "", 1), add("posts", "7", 2), add("posts", "8", 2),
+                  add("forums", "3", 1), collections(2),
+                  remove("posts", "", 1), collections(2),  // ids still subscribed
+                  remove("posts", "7", 2), collections(2), remove("posts", "8", 2), collections(1),
+                  remove("forums", "3", 1), collections(0),
+                  is_empty(false),  // "*" is left
+                  remove("*", "", 9), is_empty(true), expect("posts", "7", {})}}),
+    [](const ::testing::TestParamInfo<scenario>& info) { return std::string(info.param.name); });
 
 TEST(SubscriptionIndex, MatchWithoutIdSkipsRecordSubscribers) {
     index_t idx;
@@ -85,101 +128,6 @@ TEST(SubscriptionIndex, MatchWithoutIdSkipsRecordSubscribers) {
         EXPECT_NE(k, 1);
     });
     EXPECT_EQ(calls, 1);
-}
-
-TEST(SubscriptionIndex, EveryLevelReportedOnce) {
-    index_t idx;
-    idx.add("*", "", 1);
-    idx.add("posts", "", 1);
-    idx.add("posts", "7", 1);
-    idx.add("posts", "7", 2);
-    // One call per topic the key is subscribed to: callers deduplicate.
-    EXPECT_EQ(match(idx, "posts", "7"), (keys{1, 1, 1, 2}));
-    EXPECT_EQ(match(idx, "posts", "8"), (keys{1, 1}));
-    EXPECT_EQ(match(idx, "forums", "7"), keys{1});
-}
-
-TEST(SubscriptionIndex, AddingTwiceIsIdempotent) {
-    index_t idx;
-    idx.add("*", "", 1);
-    idx.add("*", "", 1);
-    idx.add("posts", "", 2);
-    idx.add("posts", "", 2);
-    idx.add("posts", "7", 3);
-    idx.add("posts", "7", 3);
-    EXPECT_EQ(match(idx, "posts", "7"), (keys{1, 2, 3}));
-    // One remove undoes it.
-    idx.remove("*", "", 1);
-    idx.remove("posts", "", 2);
-    idx.remove("posts", "7", 3);
-    EXPECT_EQ(match(idx, "posts", "7"), keys{});
-    EXPECT_TRUE(idx.empty());
-}
-
-TEST(SubscriptionIndex, Remove) {
-    index_t idx;
-    idx.add("*", "", 1);
-    idx.add("posts", "", 2);
-    idx.add("posts", "", 3);
-    idx.add("posts", "7", 4);
-    idx.add("posts", "7", 5);
-
-    idx.remove("posts", "", 2);
-    EXPECT_EQ(match(idx, "posts", "7"), (keys{1, 3, 4, 5}));
-    idx.remove("posts", "7", 4);
-    EXPECT_EQ(match(idx, "posts", "7"), (keys{1, 3, 5}));
-    idx.remove("*", "", 1);
-    EXPECT_EQ(match(idx, "posts", "7"), (keys{3, 5}));
-    EXPECT_EQ(match(idx, "forums", ""), keys{});
-}
-
-TEST(SubscriptionIndex, RemovingUnknownEntriesIsHarmless) {
-    index_t idx;
-    idx.add("posts", "7", 1);
-    idx.remove("*", "", 1);
-    idx.remove("forums", "", 1);
-    idx.remove("posts", "", 1);
-    idx.remove("posts", "8", 1);
-    idx.remove("posts", "7", 2);
-    EXPECT_EQ(match(idx, "posts", "7"), keys{1});
-    EXPECT_EQ(idx.collections(), 1u);
-}
-
-TEST(SubscriptionIndex, RemoveOnlyAffectsTheGivenTopic) {
-    index_t idx;
-    idx.add("posts", "", 1);
-    idx.add("posts", "7", 1);
-    idx.remove("posts", "7", 1);
-    EXPECT_EQ(match(idx, "posts", "7"), keys{1});
-    EXPECT_EQ(idx.collections(), 1u);
-    idx.add("posts", "7", 1);
-    idx.remove("posts", "", 1);
-    EXPECT_EQ(match(idx, "posts", "7"), keys{1});
-    EXPECT_EQ(match(idx, "posts", "8"), keys{});
-    EXPECT_EQ(idx.collections(), 1u);
-}
-
-TEST(SubscriptionIndex, CollectionsShrinkToZero) {
-    index_t idx;
-    idx.add("*", "", 9);
-    idx.add("posts", "", 1);
-    idx.add("posts", "7", 2);
-    idx.add("posts", "8", 2);
-    idx.add("forums", "3", 1);
-    EXPECT_EQ(idx.collections(), 2u);
-
-    idx.remove("posts", "", 1);
-    EXPECT_EQ(idx.collections(), 2u);  // ids still subscribed
-    idx.remove("posts", "7", 2);
-    EXPECT_EQ(idx.collections(), 2u);
-    idx.remove("posts", "8", 2);
-    EXPECT_EQ(idx.collections(), 1u);
-    idx.remove("forums", "3", 1);
-    EXPECT_EQ(idx.collections(), 0u);
-    EXPECT_FALSE(idx.empty());  // "*" is left
-    idx.remove("*", "", 9);
-    EXPECT_TRUE(idx.empty());
-    EXPECT_EQ(match(idx, "posts", "7"), keys{});
 }
 
 TEST(SubscriptionIndex, ManyKeysAndTopics) {
