@@ -40,30 +40,92 @@ std::vector<std::uint64_t> range(std::uint64_t from, std::uint64_t to) {
     return out;
 }
 
-TEST(History, Empty) {
-    history h(4);
-    EXPECT_EQ(h.size(), 0u);
-    EXPECT_EQ(h.capacity(), 4u);
-    EXPECT_EQ(h.last_seq(), 0u);
-    EXPECT_EQ(h.first_seq(), 1u);
-    std::vector<publication_ptr> out;
-    EXPECT_EQ(h.read(0, 10, out), status::ok);
-    EXPECT_TRUE(out.empty());
-    EXPECT_EQ(h.read(1, 10, out), status::future);
-    EXPECT_TRUE(out.empty());
+// A scenario: a ring of some capacity, then steps run in order. Each read
+// starts from an empty output and checks the status and the seqs it got.
+struct step {
+    enum kind_t { push, reset, size, capacity, first, last, read } kind;
+    std::uint64_t a = 0;  // push: from; reset: the seq; read: after; else the value expected
+    std::uint64_t b = 0;  // push: to; read: max count
+    status want = status::ok;
+    std::vector<std::uint64_t> seqs = {};
+};
+
+step push(std::uint64_t from, std::uint64_t to) { return {step::push, from, to}; }
+step reset(std::uint64_t seq) { return {step::reset, seq}; }
+step size(std::uint64_t n) { return {step::size, n}; }
+step capacity(std::uint64_t n) { return {step::capacity, n}; }
+step first(std::uint64_t seq) { return {step::first, seq}; }
+step last(std::uint64_t seq) { return {step::last, seq}; }
+step read(std::uint64_t after, std::uint64_t count, status want, std::vector<std::uint64_t> seqs = {}) {
+    return {step::read, after, count, want, std::move(seqs)};
 }
 
-TEST(History, PushAndReadAll) {
-    history h(10);
-    push_range(h, 1, 5);
-    EXPECT_EQ(h.size(), 5u);
-    EXPECT_EQ(h.first_seq(), 1u);
-    EXPECT_EQ(h.last_seq(), 5u);
-    std::vector<publication_ptr> out;
-    EXPECT_EQ(h.read(0, 100, out), status::ok);
-    EXPECT_EQ(seqs(out), range(1, 5));
-    EXPECT_EQ(out[2]->collection, "c3");
+struct scenario {
+    const char* name;
+    std::size_t capacity;
+    std::vector<step> steps;
+};
+
+class HistoryScenario : public ::testing::TestWithParam<scenario> {};
+
+TEST_P(HistoryScenario, Steps) {
+    history h(GetParam().capacity);
+    for (std::size_t i = 0; i < GetParam().steps.size(); ++i) {
+        const auto& s = GetParam().steps[i];
+        SCOPED_TRACE("step " + std::to_string(i));
+        std::vector<publication_ptr> out;
+        switch (s.kind) {
+            case step::push: push_range(h, s.a, s.b); break;
+            case step::reset: h.reset(s.a); break;
+            case step::size: EXPECT_EQ(h.size(), s.a); break;
+            case step::capacity: EXPECT_EQ(h.capacity(), s.a); break;
+            case step::first: ASSERT_EQ(h.first_seq(), s.a); break;
+            case step::last: EXPECT_EQ(h.last_seq(), s.a); break;
+            case step::read:
+                EXPECT_EQ(h.read(s.a, s.b, out), s.want);
+                EXPECT_EQ(seqs(out), s.seqs);
+                for (const auto& p : out) EXPECT_EQ(p->collection, "c" + std::to_string(p->seq));
+                break;
+        }
+    }
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    History, HistoryScenario,
+    ::testing::Values(
+        scenario{"Empty", 4,
+                 {size(0), capacity(4), last(0), first(1), read(0, 10, status::ok),
+                  read(1, 10, status::future)}},
+        scenario{"PushAndReadAll", 10,
+                 {push(1, 5), size(5), first(1), last(5), read(0, 100, status::ok, range(1, 5))}},
+        scenario{"ReadAtNewestIsOkAndEmpty", 10, {push(1, 3), read(3, 10, status::ok)}},
+        scenario{"ReadZeroCount", 10, {push(1, 3), read(0, 0, status::ok)}},
+        scenario{"Future", 10,
+                 {push(1, 3), read(4, 10, status::future), read(1000, 10, status::future),
+                  read(std::numeric_limits<std::uint64_t>::max(), 10, status::future)}},
+        scenario{"EvictionMakesOldSeqsGone", 4,
+                 {push(1, 10), size(4), first(7), last(10), read(0, 100, status::gone),
+                  read(3, 100, status::gone), read(6, 100, status::ok, range(7, 10))}},
+        // Read after first_seq - 1: seq first_seq is the next one and is
+        // stored; after first_seq - 2: seq first_seq - 1 was evicted.
+        scenario{"ExactEvictionBoundary", 5,
+                 {push(1, 12), first(8), read(7, 100, status::ok, range(8, 12)), read(6, 100, status::gone)}},
+        scenario{"Reset", 4,
+                 {push(1, 6), reset(100), size(0), last(100), first(101), read(100, 10, status::ok),
+                  read(99, 10, status::gone), read(5, 10, status::gone), read(101, 10, status::future),
+                  push(101, 103), size(3), first(101), read(100, 10, status::ok, range(101, 103))}},
+        scenario{"ResetToZero", 4,
+                 {push(1, 6), reset(0), last(0), first(1), read(0, 10, status::ok), read(3, 10, status::future),
+                  push(1, 2), read(0, 10, status::ok, range(1, 2))}},
+        scenario{"CapacityOne", 1,
+                 {capacity(1), push(1, 1), read(0, 10, status::ok, range(1, 1)), push(2, 2), size(1), first(2),
+                  read(0, 10, status::gone), read(1, 10, status::ok, range(2, 2)), read(2, 10, status::ok),
+                  read(3, 10, status::future)}},
+        scenario{"CapacityZeroKeepsOne", 0, {capacity(1), push(1, 1), read(0, 10, status::ok, range(1, 1))}},
+        scenario{"FirstPushMayStartAnywhere", 4,
+                 {push(50, 50), first(50), last(50), push(51, 51), read(48, 10, status::gone),
+                  read(49, 10, status::ok, range(50, 51))}}),
+    [](const ::testing::TestParamInfo<scenario>& info) { return std::string(info.param.name); });
 
 TEST(History, ReadReturnsSharedInstances) {
     history h(4);
@@ -104,22 +166,6 @@ TEST(History, ReadAppendsToOutput) {
     EXPECT_EQ(seqs(out), range(1, 4));
 }
 
-TEST(History, ReadAtNewestIsOkAndEmpty) {
-    history h(10);
-    push_range(h, 1, 3);
-    std::vector<publication_ptr> out;
-    EXPECT_EQ(h.read(3, 10, out), status::ok);
-    EXPECT_TRUE(out.empty());
-}
-
-TEST(History, ReadZeroCount) {
-    history h(10);
-    push_range(h, 1, 3);
-    std::vector<publication_ptr> out;
-    EXPECT_EQ(h.read(0, 0, out), status::ok);
-    EXPECT_TRUE(out.empty());
-}
-
 TEST(History, ReadWithUnboundedCount) {
     history h(10);
     push_range(h, 1, 5);
@@ -133,44 +179,6 @@ TEST(History, ReadWithUnboundedCount) {
     EXPECT_EQ(seqs(out), range(3, 5));
 }
 
-TEST(History, Future) {
-    history h(10);
-    push_range(h, 1, 3);
-    std::vector<publication_ptr> out;
-    EXPECT_EQ(h.read(4, 10, out), status::future);
-    EXPECT_EQ(h.read(1000, 10, out), status::future);
-    EXPECT_EQ(h.read(std::numeric_limits<std::uint64_t>::max(), 10, out), status::future);
-    EXPECT_TRUE(out.empty());
-}
-
-TEST(History, EvictionMakesOldSeqsGone) {
-    history h(4);
-    push_range(h, 1, 10);
-    EXPECT_EQ(h.size(), 4u);
-    EXPECT_EQ(h.first_seq(), 7u);
-    EXPECT_EQ(h.last_seq(), 10u);
-    std::vector<publication_ptr> out;
-    EXPECT_EQ(h.read(0, 100, out), status::gone);
-    EXPECT_TRUE(out.empty());
-    EXPECT_EQ(h.read(3, 100, out), status::gone);
-    EXPECT_EQ(h.read(6, 100, out), status::ok);
-    EXPECT_EQ(seqs(out), range(7, 10));
-}
-
-TEST(History, ExactEvictionBoundary) {
-    history h(5);
-    push_range(h, 1, 12);
-    ASSERT_EQ(h.first_seq(), 8u);
-    std::vector<publication_ptr> out;
-    // after == first_seq - 1: seq first_seq is the next one and is stored.
-    EXPECT_EQ(h.read(h.first_seq() - 1, 100, out), status::ok);
-    EXPECT_EQ(seqs(out), range(8, 12));
-    out.clear();
-    // after == first_seq - 2: seq first_seq - 1 was evicted.
-    EXPECT_EQ(h.read(h.first_seq() - 2, 100, out), status::gone);
-    EXPECT_TRUE(out.empty());
-}
-
 TEST(History, RingWrapsManyTimes) {
     history h(3);
     for (std::uint64_t s = 1; s <= 100; ++s) {
@@ -181,43 +189,6 @@ TEST(History, RingWrapsManyTimes) {
         ASSERT_EQ(h.read(first - 1, 10, out), status::ok) << s;
         ASSERT_EQ(seqs(out), range(first, s)) << s;
     }
-}
-
-TEST(History, Reset) {
-    history h(4);
-    push_range(h, 1, 6);
-    h.reset(100);
-    EXPECT_EQ(h.size(), 0u);
-    EXPECT_EQ(h.last_seq(), 100u);
-    EXPECT_EQ(h.first_seq(), 101u);
-    std::vector<publication_ptr> out;
-    EXPECT_EQ(h.read(100, 10, out), status::ok);
-    EXPECT_TRUE(out.empty());
-    EXPECT_EQ(h.read(99, 10, out), status::gone);
-    EXPECT_EQ(h.read(5, 10, out), status::gone);
-    EXPECT_EQ(h.read(101, 10, out), status::future);
-    EXPECT_TRUE(out.empty());
-
-    push_range(h, 101, 103);
-    EXPECT_EQ(h.size(), 3u);
-    EXPECT_EQ(h.first_seq(), 101u);
-    EXPECT_EQ(h.read(100, 10, out), status::ok);
-    EXPECT_EQ(seqs(out), range(101, 103));
-}
-
-TEST(History, ResetToZero) {
-    history h(4);
-    push_range(h, 1, 6);
-    h.reset(0);
-    EXPECT_EQ(h.last_seq(), 0u);
-    EXPECT_EQ(h.first_seq(), 1u);
-    std::vector<publication_ptr> out;
-    EXPECT_EQ(h.read(0, 10, out), status::ok);
-    EXPECT_TRUE(out.empty());
-    EXPECT_EQ(h.read(3, 10, out), status::future);
-    push_range(h, 1, 2);
-    EXPECT_EQ(h.read(0, 10, out), status::ok);
-    EXPECT_EQ(seqs(out), range(1, 2));
 }
 
 TEST(History, ResetReleasesPublications) {
@@ -239,47 +210,6 @@ TEST(History, EvictionReleasesPublications) {
     EXPECT_FALSE(w.expired());
     h.push(pub(3));
     EXPECT_TRUE(w.expired());
-}
-
-TEST(History, CapacityOne) {
-    history h(1);
-    EXPECT_EQ(h.capacity(), 1u);
-    std::vector<publication_ptr> out;
-    h.push(pub(1));
-    EXPECT_EQ(h.read(0, 10, out), status::ok);
-    EXPECT_EQ(seqs(out), range(1, 1));
-    out.clear();
-    h.push(pub(2));
-    EXPECT_EQ(h.size(), 1u);
-    EXPECT_EQ(h.first_seq(), 2u);
-    EXPECT_EQ(h.read(0, 10, out), status::gone);
-    EXPECT_EQ(h.read(1, 10, out), status::ok);
-    EXPECT_EQ(seqs(out), range(2, 2));
-    out.clear();
-    EXPECT_EQ(h.read(2, 10, out), status::ok);
-    EXPECT_TRUE(out.empty());
-    EXPECT_EQ(h.read(3, 10, out), status::future);
-}
-
-TEST(History, CapacityZeroKeepsOne) {
-    history h(0);
-    EXPECT_EQ(h.capacity(), 1u);
-    h.push(pub(1));
-    std::vector<publication_ptr> out;
-    EXPECT_EQ(h.read(0, 10, out), status::ok);
-    EXPECT_EQ(seqs(out), range(1, 1));
-}
-
-TEST(History, FirstPushMayStartAnywhere) {
-    history h(4);
-    h.push(pub(50));
-    EXPECT_EQ(h.first_seq(), 50u);
-    EXPECT_EQ(h.last_seq(), 50u);
-    h.push(pub(51));
-    std::vector<publication_ptr> out;
-    EXPECT_EQ(h.read(48, 10, out), status::gone);
-    EXPECT_EQ(h.read(49, 10, out), status::ok);
-    EXPECT_EQ(seqs(out), range(50, 51));
 }
 
 }  // namespace
