@@ -14,66 +14,45 @@ namespace {
 using notifier::core::parse_topic;
 using notifier::core::topic;
 
-TEST(Topic, Star) {
-    const auto t = parse_topic("*");
+// A valid entry and the parts it parses to.
+struct parsed_case {
+    const char* name;
+    std::string text;
+    std::string collection;
+    std::string id;
+    std::string canonical;  // what name() gives back
+    bool filtered = false;
+};
+
+class TopicParse : public ::testing::TestWithParam<parsed_case> {};
+
+TEST_P(TopicParse, Parts) {
+    const auto& c = GetParam();
+    const auto t = parse_topic(c.text);
     ASSERT_TRUE(t);
-    EXPECT_EQ(t->collection, "*");
-    EXPECT_EQ(t->id, "");
+    EXPECT_EQ(t->collection, c.collection);
+    EXPECT_EQ(t->id, c.id);
+    EXPECT_EQ(t->name(), c.canonical);
+    EXPECT_EQ(bool(t->filter), c.filtered);
 }
 
-TEST(Topic, Collection) {
-    const auto t = parse_topic("forums");
-    ASSERT_TRUE(t);
-    EXPECT_EQ(t->collection, "forums");
-    EXPECT_EQ(t->id, "");
-}
+const std::string utf8_id = "J\xC3\xA9r\xC3\xB4me \xF0\x9F\x98\x80,*";
 
-TEST(Topic, CollectionWithEveryAllowedCharacter) {
-    const std::string name = "AZaz09_.:-";
-    const auto t = parse_topic(name);
-    ASSERT_TRUE(t);
-    EXPECT_EQ(t->collection, name);
-}
-
-TEST(Topic, CollectionAndId) {
-    const auto t = parse_topic("posts/7");
-    ASSERT_TRUE(t);
-    EXPECT_EQ(t->collection, "posts");
-    EXPECT_EQ(t->id, "7");
-}
-
-TEST(Topic, IdKeepsEverythingAfterTheFirstSlash) {
-    const auto t = parse_topic("posts/a/b");
-    ASSERT_TRUE(t);
-    EXPECT_EQ(t->collection, "posts");
-    EXPECT_EQ(t->id, "a/b");
-    const auto u = parse_topic("posts//");
-    ASSERT_TRUE(u);
-    EXPECT_EQ(u->id, "/");
-}
-
-TEST(Topic, IdMayBeAnyUtf8) {
-    const auto t = parse_topic("users/J\xC3\xA9r\xC3\xB4me \xF0\x9F\x98\x80,*");
-    ASSERT_TRUE(t);
-    EXPECT_EQ(t->collection, "users");
-    EXPECT_EQ(t->id, "J\xC3\xA9r\xC3\xB4me \xF0\x9F\x98\x80,*");
-}
-
-TEST(Topic, FilteredEntriesHaveACanonicalName) {
-    const auto t = parse_topic("posts[pinned=true,forum_id=7.0]");
-    ASSERT_TRUE(t);
-    EXPECT_EQ(t->collection, "posts");
-    EXPECT_EQ(t->id, "");
-    ASSERT_TRUE(t->filter);
-    EXPECT_EQ(t->name(), "posts[forum_id=7,pinned=true]");
-    EXPECT_EQ(parse_topic("posts/7")->name(), "posts/7");
-    EXPECT_EQ(parse_topic("*")->name(), "*");
-    // A '/' before the '[' names a record whose id holds brackets.
-    const auto r = parse_topic("posts/a[b=1]");
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->id, "a[b=1]");
-    EXPECT_FALSE(r->filter);
-}
+INSTANTIATE_TEST_SUITE_P(
+    Topic, TopicParse,
+    ::testing::Values(parsed_case{"Star", "*", "*", "", "*"},
+                      parsed_case{"Collection", "forums", "forums", "", "forums"},
+                      parsed_case{"CollectionWithEveryAllowedCharacter", "AZaz09_.:-", "AZaz09_.:-", "", "AZaz09_.:-"},
+                      parsed_case{"CollectionAndId", "posts/7", "posts", "7", "posts/7"},
+                      parsed_case{"IdKeepsEverythingAfterTheFirstSlash", "posts/a/b", "posts", "a/b", "posts/a/b"},
+                      parsed_case{"IdMayBeASlash", "posts//", "posts", "/", "posts//"},
+                      parsed_case{"IdMayBeAnyUtf8", "users/" + utf8_id, "users", utf8_id,
+                                  "users/" + utf8_id},
+                      parsed_case{"FilteredEntriesHaveACanonicalName", "posts[pinned=true,forum_id=7.0]", "posts", "",
+                                  "posts[forum_id=7,pinned=true]", true},
+                      // A '/' before the '[' names a record whose id holds brackets.
+                      parsed_case{"BracketsAfterASlashAreAnId", "posts/a[b=1]", "posts", "a[b=1]", "posts/a[b=1]"}),
+    [](const ::testing::TestParamInfo<parsed_case>& info) { return std::string(info.param.name); });
 
 TEST(Topic, InvalidFilteredEntriesSayWhy) {
     for (const char* bad : {"posts[", "posts[]", "posts[forum_id]", "posts[forum_id=7", "posts[forum_id=7]x",
@@ -110,27 +89,39 @@ TEST(Topic, IdLengthLimitInBytes) {
     EXPECT_FALSE(parse_topic("posts/" + id + "x"));
 }
 
-TEST(Topic, Matches) {
+// Whether a topic built from its parts takes a notification of
+// (collection, id) that carries no rows.
+struct match_case {
+    const char* name;
+    topic t;
+    const char* collection;
+    const char* id;
+    bool expected;
+};
+
+class TopicMatches : public ::testing::TestWithParam<match_case> {};
+
+TEST_P(TopicMatches, WithoutRows) {
     notifier::core::lazy_rows none(R"({"seq":1})");
-    const topic star{"*", ""};
-    EXPECT_TRUE(star.matches("posts", "", none));
-    EXPECT_TRUE(star.matches("posts", "7", none));
-    EXPECT_TRUE(star.matches("forums", "x", none));
-
-    const topic posts{"posts", ""};
-    EXPECT_TRUE(posts.matches("posts", "", none));
-    EXPECT_TRUE(posts.matches("posts", "7", none));
-    EXPECT_FALSE(posts.matches("forums", "", none));
-    EXPECT_FALSE(posts.matches("post", "7", none));
-    EXPECT_FALSE(posts.matches("postss", "7", none));
-
-    const topic post7{"posts", "7"};
-    EXPECT_TRUE(post7.matches("posts", "7", none));
-    EXPECT_FALSE(post7.matches("posts", "8", none));
-    EXPECT_FALSE(post7.matches("posts", "77", none));
-    EXPECT_FALSE(post7.matches("posts", "", none));
-    EXPECT_FALSE(post7.matches("forums", "7", none));
+    const auto& c = GetParam();
+    EXPECT_EQ(c.t.matches(c.collection, c.id, none), c.expected);
 }
+
+INSTANTIATE_TEST_SUITE_P(Topic, TopicMatches,
+                         ::testing::Values(match_case{"StarCollection", {"*", ""}, "posts", "", true},
+                                           match_case{"StarRecord", {"*", ""}, "posts", "7", true},
+                                           match_case{"StarOtherCollection", {"*", ""}, "forums", "x", true},
+                                           match_case{"CollectionItself", {"posts", ""}, "posts", "", true},
+                                           match_case{"CollectionRecord", {"posts", ""}, "posts", "7", true},
+                                           match_case{"CollectionOther", {"posts", ""}, "forums", "", false},
+                                           match_case{"CollectionPrefix", {"posts", ""}, "post", "7", false},
+                                           match_case{"CollectionLonger", {"posts", ""}, "postss", "7", false},
+                                           match_case{"RecordItself", {"posts", "7"}, "posts", "7", true},
+                                           match_case{"RecordOtherId", {"posts", "7"}, "posts", "8", false},
+                                           match_case{"RecordLongerId", {"posts", "7"}, "posts", "77", false},
+                                           match_case{"RecordWholeCollection", {"posts", "7"}, "posts", "", false},
+                                           match_case{"RecordOtherCollection", {"posts", "7"}, "forums", "7", false}),
+                         [](const ::testing::TestParamInfo<match_case>& info) { return std::string(info.param.name); });
 
 TEST(Topic, ParsedTopicMatches) {
     notifier::core::lazy_rows none(R"({"seq":1})");
