@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -110,58 +111,42 @@ TEST(Host, AMalformedValueIs400) {
         EXPECT_EQ(host({v}), "400 bad_request") << v;
 }
 
-TEST(RequestTarget, OriginForm) {
-    const auto t = parse_request_target("/ws?collections=a,b&since=3");
+// An accepted target and the parts the session routes by.
+struct target_case {
+    const char *name, *text;
+    const char *path, *query, *origin_form, *authority;
+};
+
+class RequestTargetParts : public ::testing::TestWithParam<target_case> {};
+
+TEST_P(RequestTargetParts, Parts) {
+    const auto& c = GetParam();
+    const auto t = parse_request_target(c.text);
     ASSERT_TRUE(t);
-    EXPECT_EQ(t->path, "/ws");
-    EXPECT_EQ(t->query, "collections=a,b&since=3");
-    EXPECT_EQ(t->origin_form, "/ws?collections=a,b&since=3");
-    EXPECT_EQ(t->authority, "");
-    const auto decoded = parse_request_target("/a%20b");
-    ASSERT_TRUE(decoded);
-    EXPECT_EQ(decoded->path, "/a b");
-    EXPECT_EQ(decoded->origin_form, "/a%20b");
+    EXPECT_EQ(std::tie(t->path, t->query, t->origin_form, t->authority),
+              std::tie(c.path, c.query, c.origin_form, c.authority));
 }
 
-TEST(RequestTarget, BracketsInTheQueryAsBrowsersSendThem) {
-    const auto t = parse_request_target("/ws?collections=posts[forum_id=7],forums");
-    ASSERT_TRUE(t);
-    EXPECT_EQ(t->path, "/ws");
-    EXPECT_EQ(t->origin_form, "/ws?collections=posts%5Bforum_id=7%5D,forums");
-    EXPECT_FALSE(parse_request_target("/w[s"));  // in the path they stay refused
-}
+INSTANTIATE_TEST_SUITE_P(
+    RequestTarget, RequestTargetParts,
+    ::testing::Values(
+        target_case{"OriginForm", "/ws?collections=a,b&since=3", "/ws", "collections=a,b&since=3",
+                    "/ws?collections=a,b&since=3", ""},
+        target_case{"OriginFormDecoded", "/a%20b", "/a b", "", "/a%20b", ""},
+        // Brackets in the query as browsers send them.
+        target_case{"BracketsInTheQueryAsBrowsersSendThem", "/ws?collections=posts[forum_id=7],forums", "/ws",
+                    "collections=posts%5Bforum_id=7%5D,forums", "/ws?collections=posts%5Bforum_id=7%5D,forums", ""},
+        // Absolute form uses its path, query and authority.
+        target_case{"AbsoluteForm", "http://127.0.0.1:8080/healthz", "/healthz", "", "/healthz", "127.0.0.1:8080"},
+        target_case{"AbsoluteFormAnyCaseScheme", "HTTPS://Example.com/ws?collections=posts%2F7", "/ws",
+                    "collections=posts%2F7", "/ws?collections=posts%2F7", "Example.com"},
+        target_case{"AbsoluteFormIpv6", "http://[::1]:9/x", "/x", "", "/x", "[::1]:9"},
+        // Absolute form without a path names the root.
+        target_case{"AbsoluteFormWithoutPathNamesTheRoot", "http://example.com", "/", "", "/", "example.com"},
+        target_case{"AbsoluteFormWithoutPathWithQuery", "http://example.com?a=1", "/", "a=1", "/?a=1", "example.com"}),
+    [](const ::testing::TestParamInfo<target_case>& info) { return std::string(info.param.name); });
 
-TEST(RequestTarget, AbsoluteFormUsesItsPathQueryAndAuthority) {
-    const auto t = parse_request_target("http://127.0.0.1:8080/healthz");
-    ASSERT_TRUE(t);
-    EXPECT_EQ(t->path, "/healthz");
-    EXPECT_EQ(t->query, "");
-    EXPECT_EQ(t->origin_form, "/healthz");
-    EXPECT_EQ(t->authority, "127.0.0.1:8080");
-
-    const auto q = parse_request_target("HTTPS://Example.com/ws?collections=posts%2F7");
-    ASSERT_TRUE(q);
-    EXPECT_EQ(q->path, "/ws");
-    EXPECT_EQ(q->query, "collections=posts%2F7");
-    EXPECT_EQ(q->origin_form, "/ws?collections=posts%2F7");
-    EXPECT_EQ(q->authority, "Example.com");
-
-    const auto v6 = parse_request_target("http://[::1]:9/x");
-    ASSERT_TRUE(v6);
-    EXPECT_EQ(v6->authority, "[::1]:9");
-}
-
-TEST(RequestTarget, AbsoluteFormWithoutPathNamesTheRoot) {
-    const auto t = parse_request_target("http://example.com");
-    ASSERT_TRUE(t);
-    EXPECT_EQ(t->path, "/");
-    EXPECT_EQ(t->origin_form, "/");
-    const auto q = parse_request_target("http://example.com?a=1");
-    ASSERT_TRUE(q);
-    EXPECT_EQ(q->path, "/");
-    EXPECT_EQ(q->query, "a=1");
-    EXPECT_EQ(q->origin_form, "/?a=1");
-}
+TEST(RequestTarget, BracketsInThePathStayRefused) { EXPECT_FALSE(parse_request_target("/w[s")); }
 
 TEST(RequestTarget, OtherFormsAreRefused) {
     for (std::string_view t : {"", "*", "example.com:443", "healthz", "ftp://example.com/x", "ws://example.com/ws",
