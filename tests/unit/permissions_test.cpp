@@ -34,115 +34,97 @@ bool reads(const permissions& p, std::string_view collection, std::string_view i
     return p.allows_notification(collection, id, rows);
 }
 
-TEST(Permissions, AllGrantsEverything) {
-    const auto p = permissions::all();
-    EXPECT_TRUE(p.everything());
-    EXPECT_TRUE(may_subscribe(p, "*"));
-    EXPECT_TRUE(may_subscribe(p, "posts"));
-    EXPECT_TRUE(may_subscribe(p, "posts/8"));
-    EXPECT_TRUE(reads(p, "anything", ""));
-    EXPECT_TRUE(reads(p, "anything", "1"));
+// A notification of (collection, id) carrying the rows of json.
+struct note {
+    const char* collection;
+    const char* id;
+    const char* json = R"({"seq":1})";
+};
+
+// A claim and what it must allow and refuse; an empty list checks nothing.
+struct grant_case {
+    const char* name;
+    std::vector<std::string> claim;
+    bool all = false;  // permissions::all() instead of the claim
+    std::optional<bool> everything = {};
+    std::optional<std::vector<std::string>> entries = {};
+    std::vector<const char*> may = {}, may_not = {};
+    std::vector<note> reads = {}, reads_not = {};
+};
+
+class PermissionsGrant : public ::testing::TestWithParam<grant_case> {};
+
+TEST_P(PermissionsGrant, AllowsExactlyWhatItShould) {
+    const auto& c = GetParam();
+    const auto p = c.all ? permissions::all() : permissions::from_entries(c.claim);
+    if (c.everything) EXPECT_EQ(p.everything(), *c.everything);
+    if (c.entries) EXPECT_EQ(p.entries(), *c.entries);
+    for (const char* e : c.may) EXPECT_TRUE(may_subscribe(p, e)) << e;
+    for (const char* e : c.may_not) EXPECT_FALSE(may_subscribe(p, e)) << e;
+    for (const auto& n : c.reads) EXPECT_TRUE(reads(p, n.collection, n.id, n.json)) << n.collection << "/" << n.id;
+    for (const auto& n : c.reads_not) EXPECT_FALSE(reads(p, n.collection, n.id, n.json)) << n.collection << "/" << n.id;
 }
 
-TEST(Permissions, NoEntriesGrantNothing) {
-    const auto p = permissions::from_entries({});
-    EXPECT_FALSE(p.everything());
-    EXPECT_TRUE(p.entries().empty());
-    EXPECT_FALSE(may_subscribe(p, "*"));
-    EXPECT_FALSE(may_subscribe(p, "posts"));
-    EXPECT_FALSE(may_subscribe(p, "posts/7"));
-    EXPECT_FALSE(reads(p, "posts", ""));
-    EXPECT_FALSE(reads(p, "posts", "7"));
-}
-
-TEST(Permissions, StarGrantsEverything) {
-    const auto p = permissions::from_entries({"*"});
-    EXPECT_TRUE(p.everything());
-    EXPECT_TRUE(may_subscribe(p, "*"));
-    EXPECT_TRUE(may_subscribe(p, "posts/8"));
-    EXPECT_TRUE(reads(p, "x", "y"));
-}
-
-TEST(Permissions, CollectionGrantsItselfAndEveryRecord) {
-    const auto p = permissions::from_entries({"forums"});
-    EXPECT_FALSE(p.everything());
-    EXPECT_TRUE(may_subscribe(p, "forums"));
-    EXPECT_TRUE(may_subscribe(p, "forums/1"));
-    EXPECT_TRUE(may_subscribe(p, "forums/a/b"));
-    EXPECT_TRUE(reads(p, "forums", ""));
-    EXPECT_TRUE(reads(p, "forums", "99"));
-    EXPECT_FALSE(may_subscribe(p, "*"));
-    EXPECT_FALSE(may_subscribe(p, "posts"));
-    EXPECT_FALSE(reads(p, "posts", "1"));
-}
-
-TEST(Permissions, RecordGrantsOnlyThatRecord) {
-    const auto p = permissions::from_entries({"posts/7"});
-    EXPECT_TRUE(may_subscribe(p, "posts/7"));
-    EXPECT_TRUE(reads(p, "posts", "7"));
-    EXPECT_FALSE(may_subscribe(p, "posts/8"));
-    EXPECT_FALSE(may_subscribe(p, "posts"));
-    EXPECT_FALSE(may_subscribe(p, "*"));
-    EXPECT_FALSE(may_subscribe(p, "posts/70"));
-    EXPECT_FALSE(may_subscribe(p, "posts/7/comments"));  // ids may contain '/': a different record
-    EXPECT_FALSE(may_subscribe(p, "other/7"));
-    EXPECT_FALSE(reads(p, "posts", "8"));
-    EXPECT_FALSE(reads(p, "posts", ""));  // a collection-wide notification is not the record's
-    EXPECT_FALSE(reads(p, "other", "7"));
-}
-
-TEST(Permissions, NamesAreComparedExactly) {
-    const auto p = permissions::from_entries({"posts", "users/Alice"});
-    EXPECT_FALSE(may_subscribe(p, "post"));
-    EXPECT_FALSE(may_subscribe(p, "posts2"));
-    EXPECT_FALSE(may_subscribe(p, "Posts"));
-    EXPECT_FALSE(may_subscribe(p, "users/alice"));
-    EXPECT_FALSE(may_subscribe(p, "users/Alice "));
-    EXPECT_TRUE(may_subscribe(p, "users/Alice"));
-    EXPECT_FALSE(reads(p, "post", ""));
-    EXPECT_FALSE(reads(p, "posts.", "1"));
-}
-
-TEST(Permissions, SeveralEntriesAddUp) {
-    const auto p = permissions::from_entries({"posts/7", "posts/9", "forums"});
-    EXPECT_TRUE(may_subscribe(p, "posts/7"));
-    EXPECT_TRUE(may_subscribe(p, "posts/9"));
-    EXPECT_FALSE(may_subscribe(p, "posts/8"));
-    EXPECT_FALSE(may_subscribe(p, "posts"));
-    EXPECT_TRUE(may_subscribe(p, "forums/3"));
-    // A record entry next to its collection is harmless.
-    const auto q = permissions::from_entries({"posts/7", "posts"});
-    EXPECT_TRUE(may_subscribe(q, "posts/8"));
-}
-
-TEST(Permissions, InvalidEntriesGrantNothing) {
-    const auto p = permissions::from_entries({"", "posts/", "/7", "bad name", "bad name/7", "a*", "**", "p\xff",
-                                              std::string(129, 'c'), "ok/" + std::string(257, 'i')});
-    EXPECT_FALSE(p.everything());
-    EXPECT_TRUE(p.entries().empty());
-    EXPECT_FALSE(may_subscribe(p, "posts"));
-    EXPECT_FALSE(may_subscribe(p, "ok"));
-    EXPECT_FALSE(reads(p, "posts", ""));
-    EXPECT_FALSE(reads(p, "", ""));
-    EXPECT_FALSE(reads(p, "bad name", "7"));
-}
-
-TEST(Permissions, InvalidEntriesDoNotSpoilValidOnes) {
-    const auto p = permissions::from_entries({"bad name", "forums", ""});
-    EXPECT_EQ(p.entries(), std::vector<std::string>{"forums"});
-    EXPECT_TRUE(may_subscribe(p, "forums"));
-}
-
-TEST(Permissions, EntriesAreSortedAndUnique) {
-    const auto p = permissions::from_entries({"posts/7", "forums", "posts/7", "alpha", "forums"});
-    EXPECT_EQ(p.entries(), (std::vector<std::string>{"alpha", "forums", "posts/7"}));
-}
-
-TEST(Permissions, StarAmongOthersIsEverything) {
-    const auto p = permissions::from_entries({"posts/7", "*"});
-    EXPECT_TRUE(p.everything());
-    EXPECT_TRUE(may_subscribe(p, "anything/else"));
-}
+INSTANTIATE_TEST_SUITE_P(
+    Permissions, PermissionsGrant,
+    ::testing::Values(
+        grant_case{.name = "AllGrantsEverything", .all = true, .everything = true,
+                   .may = {"*", "posts", "posts/8"}, .reads = {{"anything", ""}, {"anything", "1"}}},
+        grant_case{.name = "NoEntriesGrantNothing", .everything = false, .entries = std::vector<std::string>{},
+                   .may_not = {"*", "posts", "posts/7"}, .reads_not = {{"posts", ""}, {"posts", "7"}}},
+        grant_case{.name = "StarGrantsEverything", .claim = {"*"}, .everything = true, .may = {"*", "posts/8"},
+                   .reads = {{"x", "y"}}},
+        grant_case{.name = "CollectionGrantsItselfAndEveryRecord", .claim = {"forums"}, .everything = false,
+                   .may = {"forums", "forums/1", "forums/a/b"}, .may_not = {"*", "posts"},
+                   .reads = {{"forums", ""}, {"forums", "99"}}, .reads_not = {{"posts", "1"}}},
+        // Ids may contain '/': "posts/7/comments" is a different record; a
+        // collection-wide notification is not the record's.
+        grant_case{.name = "RecordGrantsOnlyThatRecord", .claim = {"posts/7"}, .may = {"posts/7"},
+                   .may_not = {"posts/8", "posts", "*", "posts/70", "posts/7/comments", "other/7"},
+                   .reads = {{"posts", "7"}}, .reads_not = {{"posts", "8"}, {"posts", ""}, {"other", "7"}}},
+        grant_case{.name = "NamesAreComparedExactly", .claim = {"posts", "users/Alice"}, .may = {"users/Alice"},
+                   .may_not = {"post", "posts2", "Posts", "users/alice", "users/Alice "},
+                   .reads_not = {{"post", ""}, {"posts.", "1"}}},
+        grant_case{.name = "SeveralEntriesAddUp", .claim = {"posts/7", "posts/9", "forums"},
+                   .may = {"posts/7", "posts/9", "forums/3"}, .may_not = {"posts/8", "posts"}},
+        // A record entry next to its collection is harmless.
+        grant_case{.name = "RecordNextToItsCollection", .claim = {"posts/7", "posts"}, .may = {"posts/8"}},
+        grant_case{.name = "InvalidEntriesGrantNothing",
+                   .claim = {"", "posts/", "/7", "bad name", "bad name/7", "a*", "**", "p\xff", std::string(129, 'c'),
+                             "ok/" + std::string(257, 'i')},
+                   .everything = false, .entries = std::vector<std::string>{}, .may_not = {"posts", "ok"},
+                   .reads_not = {{"posts", ""}, {"", ""}, {"bad name", "7"}}},
+        grant_case{.name = "InvalidEntriesDoNotSpoilValidOnes", .claim = {"bad name", "forums", ""},
+                   .entries = std::vector<std::string>{"forums"}, .may = {"forums"}},
+        grant_case{.name = "EntriesAreSortedAndUnique", .claim = {"posts/7", "forums", "posts/7", "alpha", "forums"},
+                   .entries = std::vector<std::string>{"alpha", "forums", "posts/7"}},
+        grant_case{.name = "StarAmongOthersIsEverything", .claim = {"posts/7", "*"}, .everything = true,
+                   .may = {"anything/else"}},
+        // "a/b" as a record of "a" must not grant a collection "a" nor be
+        // confused with a record "a/b/c" or a collection named like the id.
+        grant_case{.name = "RecordAndCollectionOfTheSameNameStayApart", .claim = {"a/b", "b"}, .may_not = {"a"},
+                   .reads = {{"a", "b"}, {"b", "a"}}, .reads_not = {{"a", ""}, {"a", "b/c"}, {"ab", ""}}},
+        // A filtered grant allows its filter and narrower ones, nothing
+        // wider; a collection grant covers every filter of it.
+        grant_case{.name = "FilteredGrantAllowsItsFilterAndNarrowerOnes", .claim = {"posts[forum_id=7]", "forums"},
+                   .may = {"posts[forum_id=7]", "posts[forum_id=7.0]", "posts[forum_id=7,pinned=true]",
+                           "posts[author.id=3,forum_id=7]", "forums[owner=1]"},
+                   .may_not = {"posts", "posts[forum_id=8]", R"(posts[forum_id="7"])", "posts[pinned=true]",
+                               "posts/12", "*"}},
+        // The implicit subscription: the grants in canonical form.
+        grant_case{.name = "FilteredGrantsInCanonicalForm", .claim = {"posts[forum_id=7.0]", "posts[forum_id=7]"},
+                   .entries = std::vector<std::string>{"posts[forum_id=7]"}},
+        // Through old: a post leaving forum 7, or deleted from it. Without
+        // the field, the over-delivery rule: readable.
+        grant_case{.name = "FilteredGrantReadsWhatItsFilterMatches", .claim = {"posts[forum_id=7]"},
+                   .reads = {{"posts", "1", R"({"data":{"forum_id":7}})"},
+                             {"posts", "1", R"({"data":{"forum_id":8},"old":{"forum_id":7}})"},
+                             {"posts", "1", R"({"old":{"forum_id":7}})"},
+                             {"posts", "1", R"({"seq":2})"}},
+                   .reads_not = {{"posts", "1", R"({"data":{"forum_id":8}})"},
+                                 {"posts", "1", R"({"old":{"forum_id":8}})"},
+                                 {"forums", "7", R"({"data":{"forum_id":7}})"}}}),
+    [](const ::testing::TestParamInfo<grant_case>& info) { return std::string(info.param.name); });
 
 TEST(Permissions, LargeClaimGrantsExactlyItsEntries) {
     // A claim of tens of thousands of entries, checked entry by entry: each
@@ -177,18 +159,6 @@ TEST(Permissions, LargeClaimGrantsExactlyItsEntries) {
     EXPECT_FALSE(reads(p, "bad name", ""));
 }
 
-TEST(Permissions, RecordAndCollectionOfTheSameNameStayApart) {
-    // "a/b" as a record of "a" must not grant a collection "a" nor be
-    // confused with a record "a/b/c" or a collection named like the id.
-    const auto p = permissions::from_entries({"a/b", "b"});
-    EXPECT_TRUE(reads(p, "a", "b"));
-    EXPECT_FALSE(reads(p, "a", ""));
-    EXPECT_FALSE(reads(p, "a", "b/c"));
-    EXPECT_FALSE(reads(p, "ab", ""));
-    EXPECT_TRUE(reads(p, "b", "a"));
-    EXPECT_FALSE(may_subscribe(p, "a"));
-}
-
 TEST(Permissions, CopiesAndMovesKeepTheirIndex) {
     // The index views the entries; short names live inside the string
     // objects, so a copy must index its own strings.
@@ -205,39 +175,6 @@ TEST(Permissions, CopiesAndMovesKeepTheirIndex) {
         EXPECT_TRUE(reads(*p, "c", ""));
         EXPECT_FALSE(reads(*p, "z", ""));
     }
-}
-
-// A filtered grant allows its filter and narrower ones, nothing wider.
-TEST(Permissions, FilteredGrantAllowsItsFilterAndNarrowerOnes) {
-    const auto p = permissions::from_entries({"posts[forum_id=7]", "forums"});
-    EXPECT_TRUE(may_subscribe(p, "posts[forum_id=7]"));
-    EXPECT_TRUE(may_subscribe(p, "posts[forum_id=7.0]"));
-    EXPECT_TRUE(may_subscribe(p, "posts[forum_id=7,pinned=true]"));
-    EXPECT_TRUE(may_subscribe(p, "posts[author.id=3,forum_id=7]"));
-    EXPECT_FALSE(may_subscribe(p, "posts"));
-    EXPECT_FALSE(may_subscribe(p, "posts[forum_id=8]"));
-    EXPECT_FALSE(may_subscribe(p, R"(posts[forum_id="7"])"));
-    EXPECT_FALSE(may_subscribe(p, "posts[pinned=true]"));
-    EXPECT_FALSE(may_subscribe(p, "posts/12"));
-    EXPECT_FALSE(may_subscribe(p, "*"));
-    // A collection grant covers every filter of it.
-    EXPECT_TRUE(may_subscribe(p, "forums[owner=1]"));
-    // The implicit subscription: the grants in canonical form.
-    EXPECT_EQ(permissions::from_entries({"posts[forum_id=7.0]", "posts[forum_id=7]"}).entries(),
-              std::vector<std::string>{"posts[forum_id=7]"});
-}
-
-TEST(Permissions, FilteredGrantReadsWhatItsFilterMatches) {
-    const auto p = permissions::from_entries({"posts[forum_id=7]"});
-    EXPECT_TRUE(reads(p, "posts", "1", R"({"data":{"forum_id":7}})"));
-    EXPECT_FALSE(reads(p, "posts", "1", R"({"data":{"forum_id":8}})"));
-    // Through old: a post leaving forum 7, or deleted from it.
-    EXPECT_TRUE(reads(p, "posts", "1", R"({"data":{"forum_id":8},"old":{"forum_id":7}})"));
-    EXPECT_TRUE(reads(p, "posts", "1", R"({"old":{"forum_id":7}})"));
-    EXPECT_FALSE(reads(p, "posts", "1", R"({"old":{"forum_id":8}})"));
-    // Without the field, the over-delivery rule: readable.
-    EXPECT_TRUE(reads(p, "posts", "1", R"({"seq":2})"));
-    EXPECT_FALSE(reads(p, "forums", "7", R"({"data":{"forum_id":7}})"));
 }
 
 TEST(Permissions, ManyFilteredGrantsAreLookedUpNotScanned) {
