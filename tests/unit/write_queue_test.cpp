@@ -29,82 +29,143 @@ std::string pending(const write_queue& q) {
     return s;
 }
 
-TEST(WriteQueue, StartsEmpty) {
-    write_queue q;
-    EXPECT_TRUE(q.empty());
-    EXPECT_EQ(q.bytes(), 0u);
-    EXPECT_EQ(q.frames(), 0u);
-    std::array<std::string_view, 4> out;
-    EXPECT_EQ(q.gather(out), 0u);
+// A scenario: frames made up front (the test holds one reference to each,
+// so a frame nobody else owns has a use count of 1), then steps run in order.
+struct step {
+    enum kind_t { push, consume, drop_unstarted, pin_queued, pin_front, shrink, pending, bytes, frames, empty,
+                  owners, gather, view_at } kind;
+    std::size_t n = 0;  // a frame's index, a byte or frame count, gather's slots
+    std::size_t m = 0;  // owners: the use count; view_at: the frame; else unused
+    std::size_t offset = 0;  // view_at: where in the frame the view starts
+    std::vector<std::string> text = {};  // pending: one string; gather: the views
+};
+
+step push_frame(std::size_t i) { return {step::push, i}; }
+step consume(std::size_t n) { return {step::consume, n}; }
+step drop_unstarted() { return {step::drop_unstarted}; }
+step pin_queued() { return {step::pin_queued}; }
+step pin_front(std::size_t n) { return {step::pin_front, n}; }
+step shrink() { return {step::shrink}; }
+step expect_pending(std::string s) { return {step::pending, 0, 0, 0, {std::move(s)}}; }
+step expect_bytes(std::size_t n) { return {step::bytes, n}; }
+step expect_frames(std::size_t n) { return {step::frames, n}; }
+step expect_empty(bool yes) { return {step::empty, yes ? 1u : 0u}; }
+step expect_owners(std::size_t frame, std::size_t count) { return {step::owners, frame, count}; }
+step expect_gather(std::size_t slots, std::vector<std::string> views) { return {step::gather, slots, 0, 0, views}; }
+// After the last gather: view `slot` points into frame `frame` at `offset`: no copy.
+step expect_view_at(std::size_t slot, std::size_t frame, std::size_t offset) {
+    return {step::view_at, slot, frame, offset};
 }
 
-TEST(WriteQueue, PushGatherConsumeWholeFrames) {
+struct scenario {
+    const char* name;
+    std::vector<std::string> frames;
+    std::vector<step> steps;
+};
+
+class WriteQueueScenario : public ::testing::TestWithParam<scenario> {};
+
+TEST_P(WriteQueueScenario, Steps) {
+    std::vector<std::shared_ptr<const std::string>> frames;
+    for (const auto& f : GetParam().frames) frames.push_back(frame(f));
     write_queue q;
-    auto a = frame("aaaa"), b = frame("bb"), c = frame("cccccc");
-    push(q, a);
-    push(q, b);
-    push(q, c);
-    EXPECT_FALSE(q.empty());
-    EXPECT_EQ(q.frames(), 3u);
-    EXPECT_EQ(q.bytes(), 12u);
-
-    std::array<std::string_view, 8> out;
-    ASSERT_EQ(q.gather(out), 3u);
-    EXPECT_EQ(out[0], "aaaa");
-    EXPECT_EQ(out[1], "bb");
-    EXPECT_EQ(out[2], "cccccc");
-    // Views point at the owners' bytes: no copy.
-    EXPECT_EQ(out[0].data(), a->data());
-
-    q.consume(4);
-    EXPECT_EQ(q.frames(), 2u);
-    EXPECT_EQ(q.bytes(), 8u);
-    EXPECT_EQ(pending(q), "bbcccccc");
-
-    q.consume(8);
-    EXPECT_TRUE(q.empty());
-    EXPECT_EQ(q.frames(), 0u);
-    EXPECT_EQ(q.bytes(), 0u);
-    EXPECT_EQ(q.gather(out), 0u);
+    std::vector<std::string_view> views;
+    for (std::size_t i = 0; i < GetParam().steps.size(); ++i) {
+        const auto& s = GetParam().steps[i];
+        SCOPED_TRACE("step " + std::to_string(i));
+        switch (s.kind) {
+            case step::push: push(q, frames.at(s.n)); break;
+            case step::consume: q.consume(s.n); break;
+            case step::drop_unstarted: q.drop_unstarted(); break;
+            case step::pin_queued: q.pin_queued(); break;
+            case step::pin_front: q.pin_front(s.n); break;
+            case step::shrink: q.shrink(); break;
+            case step::pending: EXPECT_EQ(pending(q), s.text.at(0)); break;
+            case step::bytes: EXPECT_EQ(q.bytes(), s.n); break;
+            case step::frames: EXPECT_EQ(q.frames(), s.n); break;
+            case step::empty: EXPECT_EQ(q.empty(), s.n == 1); break;
+            case step::owners: EXPECT_EQ(frames.at(s.n).use_count(), long(s.m)); break;
+            case step::gather:
+                views.assign(s.n, {});
+                views.resize(q.gather(views));
+                EXPECT_EQ(std::vector<std::string>(views.begin(), views.end()), s.text);
+                break;
+            case step::view_at: EXPECT_EQ(views.at(s.n).data(), frames.at(s.m)->data() + s.offset); break;
+        }
+    }
 }
 
-TEST(WriteQueue, EmptyFrameIsIgnored) {
-    write_queue q;
-    auto e = frame("");
-    push(q, e);
-    EXPECT_TRUE(q.empty());
-    EXPECT_EQ(q.frames(), 0u);
-    EXPECT_EQ(e.use_count(), 1);
-}
-
-TEST(WriteQueue, PartialWriteInTheMiddleOfAFrame) {
-    write_queue q;
-    auto a = frame("0123456789"), b = frame("abcdef");
-    push(q, a);
-    push(q, b);
-
-    q.consume(3);
-    EXPECT_EQ(q.frames(), 2u);
-    EXPECT_EQ(q.bytes(), 13u);
-    std::array<std::string_view, 4> out;
-    ASSERT_EQ(q.gather(out), 2u);
-    EXPECT_EQ(out[0], "3456789");
-    EXPECT_EQ(out[0].data(), a->data() + 3);
-    EXPECT_EQ(out[1], "abcdef");
-
-    // A write that ends inside the second frame.
-    q.consume(9);
-    EXPECT_EQ(q.frames(), 1u);
-    EXPECT_EQ(q.bytes(), 4u);
-    ASSERT_EQ(q.gather(out), 1u);
-    EXPECT_EQ(out[0], "cdef");
-
-    q.consume(1);
-    EXPECT_EQ(pending(q), "def");
-    q.consume(3);
-    EXPECT_TRUE(q.empty());
-    EXPECT_EQ(q.bytes(), 0u);
-}
+INSTANTIATE_TEST_SUITE_P(
+    WriteQueue, WriteQueueScenario,
+    ::testing::Values(
+        scenario{"StartsEmpty", {}, {expect_empty(true), expect_bytes(0), expect_frames(0), expect_gather(4, {})}},
+        scenario{"PushGatherConsumeWholeFrames",
+                 {"aaaa", "bb", "cccccc"},
+                 {push_frame(0), push_frame(1), push_frame(2), expect_empty(false), expect_frames(3), expect_bytes(12),
+                  expect_gather(8, {"aaaa", "bb", "cccccc"}), expect_view_at(0, 0, 0),
+                  consume(4), expect_frames(2), expect_bytes(8), expect_pending("bbcccccc"),
+                  consume(8), expect_empty(true), expect_frames(0), expect_bytes(0), expect_gather(8, {})}},
+        scenario{"EmptyFrameIsIgnored", {""},
+                 {push_frame(0), expect_empty(true), expect_frames(0), expect_owners(0, 1)}},
+        // The second consume ends inside the second frame.
+        scenario{"PartialWriteInTheMiddleOfAFrame",
+                 {"0123456789", "abcdef"},
+                 {push_frame(0), push_frame(1), consume(3), expect_frames(2), expect_bytes(13),
+                  expect_gather(4, {"3456789", "abcdef"}), expect_view_at(0, 0, 3),
+                  consume(9), expect_frames(1), expect_bytes(4), expect_gather(4, {"cdef"}),
+                  consume(1), expect_pending("def"), consume(3), expect_empty(true), expect_bytes(0)}},
+        // gather() is a view: nothing is consumed.
+        scenario{"GatherWithFewerSlotsThanFrames",
+                 {"aaa", "bbb", "ccc", "ddd", "eee"},
+                 {push_frame(0), push_frame(1), push_frame(2), push_frame(3), push_frame(4), consume(1),
+                  expect_gather(2, {"aa", "bbb"}), expect_frames(5), expect_bytes(14),
+                  consume(5), expect_gather(2, {"ccc", "ddd"}), expect_gather(1, {"ccc"}), expect_gather(0, {})}},
+        scenario{"SharedOwnerCountsEachPush", {"pub"},
+                 {push_frame(0), push_frame(0), expect_owners(0, 3), consume(3), expect_owners(0, 2), consume(3),
+                  expect_owners(0, 1)}},
+        scenario{"DropUnstartedOnIdleQueueDropsEverything", {"aaaa", "bb"},
+                 {push_frame(0), push_frame(1), drop_unstarted(), expect_empty(true), expect_frames(0),
+                  expect_bytes(0), expect_owners(0, 1), expect_owners(1, 1)}},
+        // a written and b half written: b stays, and the close frame can
+        // still follow it.
+        scenario{"DropUnstartedKeepsPartiallyWrittenFrameOnly",
+                 {"aaaa", "bbbb", "cccc", "dddd", "CLOSE"},
+                 {push_frame(0), push_frame(1), push_frame(2), push_frame(3), consume(6), expect_owners(0, 1),
+                  drop_unstarted(), expect_frames(1), expect_bytes(2), expect_pending("bb"), expect_owners(1, 2),
+                  expect_owners(2, 1), expect_owners(3, 1),
+                  push_frame(4), expect_pending("bbCLOSE"), expect_bytes(7), consume(7), expect_empty(true),
+                  expect_owners(1, 1), expect_owners(4, 1)}},
+        // a done, b not started.
+        scenario{"DropUnstartedAtFrameBoundaryDropsTheRest", {"aaaa", "bbbb"},
+                 {push_frame(0), push_frame(1), consume(4), drop_unstarted(), expect_empty(true), expect_bytes(0),
+                  expect_owners(1, 1)}},
+        // Still usable afterwards.
+        scenario{"ShrinkEmptyQueue", {"abc"},
+                 {push_frame(0), consume(3), shrink(), expect_empty(true), expect_bytes(0),
+                  push_frame(0), expect_pending("abc"), consume(3), expect_empty(true)}},
+        // a written, b partially.
+        scenario{"ShrinkNonEmptyQueueChangesNothing", {"aaaa", "bbbb"},
+                 {push_frame(0), push_frame(1), consume(5), expect_pending("bbb"), shrink(), expect_pending("bbb"),
+                  expect_bytes(3), expect_frames(1), consume(3), expect_empty(true)}},
+        scenario{"PinnedFramesSurviveDropUnstarted", {"hello", "welcome", "live"},
+                 {push_frame(0), push_frame(1), pin_queued(), push_frame(2), drop_unstarted(),
+                  expect_pending("hellowelcome"), expect_frames(2), expect_bytes(12)}},
+        // "hel" written: still pinned; then the pinned frame is out.
+        scenario{"PinsEndOnceWritten", {"hello", "live", "more"},
+                 {push_frame(0), pin_queued(), consume(3), push_frame(1), drop_unstarted(), expect_pending("lo"),
+                  consume(2), push_frame(1), push_frame(2), drop_unstarted(), expect_empty(true), expect_bytes(0)}},
+        // a written, "bb" of b.
+        scenario{"APinReachingIntoAPartialFrameKeepsItWhole", {"aaaa", "bbbb", "cccc"},
+                 {push_frame(0), push_frame(1), pin_queued(), push_frame(2), consume(6), drop_unstarted(),
+                  expect_pending("bb"), expect_bytes(2)}},
+        // pin_front(5) after "aa" covers 3 bytes of b: a and b stay whole,
+        // c goes; a pin is never lowered and is capped at what is queued.
+        scenario{"PinFrontKeepsEveryFrameTheBytesReachInto", {"aaaa", "bbbb", "cccc", "dddd"},
+                 {push_frame(0), push_frame(1), push_frame(2), consume(2), pin_front(5), push_frame(3),
+                  drop_unstarted(), expect_pending("aabbbb"), pin_front(2), drop_unstarted(),
+                  expect_pending("aabbbb"), pin_front(100), consume(6), expect_empty(true), push_frame(2),
+                  drop_unstarted(), expect_empty(true)}}),
+    [](const ::testing::TestParamInfo<scenario>& info) { return std::string(info.param.name); });
 
 TEST(WriteQueue, ByteByByteConsume) {
     write_queue q;
@@ -120,35 +181,6 @@ TEST(WriteQueue, ByteByByteConsume) {
     }
     EXPECT_TRUE(q.empty());
     EXPECT_EQ(q.bytes(), 0u);
-}
-
-TEST(WriteQueue, GatherWithFewerSlotsThanFrames) {
-    write_queue q;
-    std::vector<std::shared_ptr<const std::string>> frames;
-    for (int i = 0; i < 5; ++i) {
-        frames.push_back(frame(std::string(3, char('a' + i))));
-        push(q, frames.back());
-    }
-    q.consume(1);
-    std::array<std::string_view, 2> out;
-    ASSERT_EQ(q.gather(out), 2u);
-    EXPECT_EQ(out[0], "aa");
-    EXPECT_EQ(out[1], "bbb");
-    // gather() is a view: nothing was consumed.
-    EXPECT_EQ(q.frames(), 5u);
-    EXPECT_EQ(q.bytes(), 14u);
-
-    q.consume(out[0].size() + out[1].size());
-    ASSERT_EQ(q.gather(out), 2u);
-    EXPECT_EQ(out[0], "ccc");
-    EXPECT_EQ(out[1], "ddd");
-
-    std::array<std::string_view, 1> one;
-    ASSERT_EQ(q.gather(one), 1u);
-    EXPECT_EQ(one[0], "ccc");
-
-    std::span<std::string_view> none;
-    EXPECT_EQ(q.gather(none), 0u);
 }
 
 TEST(WriteQueue, OwnersReleasedAfterConsume) {
@@ -169,71 +201,6 @@ TEST(WriteQueue, OwnersReleasedAfterConsume) {
     EXPECT_FALSE(wb.expired());
     q.consume(4);
     EXPECT_TRUE(wb.expired());
-}
-
-TEST(WriteQueue, SharedOwnerCountsEachPush) {
-    write_queue q;
-    auto shared = frame("pub");
-    push(q, shared);
-    push(q, shared);
-    EXPECT_EQ(shared.use_count(), 3);
-    q.consume(3);
-    EXPECT_EQ(shared.use_count(), 2);
-    q.consume(3);
-    EXPECT_EQ(shared.use_count(), 1);
-}
-
-TEST(WriteQueue, DropUnstartedOnIdleQueueDropsEverything) {
-    write_queue q;
-    auto a = frame("aaaa"), b = frame("bb");
-    push(q, a);
-    push(q, b);
-    q.drop_unstarted();
-    EXPECT_TRUE(q.empty());
-    EXPECT_EQ(q.frames(), 0u);
-    EXPECT_EQ(q.bytes(), 0u);
-    EXPECT_EQ(a.use_count(), 1);
-    EXPECT_EQ(b.use_count(), 1);
-}
-
-TEST(WriteQueue, DropUnstartedKeepsPartiallyWrittenFrameOnly) {
-    write_queue q;
-    auto a = frame("aaaa"), b = frame("bbbb"), c = frame("cccc"), d = frame("dddd");
-    push(q, a);
-    push(q, b);
-    push(q, c);
-    push(q, d);
-    q.consume(6);  // a written, b half written
-    EXPECT_EQ(a.use_count(), 1);
-    q.drop_unstarted();
-    EXPECT_EQ(q.frames(), 1u);
-    EXPECT_EQ(q.bytes(), 2u);
-    EXPECT_EQ(pending(q), "bb");
-    EXPECT_EQ(b.use_count(), 2);
-    EXPECT_EQ(c.use_count(), 1);
-    EXPECT_EQ(d.use_count(), 1);
-
-    // The close frame can still follow the partial frame.
-    auto close = frame("CLOSE");
-    push(q, close);
-    EXPECT_EQ(pending(q), "bbCLOSE");
-    EXPECT_EQ(q.bytes(), 7u);
-    q.consume(7);
-    EXPECT_TRUE(q.empty());
-    EXPECT_EQ(b.use_count(), 1);
-    EXPECT_EQ(close.use_count(), 1);
-}
-
-TEST(WriteQueue, DropUnstartedAtFrameBoundaryDropsTheRest) {
-    write_queue q;
-    auto a = frame("aaaa"), b = frame("bbbb");
-    push(q, a);
-    push(q, b);
-    q.consume(4);  // a done, b not started
-    q.drop_unstarted();
-    EXPECT_TRUE(q.empty());
-    EXPECT_EQ(q.bytes(), 0u);
-    EXPECT_EQ(b.use_count(), 1);
 }
 
 TEST(WriteQueue, ManyFramesReuseStorage) {
@@ -261,102 +228,6 @@ TEST(WriteQueue, ManyFramesReuseStorage) {
     q.consume(expected_bytes);
     EXPECT_TRUE(q.empty());
     for (const auto& f : keep) EXPECT_EQ(f.use_count(), 1);
-}
-
-TEST(WriteQueue, ShrinkEmptyQueue) {
-    write_queue q;
-    auto a = frame("abc");
-    push(q, a);
-    q.consume(3);
-    q.shrink();
-    EXPECT_TRUE(q.empty());
-    EXPECT_EQ(q.bytes(), 0u);
-    // Still usable afterwards.
-    push(q, a);
-    EXPECT_EQ(pending(q), "abc");
-    q.consume(3);
-    EXPECT_TRUE(q.empty());
-}
-
-TEST(WriteQueue, ShrinkNonEmptyQueueChangesNothing) {
-    write_queue q;
-    auto a = frame("aaaa"), b = frame("bbbb");
-    push(q, a);
-    push(q, b);
-    q.consume(5);  // a written, b partially
-    const std::string before = pending(q);
-    ASSERT_EQ(before, "bbb");
-    q.shrink();
-    EXPECT_EQ(pending(q), before);
-    EXPECT_EQ(q.bytes(), 3u);
-    EXPECT_EQ(q.frames(), 1u);
-    q.consume(3);
-    EXPECT_TRUE(q.empty());
-}
-
-TEST(WriteQueue, PinnedFramesSurviveDropUnstarted) {
-    write_queue q;
-    auto a = frame("hello"), b = frame("welcome"), c = frame("live");
-    push(q, a);
-    push(q, b);
-    q.pin_queued();
-    push(q, c);
-    q.drop_unstarted();
-    EXPECT_EQ(pending(q), "hellowelcome");
-    EXPECT_EQ(q.frames(), 2u);
-    EXPECT_EQ(q.bytes(), 12u);
-}
-
-TEST(WriteQueue, PinsEndOnceWritten) {
-    write_queue q;
-    auto a = frame("hello"), b = frame("live"), c = frame("more");
-    push(q, a);
-    q.pin_queued();
-    q.consume(3);  // "hel" written: still pinned
-    push(q, b);
-    q.drop_unstarted();
-    EXPECT_EQ(pending(q), "lo");
-    q.consume(2);  // the pinned frame is out
-    push(q, b);
-    push(q, c);
-    q.drop_unstarted();
-    EXPECT_TRUE(q.empty());
-    EXPECT_EQ(q.bytes(), 0u);
-}
-
-TEST(WriteQueue, APinReachingIntoAPartialFrameKeepsItWhole) {
-    write_queue q;
-    auto a = frame("aaaa"), b = frame("bbbb"), c = frame("cccc");
-    push(q, a);
-    push(q, b);
-    q.pin_queued();
-    push(q, c);
-    q.consume(6);  // a written, "bb" of b
-    q.drop_unstarted();
-    EXPECT_EQ(pending(q), "bb");
-    EXPECT_EQ(q.bytes(), 2u);
-}
-
-TEST(WriteQueue, PinFrontKeepsEveryFrameTheBytesReachInto) {
-    write_queue q;
-    auto a = frame("aaaa"), b = frame("bbbb"), c = frame("cccc"), d = frame("dddd");
-    push(q, a);
-    push(q, b);
-    push(q, c);
-    q.consume(2);
-    q.pin_front(5);  // "aa" and 3 bytes of b: a and b stay whole, c goes
-    push(q, d);
-    q.drop_unstarted();
-    EXPECT_EQ(pending(q), "aabbbb");
-    q.pin_front(2);  // never lowers a pin
-    q.drop_unstarted();
-    EXPECT_EQ(pending(q), "aabbbb");
-    q.pin_front(100);  // capped at what is queued
-    q.consume(6);
-    EXPECT_TRUE(q.empty());
-    push(q, c);
-    q.drop_unstarted();
-    EXPECT_TRUE(q.empty());
 }
 
 }  // namespace
