@@ -48,6 +48,37 @@ replay_cursor resuming(std::uint64_t since, std::string epoch = "e1") {
     return replay_cursor(resume_request{true, since, std::move(epoch)});
 }
 
+// A cursor resuming after `since`, started on a shard at (e1, shard_seq).
+replay_cursor started(std::uint64_t since, std::uint64_t shard_seq) {
+    auto c = resuming(since);
+    c.start("e1", shard_seq);
+    return c;
+}
+
+// A cursor resuming after `since` on a shard at (e1, shard_seq) that has
+// already replayed the first page: mid-replay.
+replay_cursor replayed_first_page(std::uint64_t since, std::uint64_t shard_seq, const history_page& first) {
+    auto c = started(since, shard_seq);
+    c.on_page_status(first, "e1", shard_seq);
+    c.on_page(first, "e1", shard_seq, everything);
+    return c;
+}
+
+// The first page comes back empty, the history ending at history_last and
+// the shard at shard_seq: a resumed welcome at the shard's seq, nothing
+// queued and no resync yet.
+void expect_empty_first_page(replay_cursor& c, std::uint64_t history_last, std::uint64_t shard_seq) {
+    const auto p = page({}, history_last);
+    const auto st = c.on_page_status(p, "e1", shard_seq);
+    ASSERT_TRUE(st.hello);
+    EXPECT_TRUE(st.hello->resumed);
+    EXPECT_EQ(st.hello->seq, shard_seq);
+    EXPECT_FALSE(st.resync_now);
+    const auto d = c.on_page(p, "e1", shard_seq, everything);
+    EXPECT_TRUE(d.queue.empty());
+    EXPECT_FALSE(d.resync_now);
+}
+
 TEST(ReplayCursor, WithoutResumeIsLiveAtOnce) {
     replay_cursor c(resume_request{});
     EXPECT_FALSE(c.resuming());
@@ -90,8 +121,7 @@ TEST(ReplayCursor, ResumeWaitsForTheFirstPage) {
 }
 
 TEST(ReplayCursor, ResumedWelcome) {
-    auto c = resuming(5);
-    c.start("e1", 10);
+    auto c = started(5, 10);
     const auto st = c.on_page_status(page({6, 7}, 12, "e1"), "e1", 10);
     ASSERT_TRUE(st.hello);
     EXPECT_EQ(st.hello->epoch, "e1");
@@ -103,8 +133,7 @@ TEST(ReplayCursor, ResumedWelcome) {
 }
 
 TEST(ReplayCursor, ResumedWelcomeTakesTheShardsSeqWhenNewer) {
-    auto c = resuming(5);
-    c.start("e1", 20);
+    auto c = started(5, 20);
     const auto st = c.on_page_status(page({6}, 12, "e1"), "shard-epoch", 20);
     ASSERT_TRUE(st.hello);
     EXPECT_EQ(st.hello->seq, 20u);
@@ -112,8 +141,7 @@ TEST(ReplayCursor, ResumedWelcomeTakesTheShardsSeqWhenNewer) {
 }
 
 TEST(ReplayCursor, FullReplayThenLive) {
-    auto c = resuming(2);
-    c.start("e1", 6);
+    auto c = started(2, 6);
     const auto p1 = page({3, 4}, 6);
     c.on_page_status(p1, "e1", 6);
     const auto d1 = c.on_page(p1, "e1", 6, everything);
@@ -133,21 +161,13 @@ TEST(ReplayCursor, FullReplayThenLive) {
 }
 
 TEST(ReplayCursor, CaughtUpAtOnceWhenNothingWasMissed) {
-    auto c = resuming(10);
-    c.start("e1", 10);
-    const auto p = page({}, 10);
-    const auto st = c.on_page_status(p, "e1", 10);
-    ASSERT_TRUE(st.hello);
-    EXPECT_TRUE(st.hello->resumed);
-    const auto d = c.on_page(p, "e1", 10, everything);
-    EXPECT_TRUE(d.queue.empty());
-    EXPECT_FALSE(d.resync_now);  // empty, but not behind
+    auto c = started(10, 10);
+    expect_empty_first_page(c, 10, 10);  // empty, but not behind
     EXPECT_TRUE(c.caught_up(10));
 }
 
 TEST(ReplayCursor, FilterSkipsButAdvances) {
-    auto c = resuming(0);
-    c.start("e1", 4);
+    auto c = started(0, 4);
     history_page p;
     p.pubs = {pub(1, "a"), pub(2, "b"), pub(3, "a"), pub(4, "c")};
     p.last_seq = 4;
@@ -160,8 +180,7 @@ TEST(ReplayCursor, FilterSkipsButAdvances) {
 }
 
 TEST(ReplayCursor, PageDedupesWhatIsAlreadyPassed) {
-    auto c = resuming(5);
-    c.start("e1", 9);
+    auto c = started(5, 9);
     const auto p = page({4, 5, 6, 7}, 9);
     c.on_page_status(p, "e1", 9);
     EXPECT_EQ(seqs_of(c.on_page(p, "e1", 9, everything)), (seqs{6, 7}));
@@ -192,11 +211,7 @@ TEST_P(refused_status, FirstPageStartsOverWithAResync) {
 }
 
 TEST_P(refused_status, LaterPageIsAResync) {
-    auto c = resuming(1);
-    c.start("e1", 10);
-    const auto p1 = page({2, 3}, 10);
-    c.on_page_status(p1, "e1", 10);
-    c.on_page(p1, "e1", 10, everything);
+    auto c = replayed_first_page(1, 10, page({2, 3}, 10));
     const auto p2 = refused(GetParam());
     const auto st = c.on_page_status(p2, "e1", 12);
     EXPECT_FALSE(st.hello);
@@ -214,24 +229,15 @@ INSTANTIATE_TEST_SUITE_P(ReplayCursor, refused_status,
 TEST(ReplayCursor, EmptyPageReadBeforeTheDispatchIsReadAgain) {
     // Read on the intake when the history ended at the cursor; by the time
     // it is answered the shard has dispatched 4..8: no resync, read again.
-    auto c = resuming(3);
-    c.start("e1", 3);
-    const auto p = page({}, 3);
-    const auto st = c.on_page_status(p, "e1", 8);
-    ASSERT_TRUE(st.hello);
-    EXPECT_TRUE(st.hello->resumed);
-    EXPECT_EQ(st.hello->seq, 8u);
-    EXPECT_FALSE(st.resync_now);
-    auto d = c.on_page(p, "e1", 8, everything);
-    EXPECT_TRUE(d.queue.empty());
-    EXPECT_FALSE(d.resync_now);
+    auto c = started(3, 3);
+    expect_empty_first_page(c, 3, 8);
     EXPECT_TRUE(c.replaying());
     EXPECT_FALSE(c.caught_up(8));
     EXPECT_EQ(c.last_seq(), 3u);
     // The second read sees them.
     const auto again = page({4, 5, 6, 7, 8}, 8);
     c.on_page_status(again, "e1", 8);
-    d = c.on_page(again, "e1", 8, everything);
+    const auto d = c.on_page(again, "e1", 8, everything);
     EXPECT_EQ(seqs_of(d), (seqs{4, 5, 6, 7, 8}));
     EXPECT_FALSE(d.resync_now);
     EXPECT_TRUE(c.caught_up(8));
@@ -239,8 +245,7 @@ TEST(ReplayCursor, EmptyPageReadBeforeTheDispatchIsReadAgain) {
 
 TEST(ReplayCursor, EmptyPageTwiceWhileBehindIsAResync) {
     // Dispatched, yet the history does not have it even when read after.
-    auto c = resuming(3);
-    c.start("e1", 8);
+    auto c = started(3, 8);
     const auto p = page({}, 3);
     c.on_page_status(p, "e1", 8);
     EXPECT_FALSE(c.on_page(p, "e1", 8, everything).resync_now);
@@ -256,8 +261,7 @@ TEST(ReplayCursor, EmptyPageTwiceWhileBehindIsAResync) {
 
 TEST(ReplayCursor, EmptyPageFromAHistoryThatHasNewerIsAResyncAtOnce) {
     // The history holds up to 8 and gave nothing after 3: it lacks them.
-    auto c = resuming(3);
-    c.start("e1", 8);
+    auto c = started(3, 8);
     const auto p = page({}, 8);
     c.on_page_status(p, "e1", 8);
     const auto d = c.on_page(p, "e1", 8, everything);
@@ -269,8 +273,7 @@ TEST(ReplayCursor, EmptyPageFromAHistoryThatHasNewerIsAResyncAtOnce) {
 TEST(ReplayCursor, ProgressForgetsAnEarlierEmptyPage) {
     // One raced read, then progress, then another raced read: each race
     // gets its second read.
-    auto c = resuming(0);
-    c.start("e1", 0);
+    auto c = started(0, 0);
     c.on_page_status(page({}, 0), "e1", 2);
     EXPECT_FALSE(c.on_page(page({}, 0), "e1", 2, everything).resync_now);
     EXPECT_EQ(seqs_of(c.on_page(page({1, 2}, 2), "e1", 2, everything)), (seqs{1, 2}));
@@ -282,8 +285,7 @@ TEST(ReplayCursor, ProgressForgetsAnEarlierEmptyPage) {
 
 TEST(ReplayCursor, PageThatEndsBehindIsNoResync) {
     // Not empty: the next read goes on from where it ended.
-    auto c = resuming(0);
-    c.start("e1", 9);
+    auto c = started(0, 9);
     const auto p = page({1, 2}, 9);
     c.on_page_status(p, "e1", 9);
     const auto d = c.on_page(p, "e1", 9, everything);
@@ -302,11 +304,7 @@ TEST(ReplayCursor, ReadsStayInTheClientsEpoch) {
 }
 
 TEST(ReplayCursor, JumpToEndsTheReplay) {
-    auto c = resuming(1);
-    c.start("e1", 10);
-    const auto p = page({2}, 10);
-    c.on_page_status(p, "e1", 10);
-    c.on_page(p, "e1", 10, everything);
+    auto c = replayed_first_page(1, 10, page({2}, 10));
     c.jump_to(50);
     EXPECT_FALSE(c.replaying());
     EXPECT_EQ(c.last_seq(), 50u);
@@ -323,8 +321,7 @@ TEST(ReplayCursor, JumpToMayGoBack) {
 }
 
 TEST(ReplayCursor, StopEndsTheReplay) {
-    auto c = resuming(1);
-    c.start("e1", 10);
+    auto c = started(1, 10);
     c.stop();
     EXPECT_FALSE(c.replaying());
     EXPECT_EQ(c.last_seq(), 1u);
@@ -333,11 +330,7 @@ TEST(ReplayCursor, StopEndsTheReplay) {
 TEST(ReplayCursor, PageAfterAResetStillDelivers) {
     // A read in flight when the shard reset: its page still counts from the
     // reset's seq.
-    auto c = resuming(1);
-    c.start("e1", 10);
-    const auto p1 = page({2}, 10);
-    c.on_page_status(p1, "e1", 10);
-    c.on_page(p1, "e1", 10, everything);
+    auto c = replayed_first_page(1, 10, page({2}, 10));
     c.jump_to(5);
     const auto p2 = page({3, 4, 5, 6}, 10);
     EXPECT_FALSE(c.on_page_status(p2, "e2", 10).resync_now);
