@@ -83,14 +83,41 @@ TEST(UpgradeRequest, APlusIsAPlus) {
     EXPECT_EQ(r.topics, std::vector<std::string>{"users[email=\"a+b\"]"});
 }
 
-TEST(UpgradeRequest, InvalidEntry) {
-    const auto e = refused("/ws?collections=good,bad!name");
-    EXPECT_EQ(e.status, 400u);
-    EXPECT_EQ(e.code, "invalid_name");
-    EXPECT_EQ(e.message,
-              "invalid subscription \"bad!name\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128}, "
-              "collection/id or collection[field=value,\u2026]");
+// Refused targets: always 400, with the code and message the client sees.
+struct refusal_case {
+    const char* name;
+    std::vector<std::string> targets;
+    const char *code, *message;
+    std::size_t max = 1024;
+};
+
+class UpgradeRequestRefused : public ::testing::TestWithParam<refusal_case> {};
+
+TEST_P(UpgradeRequestRefused, Says) {
+    for (const auto& target : GetParam().targets) {
+        SCOPED_TRACE(target);
+        const auto e = refused(target, GetParam().max);
+        EXPECT_EQ(e.status, 400u);
+        EXPECT_EQ(e.code, GetParam().code);
+        EXPECT_EQ(e.message, GetParam().message);
+    }
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    UpgradeRequest, UpgradeRequestRefused,
+    ::testing::Values(
+        refusal_case{"InvalidEntry", {"/ws?collections=good,bad!name"}, "invalid_name",
+                     "invalid subscription \"bad!name\": expected \"*\", a collection [A-Za-z0-9_.:-]{1,128}, "
+                     "collection/id or collection[field=value,\u2026]"},
+        refusal_case{"TooManySubscriptions", {"/ws?collections=a,b,c"}, "too_many_subscriptions",
+                     "at most 2 subscriptions", 2},
+        refusal_case{"InvalidSince",
+                     {"/ws?since=", "/ws?since", "/ws?since=-1", "/ws?since=1x", "/ws?since=+1", "/ws?since=%201",
+                      "/ws?since=18446744073709551616", "/ws?since=1.5"},
+                     "invalid_query", "since must be a non-negative integer"},
+        refusal_case{"MalformedTarget", {"ws", "", "/ws?a=%zz", "http://host/ws", "/ws#frag"}, "invalid_query",
+                     "malformed query string"}),
+    [](const ::testing::TestParamInfo<refusal_case>& info) { return std::string(info.param.name); });
 
 TEST(UpgradeRequest, EmptyEntryIsInvalid) {
     EXPECT_EQ(refused("/ws?collections=a,,b").code, "invalid_name");
@@ -110,10 +137,6 @@ TEST(UpgradeRequest, InvalidEntryIsQuotedShortAndSafe) {
 }
 
 TEST(UpgradeRequest, TooManySubscriptions) {
-    const auto e = refused("/ws?collections=a,b,c", 2);
-    EXPECT_EQ(e.status, 400u);
-    EXPECT_EQ(e.code, "too_many_subscriptions");
-    EXPECT_EQ(e.message, "at most 2 subscriptions");
     EXPECT_EQ(ok("/ws?collections=a,b", {}, 2).topics.size(), 2u);
 }
 
@@ -141,16 +164,6 @@ TEST(UpgradeRequest, EpochAloneIsNoResume) {
     EXPECT_EQ(r.resume.epoch, "abc");
 }
 
-TEST(UpgradeRequest, InvalidSince) {
-    for (const char* t : {"/ws?since=", "/ws?since", "/ws?since=-1", "/ws?since=1x", "/ws?since=+1", "/ws?since=%201",
-                          "/ws?since=18446744073709551616", "/ws?since=1.5"}) {
-        const auto e = refused(t);
-        EXPECT_EQ(e.status, 400u) << t;
-        EXPECT_EQ(e.code, "invalid_query") << t;
-        EXPECT_EQ(e.message, "since must be a non-negative integer") << t;
-    }
-}
-
 TEST(UpgradeRequest, FirstErrorInQueryOrder) {
     EXPECT_EQ(refused("/ws?since=x&collections=!").code, "invalid_query");
     EXPECT_EQ(refused("/ws?collections=!&since=x").code, "invalid_name");
@@ -167,39 +180,31 @@ TEST(UpgradeRequest, UnknownParametersAreIgnored) {
     EXPECT_EQ(r.topics, (strings{"a"}));
 }
 
-TEST(UpgradeRequest, MalformedTarget) {
-    for (const char* t : {"ws", "", "/ws?a=%zz", "http://host/ws", "/ws#frag"}) {
-        const auto e = refused(t);
-        EXPECT_EQ(e.status, 400u) << t;
-        EXPECT_EQ(e.code, "invalid_query") << t;
-        EXPECT_EQ(e.message, "malformed query string") << t;
-    }
-}
+// Where the token comes from: the query wins over an Authorization header,
+// which counts only as "Bearer <credentials>" (any case), taken as sent.
+struct token_case {
+    const char *name, *target, *authorization, *token;
+};
 
-TEST(UpgradeRequest, TokenFromQuery) {
-    EXPECT_EQ(ok("/ws?token=abc.def.ghi").token, "abc.def.ghi");
-    // The query wins over the header.
-    EXPECT_EQ(ok("/ws?token=q", "Bearer h").token, "q");
-}
+class UpgradeRequestToken : public ::testing::TestWithParam<token_case> {};
 
-TEST(UpgradeRequest, TokenFromBearerHeader) {
-    EXPECT_EQ(ok("/ws", "Bearer abc").token, "abc");
-    EXPECT_EQ(ok("/ws", "bearer abc").token, "abc");
-    EXPECT_EQ(ok("/ws", "BEARER abc").token, "abc");
-    // An empty token parameter falls back to the header.
-    EXPECT_EQ(ok("/ws?token=", "Bearer abc").token, "abc");
-}
+TEST_P(UpgradeRequestToken, Is) { EXPECT_EQ(ok(GetParam().target, GetParam().authorization).token, GetParam().token); }
 
-TEST(UpgradeRequest, OtherAuthorizationIsNoToken) {
-    EXPECT_EQ(ok("/ws", "Basic dXNlcjpwYXNz").token, "");
-    EXPECT_EQ(ok("/ws", "Bearer ").token, "");
-    EXPECT_EQ(ok("/ws", "Bearer").token, "");
-    EXPECT_EQ(ok("/ws", "Bearerabc").token, "");
-    EXPECT_EQ(ok("/ws", "").token, "");
-}
-
-TEST(UpgradeRequest, BearerCredentialsAreTakenAsSent) {
-    EXPECT_EQ(ok("/ws", "Bearer  two spaces").token, " two spaces");
-}
+INSTANTIATE_TEST_SUITE_P(
+    UpgradeRequest, UpgradeRequestToken,
+    ::testing::Values(token_case{"TokenFromQuery", "/ws?token=abc.def.ghi", "", "abc.def.ghi"},
+                      token_case{"QueryWinsOverHeader", "/ws?token=q", "Bearer h", "q"},
+                      token_case{"TokenFromBearerHeader", "/ws", "Bearer abc", "abc"},
+                      token_case{"BearerLowerCase", "/ws", "bearer abc", "abc"},
+                      token_case{"BearerUpperCase", "/ws", "BEARER abc", "abc"},
+                      // An empty token parameter falls back to the header.
+                      token_case{"EmptyQueryTokenFallsBack", "/ws?token=", "Bearer abc", "abc"},
+                      token_case{"BasicIsNoToken", "/ws", "Basic dXNlcjpwYXNz", ""},
+                      token_case{"BearerSpaceIsNoToken", "/ws", "Bearer ", ""},
+                      token_case{"BearerAloneIsNoToken", "/ws", "Bearer", ""},
+                      token_case{"BearerGluedIsNoToken", "/ws", "Bearerabc", ""},
+                      token_case{"EmptyHeaderIsNoToken", "/ws", "", ""},
+                      token_case{"BearerCredentialsAreTakenAsSent", "/ws", "Bearer  two spaces", " two spaces"}),
+    [](const ::testing::TestParamInfo<token_case>& info) { return std::string(info.param.name); });
 
 }  // namespace
