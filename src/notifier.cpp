@@ -2,7 +2,7 @@
 #include <notifier/errors.hpp>
 #include <notifier/notifier.hpp>
 
-#include "build_notification.hpp"
+#include "core/build_notification.hpp"
 
 namespace notifier {
 

@@ -34,6 +34,8 @@ enum class close_code : std::uint16_t {
     going_away = 1001,       ///< server shutdown
     protocol_error = 1002,
     unsupported_data = 1003, ///< binary frames
+    no_status_received = 1005,  ///< never sent: a peer's close frame that carried no code
+    abnormal_closure = 1006,    ///< never sent: the connection ended without a close frame
     invalid_payload = 1007,  ///< invalid UTF-8
     policy_violation = 1008,
     message_too_big = 1009,

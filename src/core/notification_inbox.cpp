@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/notification_inbox.hpp"
 
-#include "build_notification.hpp"
+#include "core/build_notification.hpp"
 
 #include <algorithm>
 #include <bit>

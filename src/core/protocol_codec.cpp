@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "core/error_json.hpp"
 #include "core/protocol_codec.hpp"
 
 #include "core/json_escape.hpp"
@@ -168,10 +169,8 @@ std::string encode_pong(std::string_view ref) {
 }
 
 std::string encode_error(std::string_view code, std::string_view message, std::string_view ref) {
-    std::string s = R"({"type":"error","code":)";
-    append_json_string(s, code);
-    s += ",\"message\":";
-    append_json_string(s, message);
+    std::string s = R"({"type":"error",)";
+    append_error_fields(s, "code", code, message);
     append_ref(s, ref);
     s += "}";
     return s;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "core/error_json.hpp"
 #include "core/sse_codec.hpp"
 
 #include "core/json_escape.hpp"
@@ -33,10 +34,8 @@ std::string encode_sse_close(std::uint16_t code, std::string_view reason, std::s
     std::string s = "event: close\ndata: {\"code\":" + std::to_string(code) + ",\"reason\":";
     append_json_string(s, reason);
     if (!error.empty()) {
-        s += ",\"error\":";
-        append_json_string(s, error);
-        s += ",\"message\":";
-        append_json_string(s, message);
+        s += ',';
+        append_error_fields(s, "error", error, message);
     }
     s += "}\n\n";
     return s;

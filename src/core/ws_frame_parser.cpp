@@ -42,27 +42,27 @@ ws_frame_parser::step ws_frame_parser::parse_one(char* p, std::size_t n, std::si
     const auto b1 = static_cast<unsigned char>(p[1]);
     const bool fin = b0 & 0x80;
     const auto op = b0 & 0x0F;
-    if (b0 & 0x70) return fail(ev, 1002);  // no extension was negotiated
-    if (!(b1 & 0x80)) return fail(ev, 1002);  // client frames must be masked (5.1)
+    if (b0 & 0x70) return fail(ev, close_code::protocol_error);  // no extension was negotiated
+    if (!(b1 & 0x80)) return fail(ev, close_code::protocol_error);  // client frames must be masked (5.1)
     const bool control = op & 0x08;
     switch (op) {
         case 0x0:
-            if (!in_message_) return fail(ev, 1002);
+            if (!in_message_) return fail(ev, close_code::protocol_error);
             break;
         case 0x1:
-            if (in_message_) return fail(ev, 1002);
+            if (in_message_) return fail(ev, close_code::protocol_error);
             break;
         case 0x2:
-            if (in_message_) return fail(ev, 1002);
-            return fail(ev, 1003);
+            if (in_message_) return fail(ev, close_code::protocol_error);
+            return fail(ev, close_code::unsupported_data);
         case 0x8: case 0x9: case 0xA:
             break;
         default:
-            return fail(ev, 1002);
+            return fail(ev, close_code::protocol_error);
     }
     std::uint64_t len = b1 & 0x7F;
     std::size_t header = 2;
-    if (control && (!fin || len > 125)) return fail(ev, 1002);
+    if (control && (!fin || len > 125)) return fail(ev, close_code::protocol_error);
     if (len == 126) {
         if (n < 4) return step::need_more;
         len = (std::uint64_t(static_cast<unsigned char>(p[2])) << 8) | static_cast<unsigned char>(p[3]);
@@ -71,11 +71,11 @@ ws_frame_parser::step ws_frame_parser::parse_one(char* p, std::size_t n, std::si
         if (n < 10) return step::need_more;
         len = 0;
         for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<unsigned char>(p[2 + i]);
-        if (len >> 63) return fail(ev, 1002);
+        if (len >> 63) return fail(ev, close_code::protocol_error);
         header = 10;
     }
     // Refuse oversized messages before buffering them.
-    if (!control && len + message_.size() > max_message_) return fail(ev, 1009);
+    if (!control && len + message_.size() > max_message_) return fail(ev, close_code::message_too_big);
     if (n < header + 4 + len) return step::need_more;
     unsigned char key[4];
     std::memcpy(key, p + header, 4);
@@ -86,15 +86,15 @@ ws_frame_parser::step ws_frame_parser::parse_one(char* p, std::size_t n, std::si
 
     switch (op) {
         case 0x8: {
-            if (len == 1) return fail(ev, 1002);
-            std::uint16_t code = 1005;
+            if (len == 1) return fail(ev, close_code::protocol_error);
+            auto code = static_cast<std::uint16_t>(close_code::no_status_received);
             std::string_view reason;
             if (len >= 2) {
                 code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
                                                   static_cast<unsigned char>(payload[1]));
-                if (!is_valid_close_code(code)) return fail(ev, 1002);
+                if (!is_valid_close_code(code)) return fail(ev, close_code::protocol_error);
                 reason = body.substr(2);
-                if (!is_valid_utf8(reason)) return fail(ev, 1007);
+                if (!is_valid_utf8(reason)) return fail(ev, close_code::invalid_payload);
             }
             ev = ws_event{ws_event::kind::close, reason, code};
             return step::event;
@@ -109,7 +109,7 @@ ws_frame_parser::step ws_frame_parser::parse_one(char* p, std::size_t n, std::si
             break;
     }
     if (fin && !in_message_) {
-        if (!is_valid_utf8(body)) return fail(ev, 1007);
+        if (!is_valid_utf8(body)) return fail(ev, close_code::invalid_payload);
         ev = ws_event{ws_event::kind::text, body, 0};
         return step::event;
     }
@@ -117,7 +117,7 @@ ws_frame_parser::step ws_frame_parser::parse_one(char* p, std::size_t n, std::si
     message_.append(body);
     if (!fin) return step::consumed;
     in_message_ = false;
-    if (!is_valid_utf8(message_)) return fail(ev, 1007);
+    if (!is_valid_utf8(message_)) return fail(ev, close_code::invalid_payload);
     // The view stays valid during the handler call; cleared on the next frame.
     ev = ws_event{ws_event::kind::text, message_, 0};
     reassembled_ = true;

@@ -3,6 +3,8 @@
 // Incremental parser of client-to-server WebSocket frames (RFC 6455 section 5).
 // Pure: no sockets, so it is unit-tested and fuzzed on its own.
 
+#include <notifier/errors.hpp>
+
 #include "core/ws_frame.hpp"
 
 #include <cstddef>
@@ -19,8 +21,9 @@ struct ws_event {
     kind type = kind::error;
     /// text: the whole (reassembled) message; ping/pong: payload; close: reason.
     std::string_view payload;
-    /// close: the peer's status code (1005 when it sent none);
-    /// error: the close code to answer with (1002, 1003, 1007 or 1009).
+    /// close: the peer's status code (close_code::no_status_received when
+    /// it sent none); error: the close code to answer with (protocol_error,
+    /// unsupported_data, invalid_payload or message_too_big).
     std::uint16_t code = 0;
 };
 
@@ -49,7 +52,8 @@ private:
     enum class step { need_more, event, consumed, error };
     // Parses one frame at the start of [p, p+n); sets consumed bytes.
     step parse_one(char* p, std::size_t n, std::size_t& used, ws_event& ev);
-    step fail(ws_event& ev, std::uint16_t code) {
+    step fail(ws_event& ev, close_code why) {
+        const auto code = static_cast<std::uint16_t>(why);
         ev = ws_event{ws_event::kind::error, {}, code};
         stopped_ = true;
         return step::error;

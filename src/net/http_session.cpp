@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "net/http_session.hpp"
 
-#include "core/json_escape.hpp"
+#include "core/error_json.hpp"
 #include "core/metrics_text.hpp"
 #include "core/publish_request.hpp"
 #include "core/request_head.hpp"
@@ -30,15 +30,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 namespace {
-
-std::string json_error(std::string_view code, std::string_view message) {
-    std::string s = "{\"error\":";
-    core::append_json_string(s, code);
-    s += ",\"message\":";
-    core::append_json_string(s, message);
-    s += "}";
-    return s;
-}
 
 bool is_json_content_type(std::string_view v) {
     const auto semi = v.find(';');
@@ -394,7 +385,7 @@ http_session::response http_session::error_response(unsigned status, std::string
                                                    std::string_view message) const {
     response res{static_cast<http::status>(status), version_};
     res.set(http::field::content_type, "application/json");
-    res.body() = json_error(code, message);
+    res.body() = core::error_body(code, message);
     return res;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "net/listener.hpp"
 
+#include "core/error_json.hpp"
 #include "hub_impl.hpp"
 
 #include <boost/asio/socket_base.hpp>
@@ -61,11 +62,10 @@ void listener::on_accept(const error_code& ec, asio::ip::tcp::socket socket) {
         NOTIFIER_LOG_DEBUG(hub_.log, "connection_rejected", {"remote", remote.address().to_string()},
                            {"reason", "connection_limit"});
         // Over a connection limit: a short answer, best effort, then close.
-        static constexpr std::string_view body =
-            "{\"error\":\"too_many_connections\",\"message\":\"connection limit reached\"}";
+        static const std::string body = core::error_body("too_many_connections", "connection limit reached");
         static const std::string refusal =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
         socket.non_blocking(true, ignored);
         // A TLS client could not read a plain answer: it sees the close.
         if (!hub_.tls) socket.send(asio::buffer(refusal), 0, ignored);

@@ -281,7 +281,7 @@ void sse_session::terminate(std::string_view why) {
     if (state_ == state::dead) return;
     auto self = shared_from_this();  // the shard may hold the last reference
     state_ = state::dead;
-    const std::uint16_t code = close_code_ ? close_code_ : 1006;
+    const std::uint16_t code = close_code_ ? close_code_ : static_cast<std::uint16_t>(close_code::abnormal_closure);
     shard_.count_sse_close(code);
     NOTIFIER_LOG_DEBUG(shard_.log(), "sse_close", {"session", id_}, {"code", code},
                        {"reason", close_code_ ? std::string_view(close_reason_) : why});

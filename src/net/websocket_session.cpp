@@ -280,7 +280,8 @@ bool websocket_session::on_event(const core::ws_event& ev) {
                 close_code_ = ev.code;
                 state_ = state::closing;
                 queue_.drop_unstarted();
-                push_owned(ev.code == 1005 ? core::make_frame(core::ws_opcode::close, {})
+                push_owned(ev.code == static_cast<std::uint16_t>(close_code::no_status_received)
+                               ? core::make_frame(core::ws_opcode::close, {})
                                            : core::make_close_frame(ev.code, {}));
                 close_sent_ = true;
                 // A peer that closes and then stops reading must not keep
@@ -290,11 +291,12 @@ bool websocket_session::on_event(const core::ws_event& ev) {
             flush();
             return false;
         case kind::error: {
-            const char* reason = ev.code == 1003 ? "binary frames not supported"
-                               : ev.code == 1007 ? "invalid utf-8"
-                               : ev.code == 1009 ? "message too big"
-                                                 : "protocol error";
-            close(static_cast<close_code>(ev.code), reason);
+            const auto why = static_cast<close_code>(ev.code);
+            const char* reason = why == close_code::unsupported_data ? "binary frames not supported"
+                               : why == close_code::invalid_payload  ? "invalid utf-8"
+                               : why == close_code::message_too_big  ? "message too big"
+                                                                     : "protocol error";
+            close(why, reason);
             peer_closed_ = true;  // do not wait for an answer from a broken peer
             flush();
             return false;
@@ -419,8 +421,8 @@ void websocket_session::terminate(std::string_view why) {
     if (state_ == state::dead) return;
     auto self = shared_from_this();  // the hub may hold the last reference
     state_ = state::dead;
-    // 1006: the code RFC 6455 (section 7.1.5) reserves for "no close frame".
-    const std::uint16_t code = close_code_ ? close_code_ : 1006;
+    // The code RFC 6455 (section 7.1.5) reserves for "no close frame".
+    const std::uint16_t code = close_code_ ? close_code_ : static_cast<std::uint16_t>(close_code::abnormal_closure);
     // Codes a client picks (3000-4999) are one series: it must not grow /metrics.
     shard_.count_close(!closed_by_server_ && code >= 3000 ? 0 : code);
     NOTIFIER_LOG_DEBUG(shard_.log(), "ws_close", {"session", id_}, {"code", code},

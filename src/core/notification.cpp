@@ -3,7 +3,7 @@
 #include <notifier/notification.hpp>
 #include <notifier/publication.hpp>
 
-#include "build_notification.hpp"
+#include "core/build_notification.hpp"
 #include "core/json_escape.hpp"
 #include "core/utf8.hpp"
 #include "core/ws_frame.hpp"
