@@ -120,7 +120,7 @@ public:
 
 private:
     struct impl;
-    std::unique_ptr<impl> impl_;
+    std::shared_ptr<impl> impl_;  // shared with the coroutines on its loop
 };
 
 }  // namespace notifier

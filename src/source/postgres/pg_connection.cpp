@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -256,6 +257,19 @@ asio::awaitable<void> pg_connection::end_copy() {
 void pg_connection::try_write_copy(const std::string& bytes) noexcept {
     if (!conn_) return;
     if (PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size())) == 1) PQflush(conn_);
+}
+
+void run_blocking(const std::function<asio::awaitable<void>(asio::io_context&)>& body) {
+    asio::io_context ioc;
+    std::exception_ptr error;
+    asio::co_spawn(ioc, body(ioc), [&](std::exception_ptr e) { error = e; });
+    ioc.run();
+    if (!error) return;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(std::string("postgres: ") + e.what());
+    }
 }
 
 }  // namespace notifier::pg

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,5 +70,10 @@ private:
     pg_conn* conn_ = nullptr;
     std::unique_ptr<boost::asio::posix::stream_descriptor> socket_;
 };
+
+/// Runs one coroutine on a loop of its own until it is done, for the calls
+/// that block (install, uninstall, sync). Rethrows its exception as
+/// std::runtime_error prefixed "postgres: ".
+void run_blocking(const std::function<boost::asio::awaitable<void>(boost::asio::io_context&)>& body);
 
 }  // namespace notifier::pg
