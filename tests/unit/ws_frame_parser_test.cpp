@@ -74,7 +74,20 @@ struct recorded {
     ws_event::kind type;
     std::string payload;
     std::uint16_t code;
+    bool operator==(const recorded&) const = default;
 };
+
+void PrintTo(const recorded& r, std::ostream* os) {
+    static constexpr const char* names[] = {"text", "ping", "pong", "close", "error"};
+    *os << names[int(r.type)] << "(" << r.code << ", \"" << r.payload << "\")";
+}
+
+recorded text(std::string payload) { return {ws_event::kind::text, std::move(payload), 0}; }
+recorded ping(std::string payload) { return {ws_event::kind::ping, std::move(payload), 0}; }
+recorded pong(std::string payload) { return {ws_event::kind::pong, std::move(payload), 0}; }
+recorded close(std::uint16_t code, std::string reason = {}) { return {ws_event::kind::close, std::move(reason), code}; }
+recorded error(std::uint16_t code) { return {ws_event::kind::error, {}, code}; }
+using events = std::vector<recorded>;
 
 /// Feeds byte strings and records every event (payloads copied: views are
 /// only valid during the handler call).
@@ -108,32 +121,69 @@ void expect_fails_with(std::string_view bytes, std::uint16_t code, std::size_t m
     expect_error(h, code);
 }
 
+// One feed and every event it gives. A feed that returns false has stopped
+// the parser; one that returns true has consumed whole frames only.
+struct feed_case {
+    const char* name;
+    std::string bytes;
+    bool ok;
+    events expected;
+    std::size_t max = 64 << 10;
+};
+
+class WsFrameParserFeed : public ::testing::TestWithParam<feed_case> {};
+
+TEST_P(WsFrameParserFeed, Events) {
+    const auto& c = GetParam();
+    harness h(c.max);
+    EXPECT_EQ(h.feed(c.bytes), c.ok);
+    EXPECT_EQ(h.events, c.expected);
+    EXPECT_EQ(h.parser.stopped(), !c.ok);
+    if (c.ok) EXPECT_EQ(h.parser.buffered(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    WsFrameParser, WsFrameParserFeed,
+    ::testing::Values(
+        feed_case{"SingleTextFrame", client_frame(op_text, "hello"), true, {text("hello")}},
+        feed_case{"EmptyTextFrame", client_frame(op_text, ""), true, {text("")}},
+        feed_case{"EmptyFeedIsHarmless", "", true, {}},
+        feed_case{"SeveralFramesInOneFeed",
+                  client_frame(op_text, "one") + client_frame(op_ping, "ping!") + client_frame(op_text, "two") +
+                      client_frame(op_pong, "pong!") + client_frame(op_text, "three"),
+                  true,
+                  {text("one"), ping("ping!"), text("two"), pong("pong!"), text("three")}},
+        feed_case{"FragmentedTextInOneFeed",
+                  fragment(op_text, "a") + fragment(op_cont, "") + fragment(op_cont, "b") + client_frame(op_cont, "c"),
+                  true,
+                  {text("abc")}},
+        feed_case{"ControlFrameOf125BytesIsAccepted", client_frame(op_ping, std::string(125, 'p')), true,
+                  {ping(std::string(125, 'p'))}},
+        feed_case{"ContinuationAfterErrorIsNotReported", client_frame(op_cont, "x") + client_frame(op_text, "never"),
+                  false,
+                  {error(1002)}},
+        feed_case{"MessageOfExactlyMaxIsAccepted", client_frame(op_text, std::string(16, 'm')), true,
+                  {text(std::string(16, 'm'))}, 16},
+        feed_case{"FragmentedMessageOfExactlyMaxIsAccepted",
+                  fragment(op_text, "12345") + fragment(op_cont, "678") + client_frame(op_cont, "90"), true,
+                  {text("1234567890")}, 10},
+        feed_case{"ControlFramesDoNotCountTowardsMessageSize",
+                  fragment(op_text, "ab") + client_frame(op_ping, "a long ping payload") + client_frame(op_cont, "cd"),
+                  true,
+                  {ping("a long ping payload"), text("abcd")}, 4},
+        feed_case{"CloseWithoutPayloadReports1005", client_frame(op_close, ""), false, {close(1005)}},
+        feed_case{"CloseWithCodeOnly", client_frame(op_close, close_payload(1000)), false, {close(1000)}},
+        feed_case{"CloseReasonOfMaxLength", client_frame(op_close, close_payload(1000, std::string(123, 'r'))), false,
+                  {close(1000, std::string(123, 'r'))}},
+        feed_case{"CloseInsideFragmentedMessageIsReported",
+                  fragment(op_text, "half") + client_frame(op_close, close_payload(1001)), false,
+                  {close(1001)}},
+        feed_case{"ErrorAfterValidFramesInSameFeed",
+                  client_frame(op_text, "ok") + client_frame(op_binary, "no") + client_frame(op_text, "x"), false,
+                  {text("ok"), error(1003)}}),
+    [](const ::testing::TestParamInfo<feed_case>& info) { return std::string(info.param.name); });
+
 // --- data frames ---
-
-TEST(WsFrameParser, SingleTextFrame) {
-    harness h;
-    EXPECT_TRUE(h.feed(client_frame(op_text, "hello")));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[0].payload, "hello");
-    EXPECT_FALSE(h.parser.stopped());
-    EXPECT_EQ(h.parser.buffered(), 0u);
-}
-
-TEST(WsFrameParser, EmptyTextFrame) {
-    harness h;
-    EXPECT_TRUE(h.feed(client_frame(op_text, "")));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[0].payload, "");
-}
-
-TEST(WsFrameParser, EmptyFeedIsHarmless) {
-    harness h;
-    EXPECT_TRUE(h.feed(""));
-    EXPECT_TRUE(h.events.empty());
-    EXPECT_EQ(h.parser.buffered(), 0u);
-}
 
 TEST(WsFrameParser, UnmasksEveryPayloadLength) {
     // Lengths around the 8-byte unmasking stride, and the 16/64-bit encodings.
@@ -178,13 +228,7 @@ TEST(WsFrameParser, TextFedOneByteAtATime) {
                           fragment(op_text, "ab") + client_frame(op_cont, "cd");
     harness h;
     for (char c : f) EXPECT_TRUE(h.feed(std::string_view(&c, 1)));
-    ASSERT_EQ(h.events.size(), 3u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[0].payload, payload);
-    EXPECT_EQ(h.events[1].type, ws_event::kind::ping);
-    EXPECT_EQ(h.events[1].payload, "p");
-    EXPECT_EQ(h.events[2].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[2].payload, "abcd");
+    EXPECT_EQ(h.events, (events{text(payload), ping("p"), text("abcd")}));
     EXPECT_EQ(h.parser.buffered(), 0u);
 }
 
@@ -204,36 +248,14 @@ TEST(WsFrameParser, TwoFramesSplitAtEveryBoundary) {
     }
 }
 
-TEST(WsFrameParser, SeveralFramesInOneFeed) {
-    harness h;
-    const std::string all = client_frame(op_text, "one") + client_frame(op_ping, "ping!") +
-                            client_frame(op_text, "two") + client_frame(op_pong, "pong!") +
-                            client_frame(op_text, "three");
-    EXPECT_TRUE(h.feed(all));
-    ASSERT_EQ(h.events.size(), 5u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[0].payload, "one");
-    EXPECT_EQ(h.events[1].type, ws_event::kind::ping);
-    EXPECT_EQ(h.events[1].payload, "ping!");
-    EXPECT_EQ(h.events[2].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[2].payload, "two");
-    EXPECT_EQ(h.events[3].type, ws_event::kind::pong);
-    EXPECT_EQ(h.events[3].payload, "pong!");
-    EXPECT_EQ(h.events[4].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[4].payload, "three");
-    EXPECT_EQ(h.parser.buffered(), 0u);
-}
-
 TEST(WsFrameParser, CompleteFramesFollowedByPartialOne) {
     harness h;
     const std::string next = client_frame(op_text, "later");
     EXPECT_TRUE(h.feed(client_frame(op_text, "now") + next.substr(0, 3)));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].payload, "now");
+    EXPECT_EQ(h.events, (events{text("now")}));
     EXPECT_EQ(h.parser.buffered(), 3u);
     EXPECT_TRUE(h.feed(next.substr(3)));
-    ASSERT_EQ(h.events.size(), 2u);
-    EXPECT_EQ(h.events[1].payload, "later");
+    EXPECT_EQ(h.events, (events{text("now"), text("later")}));
     EXPECT_EQ(h.parser.buffered(), 0u);
 }
 
@@ -243,25 +265,9 @@ TEST(WsFrameParser, FragmentedTextWithInterleavedPing) {
     EXPECT_TRUE(h.events.empty());
     EXPECT_EQ(h.parser.buffered(), 3u);
     EXPECT_TRUE(h.feed(client_frame(op_ping, "are you there")));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::ping);
-    EXPECT_EQ(h.events[0].payload, "are you there");
+    EXPECT_EQ(h.events, (events{ping("are you there")}));
     EXPECT_TRUE(h.feed(fragment(op_cont, "lo ") + client_frame(op_pong, "") + client_frame(op_cont, "world")));
-    ASSERT_EQ(h.events.size(), 3u);
-    EXPECT_EQ(h.events[1].type, ws_event::kind::pong);
-    EXPECT_EQ(h.events[1].payload, "");
-    EXPECT_EQ(h.events[2].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[2].payload, "Hello world");
-    EXPECT_EQ(h.parser.buffered(), 0u);
-}
-
-TEST(WsFrameParser, FragmentedTextInOneFeed) {
-    harness h;
-    EXPECT_TRUE(h.feed(fragment(op_text, "a") + fragment(op_cont, "") + fragment(op_cont, "b") +
-                       client_frame(op_cont, "c")));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[0].payload, "abc");
+    EXPECT_EQ(h.events, (events{ping("are you there"), pong(""), text("Hello world")}));
     EXPECT_EQ(h.parser.buffered(), 0u);
 }
 
@@ -344,15 +350,6 @@ TEST(WsFrameParser, ControlFrameAbove125BytesIs1002) {
     expect_fails_with(length_header(op_ping, 70000, {}), 1002);
 }
 
-TEST(WsFrameParser, ControlFrameOf125BytesIsAccepted) {
-    harness h;
-    const std::string payload(125, 'p');
-    EXPECT_TRUE(h.feed(client_frame(op_ping, payload)));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::ping);
-    EXPECT_EQ(h.events[0].payload, payload);
-}
-
 TEST(WsFrameParser, FragmentedControlFrameIs1002) {
     expect_fails_with(fragment(op_ping, "p"), 1002);
     expect_fails_with(fragment(op_pong, "p"), 1002);
@@ -365,17 +362,7 @@ TEST(WsFrameParser, ContinuationWithoutStartIs1002) {
     // After a complete fragmented message, a continuation has nothing to continue.
     harness h;
     EXPECT_FALSE(h.feed(fragment(op_text, "a") + client_frame(op_cont, "b") + client_frame(op_cont, "c")));
-    ASSERT_EQ(h.events.size(), 2u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[0].payload, "ab");
-    EXPECT_EQ(h.events[1].type, ws_event::kind::error);
-    EXPECT_EQ(h.events[1].code, 1002);
-}
-
-TEST(WsFrameParser, ContinuationAfterErrorIsNotReported) {
-    harness h;
-    EXPECT_FALSE(h.feed(client_frame(op_cont, "x") + client_frame(op_text, "never")));
-    expect_error(h, 1002);
+    EXPECT_EQ(h.events, (events{text("ab"), error(1002)}));
 }
 
 TEST(WsFrameParser, NewTextWhileFragmentedIs1002) {
@@ -402,13 +389,6 @@ TEST(WsFrameParser, SixtyFourBitLengthWithMsbSetIs1002) {
 }
 
 // --- message size (1009) ---
-
-TEST(WsFrameParser, MessageOfExactlyMaxIsAccepted) {
-    harness h(16);
-    EXPECT_TRUE(h.feed(client_frame(op_text, std::string(16, 'm'))));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].payload, std::string(16, 'm'));
-}
 
 TEST(WsFrameParser, OversizedSingleFrameIs1009BeforeThePayload) {
     harness h(16);
@@ -450,21 +430,6 @@ TEST(WsFrameParser, OversizedFragmentedMessageIs1009BeforeThePayload) {
     expect_error(h, 1009);
 }
 
-TEST(WsFrameParser, FragmentedMessageOfExactlyMaxIsAccepted) {
-    harness h(10);
-    EXPECT_TRUE(h.feed(fragment(op_text, "12345") + fragment(op_cont, "678") + client_frame(op_cont, "90")));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].payload, "1234567890");
-}
-
-TEST(WsFrameParser, ControlFramesDoNotCountTowardsMessageSize) {
-    harness h(4);
-    EXPECT_TRUE(h.feed(fragment(op_text, "ab") + client_frame(op_ping, "a long ping payload") +
-                       client_frame(op_cont, "cd")));
-    ASSERT_EQ(h.events.size(), 2u);
-    EXPECT_EQ(h.events[1].payload, "abcd");
-}
-
 TEST(WsFrameParser, MaxAppliesAgainToEachMessage) {
     harness h(4);
     EXPECT_TRUE(h.feed(fragment(op_text, "ab") + client_frame(op_cont, "cd")));
@@ -493,24 +458,10 @@ TEST(WsFrameParser, SequenceSpanningFragmentsIsValid) {
     // "é" split between two fragments, "😀" split over three.
     EXPECT_TRUE(h.feed(fragment(op_text, "caf\xC3") + client_frame(op_cont, "\xA9")));
     EXPECT_TRUE(h.feed(fragment(op_text, "\xF0") + fragment(op_cont, "\x9F\x98") + client_frame(op_cont, "\x80!")));
-    ASSERT_EQ(h.events.size(), 2u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[0].payload, "caf\xC3\xA9");
-    EXPECT_EQ(h.events[1].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[1].payload, "\xF0\x9F\x98\x80!");
+    EXPECT_EQ(h.events, (events{text("caf\xC3\xA9"), text("\xF0\x9F\x98\x80!")}));
 }
 
 // --- close frames ---
-
-TEST(WsFrameParser, CloseWithoutPayloadReports1005) {
-    harness h;
-    EXPECT_FALSE(h.feed(client_frame(op_close, "")));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::close);
-    EXPECT_EQ(h.events[0].code, 1005);
-    EXPECT_EQ(h.events[0].payload, "");
-    EXPECT_TRUE(h.parser.stopped());
-}
 
 TEST(WsFrameParser, CloseWithOneBytePayloadIs1002) { expect_fails_with(client_frame(op_close, "\x03"), 1002); }
 
@@ -527,42 +478,13 @@ TEST(WsFrameParser, ValidCloseCodesReportCodeAndReason) {
         SCOPED_TRACE(code);
         harness h;
         EXPECT_FALSE(h.feed(client_frame(op_close, close_payload(code, "bye \xC3\xA9"))));
-        ASSERT_EQ(h.events.size(), 1u);
-        EXPECT_EQ(h.events[0].type, ws_event::kind::close);
-        EXPECT_EQ(h.events[0].code, code);
-        EXPECT_EQ(h.events[0].payload, "bye \xC3\xA9");
+        EXPECT_EQ(h.events, (events{close(code, "bye \xC3\xA9")}));
     }
-}
-
-TEST(WsFrameParser, CloseWithCodeOnly) {
-    harness h;
-    EXPECT_FALSE(h.feed(client_frame(op_close, close_payload(1000))));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::close);
-    EXPECT_EQ(h.events[0].code, 1000);
-    EXPECT_EQ(h.events[0].payload, "");
-}
-
-TEST(WsFrameParser, CloseReasonOfMaxLength) {
-    harness h;
-    const std::string reason(123, 'r');
-    EXPECT_FALSE(h.feed(client_frame(op_close, close_payload(1000, reason))));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::close);
-    EXPECT_EQ(h.events[0].payload, reason);
 }
 
 TEST(WsFrameParser, CloseReasonInvalidUtf8Is1007) {
     expect_fails_with(client_frame(op_close, close_payload(1000, "\xFF")), 1007);
     expect_fails_with(client_frame(op_close, close_payload(1000, "cut \xC3")), 1007);
-}
-
-TEST(WsFrameParser, CloseInsideFragmentedMessageIsReported) {
-    harness h;
-    EXPECT_FALSE(h.feed(fragment(op_text, "half") + client_frame(op_close, close_payload(1001))));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::close);
-    EXPECT_EQ(h.events[0].code, 1001);
 }
 
 // --- after stopping ---
@@ -592,16 +514,6 @@ TEST(WsFrameParser, NothingIsReportedAfterError) {
     EXPECT_EQ(h.parser.buffered(), 0u);
 }
 
-TEST(WsFrameParser, ErrorAfterValidFramesInSameFeed) {
-    harness h;
-    EXPECT_FALSE(h.feed(client_frame(op_text, "ok") + client_frame(op_binary, "no") + client_frame(op_text, "x")));
-    ASSERT_EQ(h.events.size(), 2u);
-    EXPECT_EQ(h.events[0].type, ws_event::kind::text);
-    EXPECT_EQ(h.events[0].payload, "ok");
-    EXPECT_EQ(h.events[1].type, ws_event::kind::error);
-    EXPECT_EQ(h.events[1].code, 1003);
-}
-
 TEST(WsFrameParser, HandlerReturningFalseStops) {
     harness h;
     h.keep_going = false;
@@ -620,8 +532,7 @@ TEST(WsFrameParser, HandlerReturningFalseOnBufferedFrameStops) {
     EXPECT_TRUE(h.feed(f.substr(0, 4)));
     h.keep_going = false;
     EXPECT_FALSE(h.feed(f.substr(4)));
-    ASSERT_EQ(h.events.size(), 1u);
-    EXPECT_EQ(h.events[0].payload, "first");
+    EXPECT_EQ(h.events, (events{text("first")}));
     EXPECT_EQ(h.parser.buffered(), 0u);
 }
 
@@ -641,8 +552,7 @@ TEST(WsFrameParser, BufferedCountsPartialFramesAndFragments) {
     EXPECT_EQ(h.parser.buffered(), 5u);
     EXPECT_TRUE(h.feed(client_frame(op_cont, "f")));
     EXPECT_EQ(h.parser.buffered(), 0u);
-    ASSERT_EQ(h.events.size(), 2u);
-    EXPECT_EQ(h.events[1].payload, "abcdef");
+    EXPECT_EQ(h.events, (events{text("hello"), text("abcdef")}));
 }
 
 TEST(WsFrameParser, ShrinkKeepsPendingInput) {
