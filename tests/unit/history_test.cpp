@@ -60,13 +60,14 @@ step read(std::uint64_t after, std::uint64_t count, status want, std::vector<std
     return {step::read, after, count, want, std::move(seqs)};
 }
 
+// A ring of `capacity` and the steps run against it.
 struct scenario {
     const char* name;
     std::size_t capacity;
     std::vector<step> steps;
 };
 
-class HistoryScenario : public ::testing::TestWithParam<scenario> {};
+using HistoryScenario = ::testing::TestWithParam<scenario>;
 
 TEST_P(HistoryScenario, Steps) {
     history h(GetParam().capacity);

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -19,53 +21,50 @@ using notifier::notification;
 
 // --- field rules ---
 
-TEST(NotificationRules, CollectionCharset) {
-    EXPECT_TRUE(notifier::is_valid_collection("forums"));
-    EXPECT_TRUE(notifier::is_valid_collection("ABCXYZabcxyz0189_.:-"));
-    EXPECT_TRUE(notifier::is_valid_collection("a"));
-    EXPECT_TRUE(notifier::is_valid_collection("-"));
-    EXPECT_FALSE(notifier::is_valid_collection(""));
-    for (char c : std::string(" /*,!\"#$%&'()+;<=>?@[\\]^`{|}~\t\n")) {
-        EXPECT_FALSE(notifier::is_valid_collection(std::string("a") + c + "b")) << int(c);
-    }
-    EXPECT_FALSE(notifier::is_valid_collection("caf\xC3\xA9"));
-    EXPECT_FALSE(notifier::is_valid_collection(std::string_view("a\0b", 3)));
-    EXPECT_FALSE(notifier::is_valid_collection("\x7f"));
+// A field rule and the values it must take and refuse.
+struct rule_case {
+    const char* name;
+    bool (*valid)(std::string_view);
+    std::vector<std::string> good, bad;
+};
+
+using NotificationFieldRule = ::testing::TestWithParam<rule_case>;
+
+TEST_P(NotificationFieldRule, TakesGoodRefusesBad) {
+    for (const auto& v : GetParam().good) EXPECT_TRUE(GetParam().valid(v)) << '"' << v << '"';
+    for (const auto& v : GetParam().bad) EXPECT_FALSE(GetParam().valid(v)) << '"' << v << '"';
 }
 
-TEST(NotificationRules, CollectionLength) {
-    EXPECT_TRUE(notifier::is_valid_collection(std::string(128, 'c')));
-    EXPECT_FALSE(notifier::is_valid_collection(std::string(129, 'c')));
+// "a<c>b" for every punctuation and space character a collection refuses.
+std::vector<std::string> collections_with_bad_chars() {
+    std::vector<std::string> out;
+    for (char c : std::string(" /*,!\"#$%&'()+;<=>?@[\\]^`{|}~\t\n")) out.push_back(std::string("a") + c + "b");
+    for (const char* v : {"", "caf\xC3\xA9", "\x7f"}) out.push_back(v);
+    out.emplace_back("a\0b", 3);
+    return out;
 }
 
-TEST(NotificationRules, ActionCharsetAndLength) {
-    EXPECT_TRUE(notifier::is_valid_action("create"));
-    EXPECT_TRUE(notifier::is_valid_action("user.signed-up:v2_x"));
-    EXPECT_FALSE(notifier::is_valid_action(""));
-    EXPECT_FALSE(notifier::is_valid_action("bad action"));
-    EXPECT_FALSE(notifier::is_valid_action("a/b"));
-    EXPECT_FALSE(notifier::is_valid_action("\xC3\xA9"));
-    EXPECT_TRUE(notifier::is_valid_action(std::string(64, 'a')));
-    EXPECT_FALSE(notifier::is_valid_action(std::string(65, 'a')));
-}
+// 128 two-byte characters: 256 bytes, the id limit, which is in bytes.
+const std::string two_byte_id = [] {
+    std::string s;
+    for (int i = 0; i < 128; ++i) s += "\xC3\xA9";
+    return s;
+}();
 
-TEST(NotificationRules, Id) {
-    EXPECT_TRUE(notifier::is_valid_id("7"));
-    EXPECT_TRUE(notifier::is_valid_id("any text / with \"quotes\", spaces and \\"));
-    EXPECT_TRUE(notifier::is_valid_id("J\xC3\xA9r\xC3\xB4me \xF0\x9F\x98\x80"));
-    EXPECT_TRUE(notifier::is_valid_id(std::string_view("\0", 1)));
-    EXPECT_FALSE(notifier::is_valid_id(""));
-    EXPECT_TRUE(notifier::is_valid_id(std::string(256, 'i')));
-    EXPECT_FALSE(notifier::is_valid_id(std::string(257, 'i')));
-    EXPECT_FALSE(notifier::is_valid_id("\xFF"));
-    EXPECT_FALSE(notifier::is_valid_id("abc\xC3"));
-    EXPECT_FALSE(notifier::is_valid_id("\xED\xA0\x80"));
-    // The limit is in bytes, not characters.
-    std::string two_byte;
-    for (int i = 0; i < 128; ++i) two_byte += "\xC3\xA9";
-    EXPECT_TRUE(notifier::is_valid_id(two_byte));
-    EXPECT_FALSE(notifier::is_valid_id(two_byte + "x"));
-}
+INSTANTIATE_TEST_SUITE_P(
+    NotificationRules, NotificationFieldRule,
+    ::testing::Values(
+        rule_case{"CollectionCharset", notifier::is_valid_collection, {"forums", "ABCXYZabcxyz0189_.:-", "a", "-"},
+                  collections_with_bad_chars()},
+        rule_case{"CollectionLength", notifier::is_valid_collection, {std::string(128, 'c')}, {std::string(129, 'c')}},
+        rule_case{"ActionCharsetAndLength", notifier::is_valid_action,
+                  {"create", "user.signed-up:v2_x", std::string(64, 'a')},
+                  {"", "bad action", "a/b", "\xC3\xA9", std::string(65, 'a')}},
+        rule_case{"Id", notifier::is_valid_id,
+                  {"7", "any text / with \"quotes\", spaces and \\", "J\xC3\xA9r\xC3\xB4me \xF0\x9F\x98\x80",
+                   std::string(1, '\0'), std::string(256, 'i'), two_byte_id},
+                  {"", std::string(257, 'i'), "\xFF", "abc\xC3", "\xED\xA0\x80", two_byte_id + "x"}}),
+    [](const ::testing::TestParamInfo<rule_case>& info) { return std::string(info.param.name); });
 
 TEST(NotificationRules, Json) {
     for (const char* good : {"0", "-1.5e3", "true", "false", "null", "\"s\"", "[]", "{}", R"({"a":[1,{"b":null}]})",
