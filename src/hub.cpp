@@ -383,14 +383,11 @@ void hub::stop() {
 std::uint16_t hub::port() const noexcept { return impl_->port.load(); }
 const options& hub::config() const noexcept { return impl_->opts; }
 
-hub_stats hub::stats() const {
+hub_stats hub::impl::shard_totals() const {
     hub_stats s;
-    s.connections_accepted = impl_->counts.accepted.get();
-    s.connections_rejected = impl_->counts.rejected.get();
     bool first = true;
-    for (const auto& sh : impl_->shards) {
-        auto& c = sh->counts();
-        s.sessions += sh->sessions();
+    for (const auto& sh : shards) {
+        const auto& c = sh->counts();
         s.slow_consumers += c.slow_consumers.get();
         s.deliveries += c.deliveries.get();
         s.resyncs += c.resyncs.get();
@@ -402,6 +399,14 @@ hub_stats hub::stats() const {
         s.last_seq = first ? last : std::min(s.last_seq, last);
         first = false;
     }
+    return s;
+}
+
+hub_stats hub::stats() const {
+    hub_stats s = impl_->shard_totals();
+    s.connections_accepted = impl_->counts.accepted.get();
+    s.connections_rejected = impl_->counts.rejected.get();
+    for (const auto& sh : impl_->shards) s.sessions += sh->sessions();
     return s;
 }
 

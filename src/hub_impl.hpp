@@ -118,6 +118,9 @@ struct hub::impl final : broker_handler, std::enable_shared_from_this<hub::impl>
     /// client that reads at all keeps up, while the loop still writes
     /// hundreds of frames per writev.
     std::size_t fanout_budget() const noexcept;
+    /// The shards' counters summed (published and last_seq: the slowest
+    /// shard's); sessions and connection counts are left to the caller.
+    hub_stats shard_totals() const;
     /// GET /metrics from the shards' snapshots (any thread).
     std::string render_metrics(const std::vector<shard_snapshot>& shards) const;
 

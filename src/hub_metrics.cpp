@@ -30,29 +30,18 @@ std::string hub::impl::render_metrics(const std::vector<shard_snapshot>& snaps) 
         all.flush_duration.merge(s.flush_duration);
         all.fanout_latency.merge(s.fanout_latency);
     }
-    hub_stats totals;
+    const hub_stats totals = shard_totals();
     std::uint64_t ws_opened = 0, sse_opened = 0, tls_ok = 0, tls_kernel = 0, tls_failed = 0, tls_timeout = 0,
                   tls_plain = 0;
-    {
-        bool first = true;
-        for (const auto& sh : shards) {
-            const auto& c = sh->counts();
-            ws_opened += c.ws_opened.get();
-            sse_opened += c.sse_opened.get();
-            tls_ok += c.tls_ok.get();
-            tls_kernel += c.tls_kernel.get();
-            tls_failed += c.tls_failed.get();
-            tls_timeout += c.tls_timeout.get();
-            tls_plain += c.tls_plain_http.get();
-            totals.slow_consumers += c.slow_consumers.get();
-            totals.auth_failures += c.auth_failures.get();
-            totals.deliveries += c.deliveries.get();
-            totals.resyncs += c.resyncs.get();
-            const auto published = c.published.get(), last = sh->dispatched_seq();
-            totals.published = first ? published : std::min(totals.published, published);
-            totals.last_seq = first ? last : std::min(totals.last_seq, last);
-            first = false;
-        }
+    for (const auto& sh : shards) {
+        const auto& c = sh->counts();
+        ws_opened += c.ws_opened.get();
+        sse_opened += c.sse_opened.get();
+        tls_ok += c.tls_ok.get();
+        tls_kernel += c.tls_kernel.get();
+        tls_failed += c.tls_failed.get();
+        tls_timeout += c.tls_timeout.get();
+        tls_plain += c.tls_plain_http.get();
     }
     m.gauge("notifier_connections_open", "Open connections, HTTP and WebSocket (counted against max_connections).",
             num(open_connections_.load(std::memory_order_relaxed)));

@@ -5,6 +5,7 @@
 
 #include <notifier/notification.hpp>
 
+#include "core/sax_handler.hpp"
 #include "core/utf8.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
@@ -13,16 +14,7 @@ namespace notifier {
 
 namespace {
 
-struct null_handler {
-    static constexpr std::size_t max_object_size = std::size_t(-1);
-    static constexpr std::size_t max_array_size = std::size_t(-1);
-    static constexpr std::size_t max_key_size = std::size_t(-1);
-    static constexpr std::size_t max_string_size = std::size_t(-1);
-    using ec_t = boost::system::error_code;
-    using sv = boost::json::string_view;
-
-    bool on_document_begin(ec_t&) { return true; }
-    bool on_document_end(ec_t&) { return true; }
+struct null_handler : core::sax_handler {
     bool on_array_begin(ec_t&) { return true; }
     bool on_array_end(std::size_t, ec_t&) { return true; }
     bool on_object_begin(ec_t&) { return true; }
@@ -37,8 +29,6 @@ struct null_handler {
     bool on_double(double, sv, ec_t&) { return true; }
     bool on_bool(bool, ec_t&) { return true; }
     bool on_null(ec_t&) { return true; }
-    bool on_comment_part(sv, ec_t&) { return true; }
-    bool on_comment(sv, ec_t&) { return true; }
 };
 
 }  // namespace

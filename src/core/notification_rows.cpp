@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "core/sax_handler.hpp"
 #include "core/notification_rows.hpp"
 
 #include "core/json_escape.hpp"
@@ -24,23 +25,11 @@ bool addressable(std::string_view name) noexcept {
 }
 
 // Flattens the values of "data" and "old" as the parser walks the text.
-class rows_handler {
+class rows_handler : public sax_handler {
 public:
-    static constexpr std::size_t max_object_size = std::size_t(-1);
-    static constexpr std::size_t max_array_size = std::size_t(-1);
-    static constexpr std::size_t max_key_size = std::size_t(-1);
-    static constexpr std::size_t max_string_size = std::size_t(-1);
-    using ec_t = boost::system::error_code;
-    using sv = boost::json::string_view;
-
     explicit rows_handler(const row_paths* only) : only_(only) {}
 
     notification_rows rows;
-
-    bool on_document_begin(ec_t&) { return true; }
-    bool on_document_end(ec_t&) { return true; }
-    bool on_comment_part(sv, ec_t&) { return true; }
-    bool on_comment(sv, ec_t&) { return true; }
 
     bool on_object_begin(ec_t&) {
         if (skip_) {
