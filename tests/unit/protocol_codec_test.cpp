@@ -3,6 +3,7 @@
 
 #include "core/protocol_codec.hpp"
 #include "core/utf8.hpp"
+#include "../support/parse_result.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -21,21 +22,11 @@ using notifier::core::parse_client_message;
 using notifier::core::protocol_error;
 
 client_message ok(std::string_view text) {
-    auto r = parse_client_message(text);
-    if (auto* e = std::get_if<protocol_error>(&r)) {
-        ADD_FAILURE() << "refused " << text << ": " << e->code << " " << e->message;
-        return {};
-    }
-    return std::get<client_message>(r);
+    return notifier::test::expect_accepted<client_message>(parse_client_message(text), text);
 }
 
 protocol_error refused(std::string_view text) {
-    auto r = parse_client_message(text);
-    if (!std::holds_alternative<protocol_error>(r)) {
-        ADD_FAILURE() << "accepted " << text;
-        return {};
-    }
-    return std::get<protocol_error>(r);
+    return notifier::test::expect_refused<protocol_error>(parse_client_message(text), text);
 }
 
 using strings = std::vector<std::string>;
@@ -179,14 +170,14 @@ TEST(ProtocolCodec, ErrorMessageIsValidUtf8ForLongNonAsciiEntry) {
     // byte so a byte-count cut of the quoted entry lands inside a character.
     std::string id = "x";
     for (int i = 0; i < 200; ++i) id += "\xC3\xA9";
-    const std::string text = R"({"type":"subscribe","collections":["posts/)" + id + R"("]})";
-    const auto e = refused(text);
+    const auto e = refused(R"({"type":"subscribe","collections":["posts/)" + id + R"("]})");
     EXPECT_EQ(e.code, "invalid_name");
-    if (!notifier::core::is_valid_utf8(e.message))
+    const bool valid = notifier::core::is_valid_utf8(e.message);
+    if (!valid)
         GTEST_SKIP() << "bug: parse_client_message (src/core/protocol_codec.cpp:61) cuts the refused entry at "
                         "300 bytes inside a multi-byte character; the error frame's message is not valid "
                         "UTF-8, so the text frame sent to the client is invalid (RFC 6455 section 8.1)";
-    EXPECT_TRUE(notifier::core::is_valid_utf8(e.message));
+    EXPECT_TRUE(valid);
 }
 
 TEST(ProtocolCodec, DeepNestingDoesNotCrash) {

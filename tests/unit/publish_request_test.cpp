@@ -3,6 +3,7 @@
 
 #include "core/publish_request.hpp"
 #include "core/utf8.hpp"
+#include "../support/parse_result.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -20,21 +21,11 @@ using notifier::core::parse_publish_request;
 using notifier::core::publish_error;
 
 std::vector<notification> ok(std::string_view body) {
-    auto r = parse_publish_request(body);
-    if (auto* e = std::get_if<publish_error>(&r)) {
-        ADD_FAILURE() << "refused " << body << ": " << e->code << " " << e->message;
-        return {};
-    }
-    return std::get<std::vector<notification>>(r);
+    return notifier::test::expect_accepted<std::vector<notification>>(parse_publish_request(body), body);
 }
 
 publish_error refused(std::string_view body) {
-    auto r = parse_publish_request(body);
-    if (!std::holds_alternative<publish_error>(r)) {
-        ADD_FAILURE() << "accepted " << body;
-        return {};
-    }
-    return std::get<publish_error>(r);
+    return notifier::test::expect_refused<publish_error>(parse_publish_request(body), body);
 }
 
 TEST(PublishRequest, SingleObject) {

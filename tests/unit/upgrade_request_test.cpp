@@ -2,6 +2,7 @@
 // The query of GET /ws: subscriptions, resume point and token.
 
 #include "core/upgrade_request.hpp"
+#include "../support/parse_result.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,21 +18,11 @@ using notifier::core::upgrade_request;
 using strings = std::vector<std::string>;
 
 upgrade_request ok(std::string_view target, std::string_view authorization = {}, std::size_t max = 1024) {
-    auto r = parse_upgrade_request(target, authorization, max);
-    if (auto* e = std::get_if<upgrade_error>(&r)) {
-        ADD_FAILURE() << "refused " << target << ": " << e->status << " " << e->code << " " << e->message;
-        return {};
-    }
-    return std::get<upgrade_request>(r);
+    return notifier::test::expect_accepted<upgrade_request>(parse_upgrade_request(target, authorization, max), target);
 }
 
 upgrade_error refused(std::string_view target, std::size_t max = 1024) {
-    auto r = parse_upgrade_request(target, {}, max);
-    if (!std::holds_alternative<upgrade_error>(r)) {
-        ADD_FAILURE() << "accepted " << target;
-        return {};
-    }
-    return std::get<upgrade_error>(r);
+    return notifier::test::expect_refused<upgrade_error>(parse_upgrade_request(target, {}, max), target);
 }
 
 TEST(UpgradeRequest, NoQueryIsEverythingLive) {
