@@ -440,24 +440,30 @@ TEST_F(Hs256, DeeplyNestedJsonIsRefusedNotCrashing) {
 
 // --- RS256 ---
 
-class Rs256 : public ::testing::Test {
+// Keys made once per suite: the verifier's, another of the same kind, and
+// one of the other kind.
+enum class key_kind { rsa, ec };
+
+pkey_ptr make_key(key_kind k) { return k == key_kind::rsa ? rsa_key() : ec_key(); }
+
+template <key_kind kind, key_kind foreign>
+class signed_by_key : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        key_ = rsa_key().release();
-        other_ = rsa_key().release();
-        ec_ = ec_key().release();
+        key_ = make_key(kind).release();
+        other_ = make_key(kind).release();
+        foreign_ = make_key(foreign).release();
     }
     static void TearDownTestSuite() {
         EVP_PKEY_free(key_);
         EVP_PKEY_free(other_);
-        EVP_PKEY_free(ec_);
+        EVP_PKEY_free(foreign_);
     }
-    static EVP_PKEY *key_, *other_, *ec_;
+    static inline EVP_PKEY *key_ = nullptr, *other_ = nullptr, *foreign_ = nullptr;
     std::unique_ptr<jwt_verifier> v = jwt_verifier::from_public_key_pem(public_pem(key_));
 };
-EVP_PKEY* Rs256::key_ = nullptr;
-EVP_PKEY* Rs256::other_ = nullptr;
-EVP_PKEY* Rs256::ec_ = nullptr;
+
+using Rs256 = signed_by_key<key_kind::rsa, key_kind::ec>;
 
 TEST_F(Rs256, ValidToken) {
     EXPECT_EQ(v->alg(), jwt_verifier::algorithm::rs256);
@@ -493,7 +499,7 @@ TEST_F(Rs256, HmacWithThePublicKeyAsSecretIsRefused) {
 }
 
 TEST_F(Rs256, OtherAlgorithmsAreRefused) {
-    EXPECT_EQ(refused(*v, es256_token(ec_, exp_payload(now + 60))), "wrong_algorithm");
+    EXPECT_EQ(refused(*v, es256_token(foreign_, exp_payload(now + 60))), "wrong_algorithm");
     EXPECT_EQ(refused(*v, rs256_token(key_, exp_payload(now + 60), R"({"alg":"PS256"})")), "wrong_algorithm");
     EXPECT_EQ(refused(*v, rs256_token(key_, exp_payload(now + 60), R"({"alg":"RS512"})")), "wrong_algorithm");
     EXPECT_EQ(refused(*v, b64(R"({"alg":"none"})") + "." + b64(exp_payload(now + 60)) + "."), "wrong_algorithm");
@@ -510,24 +516,7 @@ TEST_F(Rs256, ClaimsChecksApply) {
 
 // --- ES256 ---
 
-class Es256 : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        key_ = ec_key().release();
-        other_ = ec_key().release();
-        rsa_ = rsa_key().release();
-    }
-    static void TearDownTestSuite() {
-        EVP_PKEY_free(key_);
-        EVP_PKEY_free(other_);
-        EVP_PKEY_free(rsa_);
-    }
-    static EVP_PKEY *key_, *other_, *rsa_;
-    std::unique_ptr<jwt_verifier> v = jwt_verifier::from_public_key_pem(public_pem(key_));
-};
-EVP_PKEY* Es256::key_ = nullptr;
-EVP_PKEY* Es256::other_ = nullptr;
-EVP_PKEY* Es256::rsa_ = nullptr;
+using Es256 = signed_by_key<key_kind::ec, key_kind::rsa>;
 
 TEST_F(Es256, ValidToken) {
     EXPECT_EQ(v->alg(), jwt_verifier::algorithm::es256);
@@ -568,7 +557,7 @@ TEST_F(Es256, TamperedPayload) {
 }
 
 TEST_F(Es256, OtherAlgorithmsAreRefused) {
-    EXPECT_EQ(refused(*v, rs256_token(rsa_, exp_payload(now + 60))), "wrong_algorithm");
+    EXPECT_EQ(refused(*v, rs256_token(foreign_, exp_payload(now + 60))), "wrong_algorithm");
     EXPECT_EQ(refused(*v, hs256_token(exp_payload(now + 60), public_pem(key_))), "wrong_algorithm");
     EXPECT_EQ(refused(*v, es256_token(key_, exp_payload(now + 60), R"({"alg":"ES384"})")), "wrong_algorithm");
 }
