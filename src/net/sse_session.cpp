@@ -18,8 +18,6 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr std::size_t replay_page = 256;  // publications per history read
-
 constexpr std::string_view crlf = "\r\n";
 constexpr std::string_view last_chunk = "0\r\n\r\n";
 
@@ -28,17 +26,11 @@ constexpr std::string_view last_chunk = "0\r\n\r\n";
 sse_session::sse_session(shard& shard, connection conn, std::vector<std::string> topics,
                          bool implicit_all, core::resume_request resume, core::permissions perms,
                          std::int64_t token_exp, bool chunked)
-    : shard_(shard),
-      id_(shard.new_session_id()),
-      conn_(std::move(conn)),
-      chunked_(chunked),
-      subs_(std::move(topics), implicit_all, std::move(perms), shard.opts().max_subscriptions),
-      token_exp_(token_exp),
-      cursor_(std::move(resume)) {}
+    : stream_session(shard, std::move(conn), std::move(topics), implicit_all, std::move(resume), std::move(perms),
+                     token_exp),
+      chunked_(chunked) {}
 
 sse_session::~sse_session() = default;
-
-void sse_session::set_slot(std::unique_ptr<connection_slot> slot) { slot_ = std::move(slot); }
 
 void sse_session::start(std::string response_head) {
     error_code ec;
@@ -51,12 +43,12 @@ void sse_session::start(std::string response_head) {
     queue_.push(head, *head);
     set_epoch(shard_.epoch());
     if (auto hello = cursor_.start(shard_.epoch(), shard_.last_dispatched())) {
-        stage_owned(core::encode_sse_welcome(hello->epoch, hello->seq, hello->resumed));
-        state_ = state::open;
+        queue_welcome(hello->epoch, hello->seq, hello->resumed);
+        went_live();
     } else {
         pump_replay();  // the first page decides the welcome
     }
-    watch();
+    watch_input();
     flush();
 }
 
@@ -70,7 +62,7 @@ void sse_session::refuse(std::string response_head, std::string_view error_code,
     auto head = std::make_shared<const std::string>(std::move(response_head));
     queue_.push(head, *head);
     end(code, code == close_code::forbidden ? "forbidden" : "unauthorized", error_code, message);
-    watch();
+    watch_input();
     flush();
 }
 
@@ -84,12 +76,16 @@ bool sse_session::deliver(const publication_ptr& pub, core::lazy_rows& rows) {
     if (!subs_.readable(*pub, rows)) return false;
     const auto tail = pub->sse_tail();
     if (!make_room(id_line_->size() + tail.size()) || state_ != state::open) return false;
-    push_publication(pub);
+    queue_replayed(pub);
     shard_.mark_dirty(this);
     return true;
 }
 
-void sse_session::push_publication(const publication_ptr& pub) {
+void sse_session::queue_welcome(std::string_view epoch, std::uint64_t seq, bool resumed) {
+    stage_owned(core::encode_sse_welcome(epoch, seq, resumed));
+}
+
+void sse_session::queue_replayed(const publication_ptr& pub) {
     stage(id_line_, *id_line_);
     stage(pub, pub->sse_tail());
 }
@@ -125,7 +121,7 @@ bool sse_session::push_event(std::string text) {
     return true;
 }
 
-bool sse_session::push_resync(std::string_view epoch, std::uint64_t seq) {
+bool sse_session::queue_resync(std::string_view epoch, std::uint64_t seq) {
     shard_.counts().resyncs.add();
     NOTIFIER_LOG_DEBUG(shard_.log(), "resync", {"session", id_}, {"epoch", epoch}, {"seq", seq});
     set_epoch(epoch);
@@ -147,21 +143,9 @@ void sse_session::seal() {
 void sse_session::flush() {
     if (writing_ || state_ == state::dead) return;
     seal();
-    const auto w = gather_write(conn_, queue_);
-    if (w.failed) return terminate();
-    if (w.wrote) wrote_ = true;
-    if (!queue_.empty()) {
-        writing_ = true;
-        conn_.async_wait_writable([self = shared_from_this()](const error_code& ec) {
-            self->writing_ = false;
-            if (self->state_ == state::dead) return;
-            if (ec) return self->terminate();
-            self->flush();
-        });
-        return;
-    }
+    if (!write_out()) return;
     queue_.shrink();
-    if (state_ == state::ending) {
+    if (state_ == state::closing) {
         // All written: end our side and let the client close its own (the
         // read watch sees it, or the end timer does), so that what it may
         // still send cannot turn our close into a reset that loses the end.
@@ -171,44 +155,10 @@ void sse_session::flush() {
     if (cursor_.replaying()) pump_replay();
 }
 
-void sse_session::pump_replay() {
-    if (in_pump_) return;
-    in_pump_ = true;
-    auto self = shared_from_this();
-    while (cursor_.replaying() && !read_pending_ && (state_ == state::open || state_ == state::starting) &&
-           queued_bytes() < shard_.opts().max_queue_bytes / 2) {
-        if (cursor_.caught_up(shard_.last_dispatched())) break;  // the live stream continues from here
-        read_pending_ = true;
-        shard_.read_history(cursor_.read_epoch(), cursor_.last_seq(), replay_page,
-                            [self](history_page page) { self->on_history(std::move(page)); });
-    }
-    in_pump_ = false;
-}
-
-void sse_session::on_history(history_page page) {
-    read_pending_ = false;
-    if (state_ != state::open && state_ != state::starting) return;
-    const auto status = cursor_.on_page_status(page, shard_.epoch(), shard_.last_dispatched());
-    if (status.hello)
-        stage_owned(core::encode_sse_welcome(status.hello->epoch, status.hello->seq, status.hello->resumed));
-    if (status.resync_now) push_resync(status.resync_now->epoch, status.resync_now->seq);
-    if (state_ == state::starting) state_ = state::open;
-    if (state_ == state::open) {
-        const auto step = cursor_.on_page(page, shard_.epoch(), shard_.last_dispatched(),
-                                          [this](const publication& pub) { return subs_.wants(pub); });
-        for (const auto& pub : step.queue) push_publication(pub);
-        shard_.counts().deliveries.add(step.queue.size());
-        if (step.resync_now) push_resync(step.resync_now->epoch, step.resync_now->seq);
-    }
-    if (state_ == state::dead) return;
-    flush();
-    if (cursor_.replaying() && !in_pump_) pump_replay();
-}
-
 void sse_session::resync(std::string_view epoch, std::uint64_t seq) {
     if (state_ != state::open) return;
     cursor_.jump_to(seq);
-    if (push_resync(epoch, seq)) shard_.mark_dirty(this);
+    if (queue_resync(epoch, seq)) shard_.mark_dirty(this);
 }
 
 void sse_session::ping_tick() {
@@ -228,18 +178,9 @@ void sse_session::ping_tick() {
     shard_.mark_dirty(this);
 }
 
-void sse_session::check_expiry(std::int64_t now) {
-    if (state_ != state::open || token_exp_ == 0) return;
-    const std::int64_t leeway = shard_.opts().jwt_leeway.count();
-    const std::int64_t limit = token_exp_ > std::numeric_limits<std::int64_t>::max() - leeway
-                                   ? std::numeric_limits<std::int64_t>::max()
-                                   : token_exp_ + leeway;
-    if (now >= limit) end(close_code::token_expired, "token expired");
-}
-
 void sse_session::end(close_code code, std::string_view reason, std::string_view error, std::string_view message) {
-    if (state_ == state::dead || state_ == state::ending) return;
-    state_ = state::ending;
+    if (state_ == state::dead || state_ == state::closing) return;
+    state_ = state::closing;
     close_code_ = static_cast<std::uint16_t>(code);
     close_reason_ = reason;
     cursor_.stop();
@@ -248,22 +189,8 @@ void sse_session::end(close_code code, std::string_view reason, std::string_view
     stage_owned(core::encode_sse_close(close_code_, reason, error, message));
     seal();
     if (chunked_) queue_.push(nullptr, last_chunk);
-    end_timer_ = std::make_unique<asio::steady_timer>(conn_.socket().get_executor(), shard_.opts().close_timeout);
-    end_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
-        if (!ec) self->terminate("close timeout");
-    });
+    arm_close_timer();
     shard_.mark_dirty(this);
-}
-
-// The client sends nothing after its request: reading only tells when it
-// goes away. Whatever arrives is dropped.
-void sse_session::watch() {
-    if (reading_ || state_ == state::dead) return;
-    reading_ = true;
-    conn_.async_wait_readable([self = shared_from_this()](const error_code& ec) {
-        self->reading_ = false;
-        self->on_readable(ec);
-    });
 }
 
 void sse_session::on_readable(const error_code& ec) {
@@ -272,9 +199,9 @@ void sse_session::on_readable(const error_code& ec) {
     const auto buf = shard_.read_buffer();
     error_code rec;
     conn_.read_some(buf, rec);
-    if (rec == asio::error::would_block || rec == asio::error::try_again) return watch();
-    if (rec) return terminate(state_ == state::ending ? "stream ended" : "client went away");
-    watch();
+    if (rec == asio::error::would_block || rec == asio::error::try_again) return watch_input();
+    if (rec) return terminate(state_ == state::closing ? "stream ended" : "client went away");
+    watch_input();
 }
 
 void sse_session::terminate(std::string_view why) {
@@ -285,16 +212,9 @@ void sse_session::terminate(std::string_view why) {
     shard_.count_sse_close(code);
     NOTIFIER_LOG_DEBUG(shard_.log(), "sse_close", {"session", id_}, {"code", code},
                        {"reason", close_code_ ? std::string_view(close_reason_) : why});
-    cursor_.stop();
-    if (end_timer_) end_timer_->cancel();
-    conn_.close();
     staged_.clear();
     staged_bytes_ = 0;
-    queue_.drop_unstarted();
-    queue_.consume(queue_.bytes());
-    // Leave the shard on a later turn: terminate() can run inside the
-    // index's fan-out loop, which must not change under its feet.
-    asio::post(conn_.socket().get_executor(), [self] { self->shard_.remove_session(self.get()); });
+    release();
 }
 
 }  // namespace notifier::net

@@ -21,9 +21,6 @@ using boost::system::error_code;
 
 namespace {
 
-// Publications read from the history per broker call while resuming.
-constexpr std::size_t replay_page = 256;
-
 const std::shared_ptr<const std::string>& ping_frame() {
     static const auto f = std::make_shared<const std::string>(core::make_frame(core::ws_opcode::ping, {}));
     return f;
@@ -31,32 +28,15 @@ const std::shared_ptr<const std::string>& ping_frame() {
 
 }  // namespace
 
-websocket_session::websocket_session(shard& shard, connection conn,
-                                     std::vector<std::string> topics, bool implicit_all,
-                                     core::resume_request resume, core::permissions perms, std::int64_t token_exp)
-    : shard_(shard),
-      id_(shard.new_session_id()),
-      conn_(std::move(conn)),
+websocket_session::websocket_session(shard& shard, connection conn, std::vector<std::string> topics,
+                                     bool implicit_all, core::resume_request resume, core::permissions perms,
+                                     std::int64_t token_exp)
+    : stream_session(shard, std::move(conn), std::move(topics), implicit_all, std::move(resume), std::move(perms),
+                     token_exp),
       parser_(shard.opts().max_message_bytes),
-      subs_(std::move(topics), implicit_all, std::move(perms), shard.opts().max_subscriptions),
-      token_exp_(token_exp),
-      rate_(shard.opts().max_messages_per_second, shard.opts().message_burst, std::chrono::steady_clock::now()),
-      cursor_(std::move(resume)) {}
+      rate_(shard.opts().max_messages_per_second, shard.opts().message_burst, std::chrono::steady_clock::now()) {}
 
 websocket_session::~websocket_session() = default;
-
-void websocket_session::set_slot(std::unique_ptr<connection_slot> slot) { slot_ = std::move(slot); }
-
-void websocket_session::check_expiry(std::int64_t now) {
-    // The same leeway as at connect: a token accepted then is not cut early.
-    // Saturating: an exp far in the future (clamped to INT64_MAX) never ends.
-    if (state_ != state::open || token_exp_ == 0) return;
-    const std::int64_t leeway = shard_.opts().jwt_leeway.count();
-    const std::int64_t limit = token_exp_ > std::numeric_limits<std::int64_t>::max() - leeway
-                                   ? std::numeric_limits<std::int64_t>::max()
-                                   : token_exp_ + leeway;
-    if (now >= limit) close(close_code::token_expired, "token expired");
-}
 
 void websocket_session::start(std::string handshake_response, std::string leftover) {
     error_code ec;
@@ -76,8 +56,8 @@ void websocket_session::start(std::string handshake_response, std::string leftov
     }
     push_owned(std::move(handshake_response));
     if (auto hello = cursor_.start(shard_.epoch(), shard_.last_dispatched())) {
-        push_json(core::encode_welcome(hello->epoch, hello->seq, hello->resumed));
-        go_live();
+        queue_welcome(hello->epoch, hello->seq, hello->resumed);
+        went_live();
     } else {
         pump_replay();  // the first page decides the welcome
     }
@@ -99,9 +79,11 @@ void websocket_session::refuse(std::string handshake_response, std::string_view 
     if (state_ != state::dead) do_read();  // for the client's close frame
 }
 
-// Welcome is queued: handle what the client sent along with its upgrade
-// request, then read.
-void websocket_session::go_live() {
+void websocket_session::queue_welcome(std::string_view epoch, std::uint64_t seq, bool resumed) {
+    push_json(core::encode_welcome(epoch, seq, resumed));
+}
+
+void websocket_session::went_live() {
     if (state_ != state::starting) return;
     state_ = state::open;
     // The 101 response and the welcome reach the client even if what it sent
@@ -158,7 +140,7 @@ bool websocket_session::push_json(std::string_view json) {
     return push_frame(core::make_frame(core::ws_opcode::text, json));
 }
 
-bool websocket_session::push_resync(std::string_view epoch, std::uint64_t seq) {
+bool websocket_session::queue_resync(std::string_view epoch, std::uint64_t seq) {
     shard_.counts().resyncs.add();
     NOTIFIER_LOG_DEBUG(shard_.log(), "resync", {"session", id_}, {"epoch", epoch}, {"seq", seq});
     return push_json(core::encode_resync(epoch, seq));
@@ -166,18 +148,7 @@ bool websocket_session::push_resync(std::string_view epoch, std::uint64_t seq) {
 
 void websocket_session::flush() {
     if (writing_ || state_ == state::dead) return;
-    if (gather_write(conn_, queue_).failed) return terminate();
-    if (!queue_.empty()) {
-        writing_ = true;
-        conn_.async_wait_writable([self = shared_from_this()](const error_code& ec) {
-                               self->writing_ = false;
-                               if (self->state_ == state::dead) return;
-                               if (ec) return self->terminate();
-                               self->flush();
-                           });
-        return;
-    }
-    on_drained();
+    if (write_out()) on_drained();
 }
 
 void websocket_session::on_drained() {
@@ -186,47 +157,8 @@ void websocket_session::on_drained() {
     if (cursor_.replaying()) pump_replay();
 }
 
-void websocket_session::pump_replay() {
-    if (in_pump_) return;
-    in_pump_ = true;
-    auto self = shared_from_this();
-    while (cursor_.replaying() && !read_pending_ && state_ != state::dead && state_ != state::closing &&
-           queue_.bytes() < shard_.opts().max_queue_bytes / 2) {
-        if (cursor_.caught_up(shard_.last_dispatched())) break;  // the live stream continues from here
-        read_pending_ = true;
-        shard_.read_history(cursor_.read_epoch(), cursor_.last_seq(), replay_page,
-                            [self](history_page page) { self->on_history(std::move(page)); });
-    }
-    in_pump_ = false;
-}
-
-void websocket_session::on_history(history_page page) {
-    read_pending_ = false;
-    if (state_ == state::dead || state_ == state::closing) return;
-    const bool first = !cursor_.welcomed();
-    const auto status = cursor_.on_page_status(page, shard_.epoch(), shard_.last_dispatched());
-    if (status.hello) push_json(core::encode_welcome(status.hello->epoch, status.hello->seq, status.hello->resumed));
-    if (status.resync_now) push_resync(status.resync_now->epoch, status.resync_now->seq);
-    if (first) go_live();
-    if (state_ == state::open) {
-        const auto step = cursor_.on_page(page, shard_.epoch(), shard_.last_dispatched(),
-                                          [this](const publication& pub) { return subs_.wants(pub); });
-        for (const auto& pub : step.queue) queue_.push(pub, pub->frame);
-        shard_.counts().deliveries.add(step.queue.size());
-        if (step.resync_now) push_resync(step.resync_now->epoch, step.resync_now->seq);
-    }
-    if (state_ == state::dead) return;
-    flush();
-    if (cursor_.replaying() && !in_pump_) pump_replay();
-}
-
 void websocket_session::do_read() {
-    if (reading_ || state_ == state::dead || peer_closed_) return;
-    reading_ = true;
-    conn_.async_wait_readable([self = shared_from_this()](const error_code& ec) {
-        self->reading_ = false;
-        self->on_readable(ec);
-    });
+    if (!peer_closed_) watch_input();
 }
 
 void websocket_session::on_readable(const error_code& ec) {
@@ -393,17 +325,10 @@ void websocket_session::close(close_code code, std::string_view reason) {
     shard_.mark_dirty(this);
 }
 
-void websocket_session::arm_close_timer() {
-    close_timer_ = std::make_unique<asio::steady_timer>(conn_.socket().get_executor(), shard_.opts().close_timeout);
-    close_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
-        if (!ec) self->terminate("close timeout");
-    });
-}
-
 void websocket_session::resync(std::string_view epoch, std::uint64_t seq) {
     if (state_ != state::open) return;
     cursor_.jump_to(seq);
-    if (push_resync(epoch, seq)) shard_.mark_dirty(this);
+    if (queue_resync(epoch, seq)) shard_.mark_dirty(this);
 }
 
 void websocket_session::ping_tick() {
@@ -428,14 +353,7 @@ void websocket_session::terminate(std::string_view why) {
     NOTIFIER_LOG_DEBUG(shard_.log(), "ws_close", {"session", id_}, {"code", code},
                        {"reason", close_code_ ? std::string_view(close_reason_) : why},
                        {"by", close_code_ == 0 ? "none" : closed_by_server_ ? "server" : "client"});
-    cursor_.stop();
-    if (close_timer_) close_timer_->cancel();
-    conn_.close();
-    queue_.drop_unstarted();
-    queue_.consume(queue_.bytes());
-    // Leave the hub on a later turn: terminate() can run inside the index's
-    // fan-out loop, which must not change under its feet.
-    asio::post(conn_.socket().get_executor(), [self] { self->shard_.remove_session(self.get()); });
+    release();
 }
 
 }  // namespace notifier::net

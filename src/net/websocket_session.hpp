@@ -17,8 +17,7 @@
 #include "core/topic.hpp"
 #include "core/write_queue.hpp"
 #include "core/ws_frame_parser.hpp"
-#include "net/connection.hpp"
-#include "net/subscriber.hpp"
+#include "net/stream_session.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,16 +35,11 @@ class shard;
 
 namespace notifier::net {
 
-class websocket_session final : public subscriber, public std::enable_shared_from_this<websocket_session> {
+class websocket_session final : public stream_session {
 public:
-    websocket_session(shard& shard, connection conn,
-                      std::vector<std::string> topics, bool implicit_all, core::resume_request resume,
-                      core::permissions perms, std::int64_t token_exp);
+    websocket_session(shard& shard, connection conn, std::vector<std::string> topics, bool implicit_all,
+                      core::resume_request resume, core::permissions perms, std::int64_t token_exp);
     ~websocket_session() override;
-    /// Keeps the connection counted while the session lives.
-    void set_slot(std::unique_ptr<connection_slot> slot);
-    /// Closes with 4001 once the token expired.
-    void check_expiry(std::int64_t now) override;
 
     /// Queues the 101 response, then the welcome (after the first history
     /// read when resuming), then handles `leftover` bytes and starts reading.
@@ -59,9 +53,6 @@ public:
                 close_code code);
 
     bool deliver(const publication_ptr& pub, core::lazy_rows& rows) override;
-    bool takes(std::uint64_t seq) const noexcept override {
-        return state_ == state::open && !cursor_.replaying() && seq > cursor_.last_seq();
-    }
     void flush() override;
     /// Starts the closing handshake (RFC 6455 section 7).
     void close(close_code code, std::string_view reason);
@@ -75,16 +66,19 @@ public:
 
     /// Sorted and unique.
     const std::vector<std::string>& topics() const noexcept { return subs_.names(); }
-    /// topics(), parsed (parsed_topics()[i] is topics()[i]): what the
-    /// shard's index needs when the session joins or leaves, without
-    /// parsing again.
-    const std::vector<core::topic>& parsed_topics() const noexcept override { return subs_.topics(); }
-    std::size_t queued_bytes() const noexcept override { return queue_.bytes(); }
 
 private:
-    /// Closing: terminate unless the connection is gone within close_timeout.
-    void arm_close_timer();
-    enum class state { starting, open, closing, dead };
+    std::shared_ptr<websocket_session> self() {
+        return std::static_pointer_cast<websocket_session>(shared_from_this());
+    }
+    void queue_welcome(std::string_view epoch, std::uint64_t seq, bool resumed) override;
+    bool queue_resync(std::string_view epoch, std::uint64_t seq) override;
+    void queue_replayed(const publication_ptr& pub) override { queue_.push(pub, pub->frame); }
+    /// Welcome is queued: handle what the client sent along with its
+    /// upgrade request, then read.
+    void went_live() override;
+    void expire() override { close(close_code::token_expired, "token expired"); }
+    void on_readable(const boost::system::error_code& ec) override;
 
     bool push_frame(std::string frame);  // false: closed as slow consumer
     /// Queues a frame the peer must get whatever is queued (handshake, close).
@@ -97,10 +91,7 @@ private:
     /// too when writing ended the session.
     bool make_room(std::size_t size);
     bool push_json(std::string_view json);
-    /// Queues `resync` at the hub's position, counted and logged.
-    bool push_resync(std::string_view epoch, std::uint64_t seq);
     void do_read();
-    void on_readable(const boost::system::error_code& ec);
     void process(std::span<char> data);
     bool on_event(const core::ws_event& ev);
     void on_message(std::string_view text);
@@ -108,36 +99,16 @@ private:
     void subscribe(const std::vector<std::string>& entries, std::string_view ref);
     void unsubscribe(const std::vector<std::string>& entries, std::string_view ref);
     void authenticate(const std::string& token, std::string_view ref);
-    void pump_replay();
-    void on_history(history_page page);
     void on_drained();
-    void go_live();
-
-    shard& shard_;  // its whole life on this one
-    std::uint64_t id_;  // in logs only
-    std::unique_ptr<connection_slot> slot_;
-    connection conn_;
-    core::ws_frame_parser parser_;
-    core::write_queue queue_;
     std::uint64_t subscribed_seq() const noexcept;
 
-    core::subscription_set subs_;
-    std::int64_t token_exp_;         // 0: no expiry
-    core::rate_limiter rate_;        // inbound messages
-    core::replay_cursor cursor_;
+    core::ws_frame_parser parser_;
+    core::rate_limiter rate_;  // inbound messages
     std::string leftover_;
-    std::unique_ptr<boost::asio::steady_timer> close_timer_;  // only while closing
-    std::string close_reason_;    // ours, or empty when the peer closed first
-    std::uint16_t close_code_ = 0;  // sent or echoed; 0: no close handshake yet
     bool closed_by_server_ = false;
-    state state_ = state::starting;
-    bool read_pending_ = false;     // a broker read is in flight
-    bool in_pump_ = false;
-    bool reading_ = false;          // an async_wait(read) is in flight
-    bool writing_ = false;          // an async_wait(write) is in flight
     bool close_sent_ = false;
-    bool peer_closed_ = false;      // no more reading needed
-    bool alive_ = true;             // something arrived since the last ping
+    bool peer_closed_ = false;       // no more reading needed
+    bool alive_ = true;              // something arrived since the last ping
     bool ping_outstanding_ = false;
 };
 
