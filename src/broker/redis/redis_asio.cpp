@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "broker/redis_asio.hpp"
+#include "broker/redis/redis_asio.hpp"
 
 #include <hiredis/async.h>
 
