@@ -26,33 +26,26 @@ void asio_adapter::attach(asio::io_context& ioc, redisAsyncContext* ac) {
 
 void asio_adapter::add_read() {
     want_read_ = true;
-    arm_read();
+    arm(false);
 }
 
 void asio_adapter::add_write() {
     want_write_ = true;
-    arm_write();
+    arm(true);
 }
 
-void asio_adapter::arm_read() {
-    if (read_armed_ || dead_) return;
-    read_armed_ = true;
-    sd_.async_wait(asio::posix::stream_descriptor::wait_read, [self = shared_from_this()](const error_code& ec) {
-        self->read_armed_ = false;
-        if (ec || self->dead_ || !self->want_read_) return;
-        redisAsyncHandleRead(self->ac_);  // may free the context (cleanup → dead_)
-        if (!self->dead_ && self->want_read_) self->arm_read();
-    });
-}
-
-void asio_adapter::arm_write() {
-    if (write_armed_ || dead_) return;
-    write_armed_ = true;
-    sd_.async_wait(asio::posix::stream_descriptor::wait_write, [self = shared_from_this()](const error_code& ec) {
-        self->write_armed_ = false;
-        if (ec || self->dead_ || !self->want_write_) return;
-        redisAsyncHandleWrite(self->ac_);
-        if (!self->dead_ && self->want_write_) self->arm_write();
+void asio_adapter::arm(bool write) {
+    bool& armed = write ? write_armed_ : read_armed_;
+    if (armed || dead_) return;
+    armed = true;
+    const auto what = write ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read;
+    sd_.async_wait(what, [self = shared_from_this(), write](const error_code& ec) {
+        (write ? self->write_armed_ : self->read_armed_) = false;
+        const bool& want = write ? self->want_write_ : self->want_read_;  // self keeps it alive
+        if (ec || self->dead_ || !want) return;
+        if (write) redisAsyncHandleWrite(self->ac_);
+        else redisAsyncHandleRead(self->ac_);  // may free the context (cleanup → dead_)
+        if (!self->dead_ && want) self->arm(write);
     });
 }
 

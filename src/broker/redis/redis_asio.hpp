@@ -27,8 +27,7 @@ private:
     void add_write();
     void del_write() { want_write_ = false; }
     void cleanup();
-    void arm_read();
-    void arm_write();
+    void arm(bool write);
 
     redisAsyncContext* ac_;
     boost::asio::posix::stream_descriptor sd_;

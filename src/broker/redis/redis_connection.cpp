@@ -174,23 +174,21 @@ void redis_connection::on_sub_connect(const redisAsyncContext* ac, int status) {
 }
 
 void redis_connection::on_cmd_disconnect(const redisAsyncContext* ac, int) {
-    auto* self = static_cast<redis_connection*>(ac->data);
-    self->cmd_ = nullptr;
-    self->cmd_up_ = false;
-    if (!self->stopped_) {
-        self->lost("redis_connection_lost", "Redis command connection lost; reconnecting");
-        self->schedule_reconnect();
-    }
+    static_cast<redis_connection*>(ac->data)->dropped(true);
 }
 
 void redis_connection::on_sub_disconnect(const redisAsyncContext* ac, int) {
-    auto* self = static_cast<redis_connection*>(ac->data);
-    self->sub_ = nullptr;
-    self->sub_up_ = false;
-    if (!self->stopped_) {
-        self->lost("redis_connection_lost", "Redis subscription lost; reconnecting");
-        self->schedule_reconnect();
-    }
+    static_cast<redis_connection*>(ac->data)->dropped(false);
+}
+
+// hiredis frees the context after this.
+void redis_connection::dropped(bool is_cmd) {
+    (is_cmd ? cmd_ : sub_) = nullptr;
+    (is_cmd ? cmd_up_ : sub_up_) = false;
+    if (stopped_) return;
+    lost("redis_connection_lost",
+         is_cmd ? "Redis command connection lost; reconnecting" : "Redis subscription lost; reconnecting");
+    schedule_reconnect();
 }
 
 void redis_connection::on_subscription(redisAsyncContext*, void* r, void* priv) {

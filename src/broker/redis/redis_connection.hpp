@@ -93,6 +93,7 @@ private:
     static void on_sub_disconnect(const redisAsyncContext* ac, int status);
     static void on_subscription(redisAsyncContext*, void* r, void* priv);
 
+    void dropped(bool is_cmd);
     void connect_all();
     void connect(redisAsyncContext*& slot, bool is_cmd);
     void arm_watchdog();
