@@ -5,6 +5,7 @@
 #include "forum_options.hpp"
 #include "rest_api.hpp"
 #include "sqlite/sqlite_fixture.hpp"
+#include "support/http_client.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
 
@@ -20,12 +21,7 @@ namespace {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
-struct response {
-    unsigned status = 0;
-    std::string body;
-    std::string content_type, location, allow, cache_control;
-    json::value json() const { return json::parse(body); }
-};
+using response = http_response;
 
 class forum_api : public ::testing::Test {
 protected:
@@ -55,30 +51,10 @@ protected:
         capture_->stop();
     }
 
+    // A request without a body has no Content-Type.
     response call(http::verb method, const std::string& target, const std::string& body = {},
                   const std::string& content_type = "application/json") {
-        namespace asio = boost::asio;
-        asio::io_context ioc;
-        boost::beast::tcp_stream s(ioc);
-        s.expires_after(std::chrono::seconds(10));
-        s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_.port()));
-        http::request<http::string_body> req{method, target, 11};
-        req.set(http::field::host, "127.0.0.1");
-        if (!body.empty() && !content_type.empty()) req.set(http::field::content_type, content_type);
-        req.body() = body;
-        req.prepare_payload();
-        http::write(s, req);
-        boost::beast::flat_buffer b;
-        http::response<http::string_body> res;
-        http::read(s, b, res);
-        response r;
-        r.status = res.result_int();
-        r.body = res.body();
-        r.content_type = res[http::field::content_type];
-        r.location = res[http::field::location];
-        r.allow = res[http::field::allow];
-        r.cache_control = res[http::field::cache_control];
-        return r;
+        return http_request(server_.port(), method, target, body, body.empty() ? "" : content_type);
     }
     response get(const std::string& t) { return call(http::verb::get, t); }
     response post(const std::string& t, const std::string& body) { return call(http::verb::post, t, body); }

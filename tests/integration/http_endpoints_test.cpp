@@ -5,6 +5,8 @@
 #include <notifier/broker/memory_broker.hpp>
 #include <notifier/errors.hpp>
 
+#include "support/forwarding_broker.hpp"
+#include "support/http_client.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
 
@@ -17,10 +19,7 @@
 namespace {
 
 namespace http = boost::beast::http;
-using notifier::test::http_call;
-using notifier::test::http_post;
-using notifier::test::test_server;
-using notifier::test::ws_client;
+using namespace notifier::test;
 
 bool is_error(const std::string& body, const std::string& code) {
     const auto v = boost::json::parse(body).as_object();
@@ -38,7 +37,7 @@ TEST(http_endpoints, a_hub_without_publish_endpoint_or_builtin_page_answers_404_
         EXPECT_TRUE(is_error(body, "not_found")) << body;
     }
     for (auto target : {"/", "/index.html"}) {
-        auto [status, body] = http_call(server.port(), http::verb::get, target);
+        auto [status, body] = http_get(server.port(), target);
         EXPECT_EQ(status, 404u) << target;
         EXPECT_TRUE(is_error(body, "not_found")) << body;
         EXPECT_EQ(http_call(server.port(), http::verb::post, target).first, 404u) << target;
@@ -48,14 +47,14 @@ TEST(http_endpoints, a_hub_without_publish_endpoint_or_builtin_page_answers_404_
     EXPECT_EQ(c.read_json().at("type"), "welcome");
     ASSERT_FALSE(server.make_notifier().notify("c", "a"));
     EXPECT_EQ(c.read_json().at("collection"), "c");
-    EXPECT_EQ(http_call(server.port(), http::verb::get, "/healthz").first, 200u);
-    EXPECT_EQ(http_call(server.port(), http::verb::get, "/readyz").first, 200u);
+    EXPECT_EQ(http_get(server.port(), "/healthz").first, 200u);
+    EXPECT_EQ(http_get(server.port(), "/readyz").first, 200u);
 }
 
 TEST(http_endpoints, by_default_both_are_served) {
     test_server server;
     EXPECT_EQ(http_post(server.port(), "/publish", R"({"collection":"c","action":"a"})").first, 202u);
-    EXPECT_EQ(http_call(server.port(), http::verb::get, "/").first, 200u);
+    EXPECT_EQ(http_get(server.port(), "/").first, 200u);
 }
 
 TEST(http_endpoints, a_turned_off_publish_path_is_an_ordinary_path) {
@@ -75,26 +74,17 @@ TEST(http_endpoints, a_turned_off_publish_path_is_an_ordinary_path) {
 
 // The memory broker behind a switch: available() and publish() fail while
 // it is off, as the Redis broker's do while Redis is unreachable.
-class switchable_broker final : public notifier::broker {
+class switchable_broker final : public forwarding_broker {
 public:
     explicit switchable_broker(std::shared_ptr<std::atomic<bool>> up) : up_(std::move(up)) {}
-    void start(notifier::broker_handler& h) override { inner_.start(h); }
-    void stop() override { inner_.stop(); }
     void publish(std::span<const notifier::notification> batch, publish_handler done) override {
         if (!*up_) return done(notifier::errc::broker_unavailable, 0);
-        inner_.publish(batch, std::move(done));
+        forwarding_broker::publish(batch, std::move(done));
     }
-    void read(std::string_view epoch, std::uint64_t after, std::size_t max_count, read_handler done) override {
-        inner_.read(epoch, after, max_count, std::move(done));
-    }
-    void restart(std::function<void(std::error_code)> done) override { inner_.restart(std::move(done)); }
-    std::string epoch() const override { return inner_.epoch(); }
-    std::uint64_t last_seq() const override { return inner_.last_seq(); }
     bool available() const noexcept override { return *up_; }
 
 private:
     std::shared_ptr<std::atomic<bool>> up_;
-    notifier::memory_broker inner_{100};
 };
 
 TEST(http_endpoints, readyz_follows_whether_the_broker_takes_publications) {
@@ -104,22 +94,22 @@ TEST(http_endpoints, readyz_follows_whether_the_broker_takes_publications) {
     o.listen_port = 0;
     notifier::hub hub(o, [up](boost::asio::io_context&) { return std::make_unique<switchable_broker>(up); });
     hub.start();
-    auto [ready, ready_body] = http_call(hub.port(), http::verb::get, "/readyz");
+    auto [ready, ready_body] = http_get(hub.port(), "/readyz");
     EXPECT_EQ(ready, 200u);
     EXPECT_EQ(ready_body, R"({"status":"ready"})");
 
     *up = false;
-    auto [down, down_body] = http_call(hub.port(), http::verb::get, "/readyz");
+    auto [down, down_body] = http_get(hub.port(), "/readyz");
     EXPECT_EQ(down, 503u);
     EXPECT_TRUE(is_error(down_body, "not_ready")) << down_body;
     // The verdict POST /publish gets; liveness is another matter.
     auto [refused, refused_body] = http_post(hub.port(), "/publish", R"({"collection":"c","action":"a"})");
     EXPECT_EQ(refused, 503u);
     EXPECT_TRUE(is_error(refused_body, "unavailable")) << refused_body;
-    EXPECT_EQ(http_call(hub.port(), http::verb::get, "/healthz").first, 200u);
+    EXPECT_EQ(http_get(hub.port(), "/healthz").first, 200u);
 
     *up = true;
-    EXPECT_EQ(http_call(hub.port(), http::verb::get, "/readyz").first, 200u);
+    EXPECT_EQ(http_get(hub.port(), "/readyz").first, 200u);
     EXPECT_EQ(http_post(hub.port(), "/publish", R"({"collection":"c","action":"a"})").first, 202u);
     hub.stop();
 }

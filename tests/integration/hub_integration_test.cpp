@@ -3,6 +3,7 @@
 // real WebSocket clients on loopback.
 
 #include "support/eventually.hpp"
+#include "support/http_client.hpp"
 #include "support/sse_client.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
@@ -17,22 +18,13 @@
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-using notifier::test::eventually;
-using notifier::test::http_post;
-using notifier::test::sse_client;
-using notifier::test::test_server;
-using notifier::test::ws_client;
+using namespace notifier::test;
 
 namespace {
 
 std::uint64_t seq_of(const json::object& o) { return o.at("seq").to_number<std::uint64_t>(); }
 
 namespace asio = boost::asio;
-
-std::string upgrade_request(const std::string& target = "/ws") {
-    return "GET " + target + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-}
 
 // A masked client frame (mask key 0, so the payload reads as is), < 126 bytes.
 std::string client_frame(unsigned opcode, const std::string& payload) {
@@ -360,14 +352,14 @@ TEST(hub_integration, app_routes_answer_next_to_the_hub_even_from_another_thread
     auto [s1, b1] = http_post(server.port(), "/api/echo", "[1,2]");
     EXPECT_EQ(s1, 200u);
     EXPECT_EQ(b1, R"({"method":"POST","body":[1,2]})");
-    auto [s2, b2] = notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/api/later");
+    auto [s2, b2] = http_get(server.port(), "/api/later");
     EXPECT_EQ(s2, 201u);
     EXPECT_EQ(b2, "done");
     // Declined: the built-in page and the 404 still answer.
-    EXPECT_EQ(notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/").first, 200u);
-    EXPECT_EQ(notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/nope").first, 404u);
+    EXPECT_EQ(http_get(server.port(), "/").first, 200u);
+    EXPECT_EQ(http_get(server.port(), "/nope").first, 404u);
     // The hub's own routes are not overridable.
-    EXPECT_EQ(notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/healthz").first, 200u);
+    EXPECT_EQ(http_get(server.port(), "/healthz").first, 200u);
     for (auto& w : workers) w.join();
 }
 
@@ -376,7 +368,7 @@ TEST(hub_integration, a_close_sent_with_the_upgrade_request_still_gets_101_and_w
     asio::io_context ioc;
     asio::ip::tcp::socket s(ioc);
     s.connect({asio::ip::make_address("127.0.0.1"), server.port()});
-    asio::write(s, asio::buffer(upgrade_request() + client_frame(0x8, std::string("\x03\xe8", 2))));
+    asio::write(s, asio::buffer(upgrade_request_text() + client_frame(0x8, std::string("\x03\xe8", 2))));
     const auto got = read_to_eof(s);
     ASSERT_EQ(got.rfind("HTTP/1.1 101", 0), 0u) << got.substr(0, 40);
     const auto body = got.substr(got.find("\r\n\r\n") + 4);
@@ -398,7 +390,7 @@ TEST(hub_integration, a_client_that_closes_and_stops_reading_is_dropped_after_cl
     s.open(asio::ip::tcp::v4());
     s.set_option(asio::socket_base::receive_buffer_size(4096));
     s.connect({asio::ip::make_address("127.0.0.1"), server.port()});
-    asio::write(s, asio::buffer(upgrade_request()));
+    asio::write(s, asio::buffer(upgrade_request_text()));
     ASSERT_TRUE(eventually([&] { return server.get().stats().sessions == 1; }));
     auto n = server.make_notifier();
     const std::string data = "{\"pad\":\"" + std::string(5000, 'x') + "\"}";
@@ -477,13 +469,13 @@ TEST(hub_integration, an_application_route_that_throws_answers_500_and_the_hub_c
         return false;
     };
     test_server server(o);
-    auto [s1, b1] = notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/api/throws");
+    auto [s1, b1] = http_get(server.port(), "/api/throws");
     EXPECT_EQ(s1, 500u);
     EXPECT_NE(b1.find("\"internal_error\""), std::string::npos) << b1;
-    auto [s2, b2] = notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/api/bad-header");
+    auto [s2, b2] = http_get(server.port(), "/api/bad-header");
     EXPECT_EQ(s2, 500u);
     EXPECT_NE(b2.find("\"internal_error\""), std::string::npos) << b2;
-    EXPECT_EQ(notifier::test::http_call(server.port(), boost::beast::http::verb::get, "/healthz").first, 200u);
+    EXPECT_EQ(http_get(server.port(), "/healthz").first, 200u);
 }
 
 TEST(hub_integration, listen_on_a_busy_port_throws_std_system_error_naming_the_address) {

@@ -6,6 +6,9 @@
 // against notifierd too (tests/integration/python/test_metrics.py).
 
 #include "support/eventually.hpp"
+#include "support/forwarding_broker.hpp"
+#include "support/http_client.hpp"
+#include "support/metrics.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
 
@@ -27,11 +30,7 @@
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
-using notifier::test::http_call;
-using notifier::test::eventually;
-using notifier::test::http_post;
-using notifier::test::test_server;
-using notifier::test::ws_client;
+using namespace notifier::test;
 
 namespace {
 
@@ -61,6 +60,9 @@ public:
         return found;
     }
 
+    /// Waits for a line containing every part; a failure shows every line.
+    void expect_line(std::initializer_list<std::string_view> parts) { EXPECT_NE(wait_for(parts), "") << all(); }
+
     std::vector<std::string> lines() {
         std::lock_guard lock(mutex_);
         return lines_;
@@ -86,19 +88,11 @@ notifier::options logged(log_capture& logs, notifier::log_level level = notifier
 }
 
 std::string scrape(std::uint16_t port) {
-    auto [status, body] = http_call(port, http::verb::get, "/metrics", {}, {});
+    auto [status, body] = scrape_metrics(port);
     EXPECT_EQ(status, 200u) << body;
     return body;
 }
 
-// The value of the sample named exactly `series` (name and labels), or -1.
-double sample(const std::string& text, const std::string& series) {
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ')
-            return std::stod(line.substr(series.size() + 1));
-    return -1;
-}
 
 // Every line: a UTC timestamp with milliseconds, level, event, then logfmt
 // pairs whose values are bare or quoted with escapes.
@@ -115,36 +109,25 @@ asio::ip::tcp::socket stalled_client(asio::io_context& ioc, std::uint16_t port, 
     s.open(asio::ip::tcp::v4());
     s.set_option(asio::socket_base::receive_buffer_size(4096));
     s.connect({asio::ip::make_address("127.0.0.1"), port});
-    const std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    asio::write(s, asio::buffer(req));
+    asio::write(s, asio::buffer(upgrade_request_text(target)));
     return s;
 }
 
 // The in-memory broker, failing publish() while `fail` is set (available()
 // stays true, so notify() accepts and the hub retries).
-class flaky_broker final : public notifier::broker {
+class flaky_broker final : public forwarding_broker {
 public:
-    flaky_broker(std::shared_ptr<std::atomic<bool>> fail) : fail_(std::move(fail)), inner_(100) {}
-    void start(notifier::broker_handler& h) override { inner_.start(h); }
-    void stop() override { inner_.stop(); }
+    flaky_broker(std::shared_ptr<std::atomic<bool>> fail) : fail_(std::move(fail)) {}
     void publish(std::span<const notifier::notification> batch, publish_handler done) override {
         if (fail_->load()) {
             if (done) done(notifier::errc::broker_unavailable, 0);
             return;
         }
-        inner_.publish(batch, std::move(done));
+        forwarding_broker::publish(batch, std::move(done));
     }
-    void read(std::string_view epoch, std::uint64_t after, std::size_t n, read_handler done) override {
-        inner_.read(epoch, after, n, std::move(done));
-    }
-    void restart(std::function<void(std::error_code)> done) override { inner_.restart(std::move(done)); }
-    std::string epoch() const override { return inner_.epoch(); }
-    std::uint64_t last_seq() const override { return inner_.last_seq(); }
 
 private:
     std::shared_ptr<std::atomic<bool>> fail_;
-    notifier::memory_broker inner_;
 };
 
 }  // namespace
@@ -161,25 +144,23 @@ TEST(observability, debug_log_has_a_line_per_connection_open_and_close) {
             << open;
         c.close(1000);
     }
-    EXPECT_NE(logs.wait_for({" level=debug event=ws_close session=1 code=1000 reason=\"\" by=client"}), "") << logs.all();
+    logs.expect_line({" level=debug event=ws_close session=1 code=1000 reason=\"\" by=client"});
     {
         // Gone without a close handshake: 1006.
         ws_client c(server.port());
         c.read_json();
     }
-    EXPECT_NE(logs.wait_for({"event=ws_close session=2 code=1006 reason=\"connection ended\" by=none"}), "")
-        << logs.all();
+    logs.expect_line({"event=ws_close session=2 code=1006 reason=\"connection ended\" by=none"});
 
-    const auto m = scrape(server.port());
-    EXPECT_EQ(sample(m, "notifier_websocket_opened_total"), 2);
-    EXPECT_EQ(sample(m, "notifier_websocket_closed_total{code=\"1000\"}"), 1);
-    EXPECT_EQ(sample(m, "notifier_websocket_closed_total{code=\"1006\"}"), 1);
-    EXPECT_EQ(sample(m, "notifier_websocket_sessions"), 0);
+    expect_metrics(server.port(), {{"notifier_websocket_opened_total", 2},
+                                   {"notifier_websocket_closed_total{code=\"1000\"}", 1},
+                                   {"notifier_websocket_closed_total{code=\"1006\"}", 1},
+                                   {"notifier_websocket_sessions", 0}});
 
-    EXPECT_NE(logs.wait_for({" level=info event=listening host=127.0.0.1 port="}), "") << logs.all();
+    logs.expect_line({" level=info event=listening host=127.0.0.1 port="});
     server.stop();
-    EXPECT_NE(logs.wait_for({" level=info event=stopping sessions=0"}), "") << logs.all();
-    EXPECT_NE(logs.wait_for({" level=info event=stopped"}), "") << logs.all();
+    logs.expect_line({" level=info event=stopping sessions=0"});
+    logs.expect_line({" level=info event=stopped"});
     expect_well_formed(logs);
 }
 
@@ -218,12 +199,10 @@ TEST(observability, slow_consumer_is_logged_counted_and_closed_4008) {
     ASSERT_TRUE(eventually([&] { return server.get().stats().slow_consumers == 1; }));
     const auto slow = logs.wait_for({" level=debug event=slow_consumer session=1 queued_bytes="});
     EXPECT_NE(slow.find(" limit=65536"), std::string::npos) << slow;
-    EXPECT_NE(logs.wait_for({"event=ws_close session=1 code=4008 reason=\"slow consumer\" by=server"}), "")
-        << logs.all();
+    logs.expect_line({"event=ws_close session=1 code=4008 reason=\"slow consumer\" by=server"});
     ASSERT_TRUE(eventually([&] { return server.get().stats().sessions == 0; }));
-    const auto m = scrape(server.port());
-    EXPECT_EQ(sample(m, "notifier_slow_consumer_closes_total"), 1);
-    EXPECT_EQ(sample(m, "notifier_websocket_closed_total{code=\"4008\"}"), 1);
+    expect_metrics(server.port(), {{"notifier_slow_consumer_closes_total", 1},
+                                   {"notifier_websocket_closed_total{code=\"4008\"}", 1}});
     expect_well_formed(logs);
 }
 
@@ -233,10 +212,10 @@ TEST(observability, resync_is_logged_and_counted) {
     ws_client c(server.port(), "/ws?since=5&epoch=not-this-one");
     EXPECT_EQ(c.read_json().at("resumed"), false);
     EXPECT_EQ(c.read_json().at("type"), "resync");
-    EXPECT_NE(logs.wait_for({" level=debug event=resync session=1 epoch=", " seq=0"}), "") << logs.all();
-    EXPECT_NE(logs.wait_for({"event=ws_open session=1 ", " resume=true"}), "") << logs.all();
+    logs.expect_line({" level=debug event=resync session=1 epoch=", " seq=0"});
+    logs.expect_line({"event=ws_open session=1 ", " resume=true"});
     EXPECT_EQ(server.get().stats().resyncs, 1u);
-    EXPECT_EQ(sample(scrape(server.port()), "notifier_resyncs_total"), 1);
+    EXPECT_EQ(metric_sample(scrape(server.port()), "notifier_resyncs_total"), 1);
 }
 
 TEST(observability, auth_failures_are_logged_and_counted) {
@@ -253,17 +232,13 @@ TEST(observability, auth_failures_are_logged_and_counted) {
         EXPECT_FALSE(c.read());
         EXPECT_EQ(c.close_code(), 4401);
     }
-    EXPECT_NE(logs.wait_for({" level=info event=auth_failure remote=127.0.0.1 stage=handshake code=invalid_token message="}),
-              "")
-        << logs.all();
+    logs.expect_line({" level=info event=auth_failure remote=127.0.0.1 stage=handshake code=invalid_token message="});
     auto [status, body] = http_post(server.port(), "/publish", R"({"collection":"a","action":"x"})");
     EXPECT_EQ(status, 401u) << body;
-    EXPECT_NE(logs.wait_for({" level=info event=auth_failure remote=127.0.0.1 stage=publish code=unauthorized"}), "")
-        << logs.all();
-    const auto m = scrape(server.port());
-    EXPECT_EQ(sample(m, "notifier_auth_failures_total"), 2);
-    EXPECT_EQ(sample(m, "notifier_publish_requests_total{code=\"401\"}"), 1);
-    EXPECT_EQ(sample(m, "notifier_websocket_opened_total"), 0);
+    logs.expect_line({" level=info event=auth_failure remote=127.0.0.1 stage=publish code=unauthorized"});
+    expect_metrics(server.port(), {{"notifier_auth_failures_total", 2},
+                                   {"notifier_publish_requests_total{code=\"401\"}", 1},
+                                   {"notifier_websocket_opened_total", 0}});
     EXPECT_EQ(logs.all().find("not.a.token"), std::string::npos) << "a token in the logs";
     expect_well_formed(logs);
 }
@@ -305,16 +280,16 @@ TEST(observability, metrics_count_connections_publications_and_deliveries) {
         b.read_json();
     }
     const auto m = scrape(server.port());
-    EXPECT_EQ(sample(m, "notifier_websocket_sessions"), 2);
-    EXPECT_EQ(sample(m, "notifier_subscriptions"), 4);
-    EXPECT_EQ(sample(m, "notifier_published_total"), 3);
-    EXPECT_EQ(sample(m, "notifier_last_seq"), 3);
-    EXPECT_EQ(sample(m, "notifier_deliveries_total"), 6);
-    EXPECT_EQ(sample(m, "notifier_publish_requests_total{code=\"202\"}"), 3);
-    EXPECT_EQ(sample(m, "notifier_publish_requests_total{code=\"400\"}"), 1);
-    EXPECT_EQ(sample(m, "notifier_broker_up"), 1);
+    EXPECT_EQ(metric_sample(m, "notifier_websocket_sessions"), 2);
+    EXPECT_EQ(metric_sample(m, "notifier_subscriptions"), 4);
+    EXPECT_EQ(metric_sample(m, "notifier_published_total"), 3);
+    EXPECT_EQ(metric_sample(m, "notifier_last_seq"), 3);
+    EXPECT_EQ(metric_sample(m, "notifier_deliveries_total"), 6);
+    EXPECT_EQ(metric_sample(m, "notifier_publish_requests_total{code=\"202\"}"), 3);
+    EXPECT_EQ(metric_sample(m, "notifier_publish_requests_total{code=\"400\"}"), 1);
+    EXPECT_EQ(metric_sample(m, "notifier_broker_up"), 1);
     // 2 WebSockets, 4 POSTs and this scrape.
-    EXPECT_EQ(sample(m, "notifier_connections_accepted_total"), 7);
+    EXPECT_EQ(metric_sample(m, "notifier_connections_accepted_total"), 7);
     EXPECT_EQ(server.get().stats().deliveries, 6u);
     EXPECT_EQ(server.get().stats().connections_accepted, 7u);
 }
@@ -331,9 +306,9 @@ TEST(observability, fanout_latency_and_flush_duration_are_histograms) {
     const auto m = scrape(server.port());
     EXPECT_NE(m.find("# TYPE notifier_fanout_latency_seconds histogram\n"), std::string::npos) << m;
     EXPECT_NE(m.find("# TYPE notifier_flush_duration_seconds histogram\n"), std::string::npos) << m;
-    EXPECT_EQ(sample(m, "notifier_fanout_latency_seconds_count"), 4);
-    EXPECT_GT(sample(m, "notifier_fanout_latency_seconds_sum"), 0);
-    EXPECT_GE(sample(m, "notifier_flush_duration_seconds_count"), 1);  // the welcome's and the publications'
+    EXPECT_EQ(metric_sample(m, "notifier_fanout_latency_seconds_count"), 4);
+    EXPECT_GT(metric_sample(m, "notifier_fanout_latency_seconds_sum"), 0);
+    EXPECT_GE(metric_sample(m, "notifier_flush_duration_seconds_count"), 1);  // the welcome's and the publications'
     for (const std::string name : {"notifier_fanout_latency_seconds", "notifier_flush_duration_seconds"}) {
         // Cumulative buckets: never decreasing, ending at +Inf with the count.
         std::istringstream in(m);
@@ -347,8 +322,8 @@ TEST(observability, fanout_latency_and_flush_duration_are_histograms) {
             ++buckets;
         }
         EXPECT_EQ(buckets, 15) << name;
-        EXPECT_EQ(sample(m, name + "_bucket{le=\"+Inf\"}"), sample(m, name + "_count")) << name;
-        EXPECT_EQ(last, sample(m, name + "_count")) << name;
+        EXPECT_EQ(metric_sample(m, name + "_bucket{le=\"+Inf\"}"), metric_sample(m, name + "_count")) << name;
+        EXPECT_EQ(last, metric_sample(m, name + "_count")) << name;
     }
 }
 
@@ -363,8 +338,8 @@ TEST(observability, connections_refused_at_the_limit_are_counted) {
     a.close();
     ASSERT_TRUE(eventually([&] { return server.get().stats().sessions == 0; }));
     const auto m = scrape(server.port());
-    EXPECT_EQ(sample(m, "notifier_connections_rejected_total"), 1);
-    EXPECT_EQ(sample(m, "notifier_connections_open"), 1);  // the scrape itself
+    EXPECT_EQ(metric_sample(m, "notifier_connections_rejected_total"), 1);
+    EXPECT_EQ(metric_sample(m, "notifier_connections_open"), 1);  // the scrape itself
 }
 
 TEST(observability, source_metrics_are_reported_while_registered) {
@@ -378,11 +353,11 @@ TEST(observability, source_metrics_are_reported_while_registered) {
     ++changes;
     auto m = scrape(server.port());
     const std::string label = R"({source="sqlite:forum \"main\".db"})";
-    EXPECT_EQ(sample(m, "notifier_source_up" + label), 1);
-    EXPECT_EQ(sample(m, "notifier_source_changes_total" + label), 42);
-    EXPECT_EQ(sample(m, "notifier_source_errors_total" + label), 2);
-    EXPECT_EQ(sample(m, "notifier_source_lag_seconds" + label), 0.25);
-    EXPECT_EQ(sample(m, "notifier_source_up{source=\"postgres\"}"), 0);
+    EXPECT_EQ(metric_sample(m, "notifier_source_up" + label), 1);
+    EXPECT_EQ(metric_sample(m, "notifier_source_changes_total" + label), 42);
+    EXPECT_EQ(metric_sample(m, "notifier_source_errors_total" + label), 2);
+    EXPECT_EQ(metric_sample(m, "notifier_source_lag_seconds" + label), 0.25);
+    EXPECT_EQ(metric_sample(m, "notifier_source_up{source=\"postgres\"}"), 0);
 
     EXPECT_THROW((void)server.get().add_source_metrics("postgres", [] { return notifier::source_metrics{}; }),
                  std::invalid_argument);
@@ -392,8 +367,8 @@ TEST(observability, source_metrics_are_reported_while_registered) {
 
     reg.reset();
     m = scrape(server.port());
-    EXPECT_EQ(sample(m, "notifier_source_up" + label), -1);
-    EXPECT_EQ(sample(m, "notifier_source_up{source=\"postgres\"}"), 0);
+    EXPECT_EQ(metric_sample(m, "notifier_source_up" + label), -1);
+    EXPECT_EQ(metric_sample(m, "notifier_source_up{source=\"postgres\"}"), 0);
     outlives_the_hub = server.get().add_source_metrics("late", [] { return notifier::source_metrics{}; });
     EXPECT_TRUE(outlives_the_hub);
 }
@@ -402,7 +377,7 @@ TEST(observability, metrics_can_be_turned_off) {
     notifier::options o;
     o.metrics = false;
     test_server server(o);
-    auto [status, body] = http_call(server.port(), http::verb::get, "/metrics", {}, {});
+    auto [status, body] = scrape_metrics(server.port());
     EXPECT_EQ(status, 404u) << body;
 }
 

@@ -11,6 +11,7 @@
 // counts, e.g. 30 under a slow sanitizer.
 
 #include "support/eventually.hpp"
+#include "support/http_client.hpp"
 #include "support/metrics.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
@@ -38,11 +39,7 @@
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-using notifier::test::http_post;
-using notifier::test::metric_sample;
-using notifier::test::scrape_metrics;
-using notifier::test::test_server;
-using notifier::test::ws_client;
+using namespace notifier::test;
 
 namespace {
 
@@ -515,8 +512,6 @@ TEST(shards, one_thread_publishes_and_resumes) {
     EXPECT_EQ(*again.read(frame_timeout), R"({"seq":4,"collection":"a","action":"delete","id":"1"})");
     ASSERT_FALSE(n.notify("a", "create", std::int64_t{9}));
     EXPECT_EQ(*again.read(frame_timeout), R"({"seq":6,"collection":"a","action":"create","id":"9"})");
-    const auto [status, text] = scrape_metrics(server.port());
-    ASSERT_EQ(status, 200u);
-    EXPECT_EQ(metric_sample(text, "notifier_shards"), 1);
-    EXPECT_EQ(metric_sample(text, "notifier_shard_sessions{shard=\"0\"}"), 1);
+    expect_metrics(server.port(), {{"notifier_shards", 1},
+                                   {"notifier_shard_sessions{shard=\"0\"}", 1}});
 }

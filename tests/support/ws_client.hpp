@@ -92,32 +92,4 @@ private:
     boost::beast::error_code error_;
 };
 
-/// One HTTP request on a new connection; returns (status, body).
-inline std::pair<unsigned, std::string> http_call(std::uint16_t port, boost::beast::http::verb method,
-                                                  const std::string& target, const std::string& body = {},
-                                                  const std::string& content_type = "application/json") {
-    namespace asio = boost::asio;
-    namespace http = boost::beast::http;
-    asio::io_context ioc;
-    boost::beast::tcp_stream s(ioc);
-    s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    if (!content_type.empty()) req.set(http::field::content_type, content_type);
-    req.body() = body;
-    req.prepare_payload();
-    http::write(s, req);
-    boost::beast::flat_buffer b;
-    http::response<http::string_body> res;
-    http::read(s, b, res);
-    return {res.result_int(), res.body()};
-}
-
-/// POST with a JSON body; returns (status, body).
-inline std::pair<unsigned, std::string> http_post(std::uint16_t port, const std::string& target,
-                                                  const std::string& body,
-                                                  const std::string& content_type = "application/json") {
-    return http_call(port, boost::beast::http::verb::post, target, body, content_type);
-}
-
 }  // namespace notifier::test

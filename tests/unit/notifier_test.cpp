@@ -5,6 +5,8 @@
 #include <notifier/broker/memory_broker.hpp>
 #include <notifier/notifier.hpp>
 
+#include "../support/forwarding_broker.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -161,10 +163,15 @@ TEST(Notifier, CopiesShareTheSink) {
 
 // --- transaction ---
 
-TEST(Transaction, CommitEmitsEverythingInOrder) {
+// A transaction on a notifier whose sink records what it is given.
+class Transaction : public ::testing::Test {
+protected:
     recorder r;
-    const notifier::notifier n(r.sink());
-    notifier::transaction tx(n);
+    const notifier::notifier n{r.sink()};
+    notifier::transaction tx{n};
+};
+
+TEST_F(Transaction, CommitEmitsEverythingInOrder) {
     EXPECT_FALSE(tx.notify("orders", "create", "1", R"({"total":10})"));
     EXPECT_FALSE(tx.notify("orders", "create", std::int64_t{2}));
     EXPECT_FALSE(tx.notify("stock", "update"));
@@ -177,10 +184,7 @@ TEST(Transaction, CommitEmitsEverythingInOrder) {
     EXPECT_EQ(r.got[2], note("stock", "update"));
 }
 
-TEST(Transaction, InvalidNotifyIsRejectedAndNotRecorded) {
-    recorder r;
-    const notifier::notifier n(r.sink());
-    notifier::transaction tx(n);
+TEST_F(Transaction, InvalidNotifyIsRejectedAndNotRecorded) {
     EXPECT_FALSE(tx.notify("a", "b"));
     EXPECT_EQ(tx.notify("bad name", "b"), errc::invalid_collection);
     EXPECT_EQ(tx.notify("a", "bad action"), errc::invalid_action);
@@ -193,10 +197,7 @@ TEST(Transaction, InvalidNotifyIsRejectedAndNotRecorded) {
     EXPECT_EQ(r.got[0], note("a", "b"));
 }
 
-TEST(Transaction, AWholeNotificationCarriesOld) {
-    recorder r;
-    const notifier::notifier n(r.sink());
-    notifier::transaction tx(n);
+TEST_F(Transaction, AWholeNotificationCarriesOld) {
     auto moved = note("posts", "update", "1", R"({"forum_id":8})");
     moved.old = R"({"forum_id":7})";
     EXPECT_FALSE(tx.notify(moved));
@@ -209,10 +210,7 @@ TEST(Transaction, AWholeNotificationCarriesOld) {
     EXPECT_EQ(r.got[0].old, R"({"forum_id":7})");
 }
 
-TEST(Transaction, RollbackEmitsNothing) {
-    recorder r;
-    const notifier::notifier n(r.sink());
-    notifier::transaction tx(n);
+TEST_F(Transaction, RollbackEmitsNothing) {
     EXPECT_FALSE(tx.notify("a", "b"));
     EXPECT_FALSE(tx.notify("c", "d"));
     tx.rollback();
@@ -222,21 +220,16 @@ TEST(Transaction, RollbackEmitsNothing) {
     EXPECT_TRUE(r.got.empty());
 }
 
-TEST(Transaction, DestructionWithoutCommitEmitsNothing) {
-    recorder r;
-    const notifier::notifier n(r.sink());
+TEST_F(Transaction, DestructionWithoutCommitEmitsNothing) {
     {
-        notifier::transaction tx(n);
-        EXPECT_FALSE(tx.notify("a", "b"));
-        EXPECT_FALSE(tx.notify("c", "d", std::int64_t{1}));
+        notifier::transaction dropped(n);
+        EXPECT_FALSE(dropped.notify("a", "b"));
+        EXPECT_FALSE(dropped.notify("c", "d", std::int64_t{1}));
     }
     EXPECT_TRUE(r.got.empty());
 }
 
-TEST(Transaction, CommitTwiceIsAlreadyFinished) {
-    recorder r;
-    const notifier::notifier n(r.sink());
-    notifier::transaction tx(n);
+TEST_F(Transaction, CommitTwiceIsAlreadyFinished) {
     EXPECT_FALSE(tx.notify("a", "b"));
     EXPECT_FALSE(tx.commit());
     EXPECT_EQ(tx.commit(), errc::already_finished);
@@ -244,10 +237,7 @@ TEST(Transaction, CommitTwiceIsAlreadyFinished) {
     EXPECT_EQ(r.got.size(), 1u);
 }
 
-TEST(Transaction, EmptyCommit) {
-    recorder r;
-    const notifier::notifier n(r.sink());
-    notifier::transaction tx(n);
+TEST_F(Transaction, EmptyCommit) {
     EXPECT_FALSE(tx.commit());
     EXPECT_TRUE(r.got.empty());
     EXPECT_EQ(tx.commit(), errc::already_finished);
@@ -262,26 +252,17 @@ struct broker_log {
     std::atomic<bool> destroyed{false};
 };
 
-class tracking_broker final : public notifier::broker {
+class tracking_broker final : public notifier::test::forwarding_broker {
 public:
     explicit tracking_broker(std::shared_ptr<broker_log> log) : log_(std::move(log)) {}
     ~tracking_broker() override { log_->destroyed = true; }
 
-    void start(notifier::broker_handler& h) override { inner_.start(h); }
-    void stop() override { inner_.stop(); }
     void publish(std::span<const notification> batch, publish_handler done) override {
         log_->batches.emplace_back(batch.begin(), batch.end());
-        inner_.publish(batch, std::move(done));
+        forwarding_broker::publish(batch, std::move(done));
     }
-    void read(std::string_view epoch, std::uint64_t after, std::size_t max_count, read_handler done) override {
-        inner_.read(epoch, after, max_count, std::move(done));
-    }
-    void restart(std::function<void(std::error_code)> done) override { inner_.restart(std::move(done)); }
-    std::string epoch() const override { return inner_.epoch(); }
-    std::uint64_t last_seq() const override { return inner_.last_seq(); }
 
 private:
-    notifier::memory_broker inner_{100};
     std::shared_ptr<broker_log> log_;
 };
 
