@@ -3,8 +3,11 @@
 
 #include <sqlite3.h>
 
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace forum {
 
@@ -55,6 +58,27 @@ public:
         if (rc == SQLITE_DONE) return false;
         fail(db_, "step");
     }
+    /// The one row the statement returns, read by `read`, then the statement
+    /// run to its end (which commits a write); nullopt when it returns none.
+    template <class Row>
+    std::optional<Row> one(Row (*read)(statement&)) {
+        if (!step()) return std::nullopt;
+        auto row = read(*this);
+        step();
+        return row;
+    }
+    /// Every row the statement returns.
+    template <class Row>
+    std::vector<Row> all(Row (*read)(statement&)) {
+        std::vector<Row> out;
+        while (step()) out.push_back(read(*this));
+        return out;
+    }
+    /// Runs a write that returns no rows; whether it changed any.
+    bool changed_rows() {
+        step();
+        return sqlite3_changes(db_) > 0;
+    }
     std::int64_t integer(int i) { return sqlite3_column_int64(st_, i); }
     std::string text(int i) {
         const auto* p = sqlite3_column_text(st_, i);
@@ -67,6 +91,9 @@ private:
     sqlite3_stmt* st_ = nullptr;
 };
 
+// The columns each reader expects, in its order.
+const std::string forum_columns = "id, name";
+const std::string post_columns = "id, forum_id, title, body";
 forum_row read_forum(statement& s) { return {s.integer(0), s.text(1)}; }
 post_row read_post(statement& s) { return {s.integer(0), s.integer(1), s.text(2), s.text(3)}; }
 
@@ -96,88 +123,67 @@ forum_store::forum_store(const std::string& path) {
 forum_store::~forum_store() { sqlite3_close_v2(db_); }
 
 std::vector<forum_row> forum_store::list_forums() {
-    statement s(db_, "SELECT id, name FROM forums ORDER BY id");
-    std::vector<forum_row> out;
-    while (s.step()) out.push_back(read_forum(s));
-    return out;
+    return statement(db_, "SELECT " + forum_columns + " FROM forums ORDER BY id").all(read_forum);
 }
 
 std::optional<forum_row> forum_store::find_forum(std::int64_t id) {
-    statement s(db_, "SELECT id, name FROM forums WHERE id = ?1");
-    s.bind(1, id);
-    if (!s.step()) return std::nullopt;
-    return read_forum(s);
+    return statement(db_, "SELECT " + forum_columns + " FROM forums WHERE id = ?1").bind(1, id).one(read_forum);
 }
 
 forum_row forum_store::create_forum(const std::string& name) {
-    statement s(db_, "INSERT INTO forums (name) VALUES (?1) RETURNING id, name");
-    s.bind(1, name);
-    if (!s.step()) fail(db_, "insert forum");
-    auto row = read_forum(s);
-    s.step();  // completes the statement, which commits
-    return row;
+    auto row = statement(db_, "INSERT INTO forums (name) VALUES (?1) RETURNING " + forum_columns)
+                   .bind(1, name)
+                   .one(read_forum);
+    if (!row) fail(db_, "insert forum");
+    return *row;
 }
 
 std::optional<forum_row> forum_store::update_forum(std::int64_t id, const std::string& name) {
-    statement s(db_, "UPDATE forums SET name = ?2 WHERE id = ?1 RETURNING id, name");
-    s.bind(1, id).bind(2, name);
-    if (!s.step()) return std::nullopt;
-    auto row = read_forum(s);
-    s.step();
-    return row;
+    return statement(db_, "UPDATE forums SET name = ?2 WHERE id = ?1 RETURNING " + forum_columns)
+        .bind(1, id)
+        .bind(2, name)
+        .one(read_forum);
 }
 
 bool forum_store::delete_forum(std::int64_t id) {
-    statement s(db_, "DELETE FROM forums WHERE id = ?1");
-    s.bind(1, id);
-    s.step();
-    return sqlite3_changes(db_) > 0;
+    return statement(db_, "DELETE FROM forums WHERE id = ?1").bind(1, id).changed_rows();
 }
 
 std::vector<post_row> forum_store::list_posts(std::optional<std::int64_t> forum_id) {
-    statement s(db_, forum_id ? "SELECT id, forum_id, title, body FROM posts WHERE forum_id = ?1 ORDER BY id"
-                              : "SELECT id, forum_id, title, body FROM posts ORDER BY id");
+    statement s(db_, "SELECT " + post_columns + " FROM posts" + (forum_id ? " WHERE forum_id = ?1" : "") +
+                         " ORDER BY id");
     if (forum_id) s.bind(1, *forum_id);
-    std::vector<post_row> out;
-    while (s.step()) out.push_back(read_post(s));
-    return out;
+    return s.all(read_post);
 }
 
 std::optional<post_row> forum_store::find_post(std::int64_t id) {
-    statement s(db_, "SELECT id, forum_id, title, body FROM posts WHERE id = ?1");
-    s.bind(1, id);
-    if (!s.step()) return std::nullopt;
-    return read_post(s);
+    return statement(db_, "SELECT " + post_columns + " FROM posts WHERE id = ?1").bind(1, id).one(read_post);
 }
 
 std::optional<post_row> forum_store::create_post(const post_row& p) {
     // The existence check and the insert are one statement: no forum can
     // vanish in between.
-    statement s(db_, "INSERT INTO posts (forum_id, title, body) SELECT id, ?2, ?3 FROM forums WHERE id = ?1 "
-                     "RETURNING id, forum_id, title, body");
-    s.bind(1, p.forum_id).bind(2, p.title).bind(3, p.body);
-    if (!s.step()) return std::nullopt;
-    auto row = read_post(s);
-    s.step();
-    return row;
+    return statement(db_, "INSERT INTO posts (forum_id, title, body) SELECT id, ?2, ?3 FROM forums WHERE id = ?1 "
+                          "RETURNING " + post_columns)
+        .bind(1, p.forum_id)
+        .bind(2, p.title)
+        .bind(3, p.body)
+        .one(read_post);
 }
 
 std::optional<post_row> forum_store::update_post(const post_row& p) {
-    statement s(db_, "UPDATE posts SET forum_id = ?2, title = ?3, body = ?4 "
-                     "WHERE id = ?1 AND EXISTS (SELECT 1 FROM forums WHERE id = ?2) "
-                     "RETURNING id, forum_id, title, body");
-    s.bind(1, p.id).bind(2, p.forum_id).bind(3, p.title).bind(4, p.body);
-    if (!s.step()) return std::nullopt;
-    auto row = read_post(s);
-    s.step();
-    return row;
+    return statement(db_, "UPDATE posts SET forum_id = ?2, title = ?3, body = ?4 "
+                          "WHERE id = ?1 AND EXISTS (SELECT 1 FROM forums WHERE id = ?2) "
+                          "RETURNING " + post_columns)
+        .bind(1, p.id)
+        .bind(2, p.forum_id)
+        .bind(3, p.title)
+        .bind(4, p.body)
+        .one(read_post);
 }
 
 bool forum_store::delete_post(std::int64_t id) {
-    statement s(db_, "DELETE FROM posts WHERE id = ?1");
-    s.bind(1, id);
-    s.step();
-    return sqlite3_changes(db_) > 0;
+    return statement(db_, "DELETE FROM posts WHERE id = ?1").bind(1, id).changed_rows();
 }
 
 }  // namespace forum
