@@ -13,7 +13,10 @@ void lsn_ledger::keepalive(lsn wal_end) noexcept {
 }
 
 bool lsn_ledger::take(lsn end) noexcept {
-    if (end <= submitted_end_) return false;  // sent again after a reconnect: handed over already
+    // Sent again after a reconnect: handed over already. At or before the
+    // confirmed position: the server counts it as processed (it was past a
+    // keepalive's position), and confirming it again is all there is to do.
+    if (end <= resume_from()) return false;
     submitted_end_ = end;
     return true;
 }

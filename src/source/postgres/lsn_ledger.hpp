@@ -5,8 +5,9 @@
 // server may be told is processed (its slot then forgets it). Pure: the
 // source feeds it positions and answers, unit tests and a fuzzer do too.
 //
-// Rules: a transaction ending at or before the newest one handed over is
-// not handed over again (the server repeats some after a reconnection); the
+// Rules: a transaction ending at or before the newest one handed over, or
+// the confirmed position, is not handed over again (the server repeats some
+// after a reconnection); the
 // confirmed position never passes a transaction that is not published, even
 // when answers arrive out of order; while nothing is in flight and no
 // transaction is open, the server's keepalive position is confirmed too, so
@@ -27,8 +28,9 @@ public:
     /// A keepalive: everything the server sent before `wal_end` was seen.
     void keepalive(lsn wal_end) noexcept;
 
-    /// True when the transaction ending at `end` was not handed over yet;
-    /// then it counts as handed over from here on, whatever follows.
+    /// True when the transaction ending at `end` was neither handed over
+    /// nor confirmed yet; then it counts as handed over from here on,
+    /// whatever follows.
     bool take(lsn end) noexcept;
     /// The transaction ending at `end` went to the hub with `count`
     /// notifications (0: nothing to publish, it is done already).
