@@ -62,47 +62,58 @@ private:
     PGconn* c_;
 };
 
-/// A fresh database named after the test, with its own slot name.
-class pg_test : public ::testing::Test {
-protected:
-    void SetUp() override {
-        std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-        db_ = "t_" + name.substr(0, 50);
-        server_ = pg_server_url();
-        admin_ = std::make_unique<pg_writer>(server_ + "/postgres");
-        drop_slot();
-        admin_->exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-        admin_->exec("CREATE DATABASE " + db_);
-        url_ = server_ + "/" + db_;
+/// A fresh database `t_<name>` and a slot of the same name, both dropped
+/// again by close() (or, best effort, the destructor).
+class pg_database {
+public:
+    explicit pg_database(std::string name)
+        : server_(pg_server_url()), name_("t_" + name.substr(0, 50)), admin_(server_ + "/postgres") {
+        std::transform(name_.begin(), name_.end(), name_.begin(), [](unsigned char c) { return std::tolower(c); });
+        close();
+        admin_.exec("CREATE DATABASE " + name_);
+        url_ = server_ + "/" + name_;
+        open_ = true;
     }
-    void TearDown() override {
-        source_.reset();
-        if (!admin_) return;  // SetUp failed before connecting
-        drop_slot();
-        admin_->exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+    ~pg_database() {
+        if (!open_) return;
+        try {
+            close();
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << e.what();
+        }
     }
-    /// Drops the test's slot, ending whoever streams from it. A killed
-    /// walsender releases the slot asynchronously and PostgreSQL has no way to
-    /// wait for it: poll, bounded.
+    pg_database(const pg_database&) = delete;
+    pg_database& operator=(const pg_database&) = delete;
+
+    void close() {
+        open_ = false;
+        drop_slot();
+        admin_.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    }
+    /// Drops the slot, ending whoever streams from it. A killed walsender
+    /// releases the slot asynchronously and PostgreSQL has no way to wait for
+    /// it: poll, bounded.
     void drop_slot() {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         for (;;) {
-            admin_->exec("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '" +
-                         db_ + "' AND active_pid IS NOT NULL");
-            admin_->exec("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" +
-                         db_ + "' AND NOT active");
-            if (admin_->exec("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + db_ + "'") == "0") return;
-            if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("slot " + db_ + " stays active");
+            admin_.exec("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '" +
+                        name_ + "' AND active_pid IS NOT NULL");
+            admin_.exec("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" +
+                        name_ + "' AND NOT active");
+            if (admin_.exec("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name_ + "'") == "0")
+                return;
+            if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("slot " + name_ + " stays active");
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
     }
 
-    postgres_source_options options(std::vector<std::string> tables) {
+    /// Options of a source on this database and its slot, installing, with
+    /// short reconnection waits and errors kept quiet.
+    postgres_source_options options(std::vector<std::string> tables) const {
         postgres_source_options o;
         o.conninfo = url_;
         o.tables = std::move(tables);
-        o.slot = db_;
+        o.slot = name_;
         o.publication = "notifier";
         o.install = true;
         o.reconnect_min = std::chrono::milliseconds(20);
@@ -110,6 +121,33 @@ protected:
         o.on_error = [](std::string_view) {};
         return o;
     }
+
+    const std::string& server() const noexcept { return server_; }
+    const std::string& name() const noexcept { return name_; }
+    const std::string& url() const noexcept { return url_; }
+    pg_writer& admin() noexcept { return admin_; }
+
+private:
+    std::string server_, name_, url_;
+    pg_writer admin_;
+    bool open_ = false;
+};
+
+/// A fresh database named after the test, with its own slot name.
+class pg_test : public ::testing::Test {
+protected:
+    void SetUp() override {
+        database_ = std::make_unique<pg_database>(::testing::UnitTest::GetInstance()->current_test_info()->name());
+        db_ = database_->name();
+        url_ = database_->url();
+        admin_ = &database_->admin();
+    }
+    void TearDown() override {
+        source_.reset();
+        if (database_) database_->close();
+    }
+    void drop_slot() { database_->drop_slot(); }
+    postgres_source_options options(std::vector<std::string> tables) { return database_->options(std::move(tables)); }
     /// Starts a source emitting into `sink_`.
     postgres_source& start(postgres_source_options o) {
         source_ = std::make_unique<postgres_source>(sink_.make_notifier(), std::move(o));
@@ -117,8 +155,9 @@ protected:
         return *source_;
     }
 
-    std::string server_, db_, url_;
-    std::unique_ptr<pg_writer> admin_;
+    std::unique_ptr<pg_database> database_;
+    std::string db_, url_;
+    pg_writer* admin_ = nullptr;
     collector sink_{std::chrono::seconds(30)};
     std::unique_ptr<postgres_source> source_;
 };

@@ -46,19 +46,6 @@ TEST_F(pg_old_row_test, an_update_carries_every_previous_column_as_old) {
     EXPECT_FALSE(validate(got[1]));
 }
 
-TEST_F(pg_old_row_test, an_update_moving_a_row_to_another_forum_carries_the_forum_it_left) {
-    pg_writer w(url_);
-    w.exec("CREATE TABLE posts (id int PRIMARY KEY, forum_id int NOT NULL, title text)");
-    start(options({"posts"}));
-    w.exec("INSERT INTO posts VALUES (1, 7, 'moving')");
-    w.exec("UPDATE posts SET forum_id = 8 WHERE id = 1");
-    const auto got = sink_.wait_for(2);
-    ASSERT_EQ(got.size(), 2u);
-    EXPECT_EQ(got[1].action, "update");
-    EXPECT_EQ(json_of(got[1].old).at("forum_id"), 7);
-    EXPECT_EQ(json_of(got[1].data).at("forum_id"), 8);
-}
-
 TEST_F(pg_old_row_test, a_delete_carries_the_whole_old_row) {
     pg_writer w(url_);
     w.exec("CREATE TABLE posts (id int PRIMARY KEY, forum_id int NOT NULL, title text)");
@@ -72,22 +59,6 @@ TEST_F(pg_old_row_test, a_delete_carries_the_whole_old_row) {
     const auto row = boost::json::parse(R"({"id":1,"forum_id":7,"title":"gone"})");
     EXPECT_EQ(json_of(got[1].old), row);
     EXPECT_EQ(json_of(got[1].data), row);
-}
-
-TEST_F(pg_old_row_test, a_changed_key_is_a_delete_carrying_the_old_row_then_a_create) {
-    pg_writer w(url_);
-    w.exec("CREATE TABLE posts (id int PRIMARY KEY, forum_id int NOT NULL)");
-    start(options({"posts"}));
-    w.exec("INSERT INTO posts VALUES (1, 7)");
-    w.exec("UPDATE posts SET id = 2, forum_id = 8 WHERE id = 1");
-    const auto got = sink_.wait_for(3);
-    ASSERT_EQ(got.size(), 3u);
-    EXPECT_EQ(got[1].action, "delete");
-    EXPECT_EQ(got[1].id, "1");
-    EXPECT_EQ(json_of(got[1].old), boost::json::parse(R"({"id":1,"forum_id":7})"));
-    EXPECT_EQ(got[2].action, "create");
-    EXPECT_EQ(got[2].id, "2");
-    EXPECT_FALSE(got[2].old);
 }
 
 TEST_F(pg_old_row_test, with_the_replica_identity_kept_deletes_carry_the_key_and_updates_no_old) {

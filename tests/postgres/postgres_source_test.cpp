@@ -61,22 +61,8 @@ TEST_F(pg_test, numbers_arrive_as_the_database_wrote_them) {
                             R"("ratio":0.0})");
 }
 
-TEST_F(pg_test, rolled_back_work_emits_nothing_and_a_savepoint_keeps_only_its_kept_part) {
-    pg_writer w(url_);
-    w.exec("CREATE TABLE t (id int PRIMARY KEY)");
-    auto& s = start(options({"t"}));
-    w.exec("BEGIN; INSERT INTO t VALUES (1); ROLLBACK");
-    w.exec("BEGIN; INSERT INTO t VALUES (2); SAVEPOINT a; INSERT INTO t VALUES (3); ROLLBACK TO a; "
-           "INSERT INTO t VALUES (4); COMMIT");
-    EXPECT_THROW(w.exec("INSERT INTO t VALUES (2)"), std::runtime_error);  // a failed statement
-    ASSERT_TRUE(s.sync(10s));
-    const auto got = sink_.snapshot();
-    ASSERT_EQ(got.size(), 2u);
-    EXPECT_EQ(got[0].id, "2");
-    EXPECT_EQ(got[1].id, "4");
-}
-
-TEST_F(pg_test, a_changed_key_is_a_delete_then_a_create_and_composite_keys_join_with_commas) {
+// A changed key as such: tests/support/source_conformance.hpp.
+TEST_F(pg_test, composite_keys_join_with_commas) {
     pg_writer w(url_);
     w.exec("CREATE TABLE m (a int, b text, v int, PRIMARY KEY (a, b))");
     start(options({"m"}));
@@ -225,30 +211,6 @@ TEST_F(pg_test, a_killed_connection_catches_up_without_loss_or_duplicate) {
     EXPECT_EQ(st.transactions, 200u);
     EXPECT_EQ(st.lag_ms, 0.0);  // nothing waits to be published
     EXPECT_GE(st.confirmed_lsn, st.received_lsn);
-}
-
-TEST_F(pg_test, a_restarted_source_emits_what_was_committed_while_it_was_away) {
-    pg_writer w(url_);
-    w.exec("CREATE TABLE t (id int PRIMARY KEY)");
-    {
-        auto& s = start(options({"t"}));
-        for (int i = 1; i <= 50; ++i) w.exec("INSERT INTO t VALUES (" + std::to_string(i) + ")");
-        ASSERT_TRUE(s.sync(30s));
-        s.stop();
-    }
-    ASSERT_EQ(sink_.snapshot().size(), 50u);
-    for (int i = 51; i <= 100; ++i) w.exec("INSERT INTO t VALUES (" + std::to_string(i) + ")");
-    // A new process would build a new source on the same slot.
-    collector second;
-    auto o = options({"t"});
-    o.install = false;
-    postgres_source again(second.make_notifier(), o);
-    again.start();
-    ASSERT_TRUE(again.sync(30s));
-    const auto got = second.snapshot();
-    ASSERT_EQ(got.size(), 50u);
-    for (int i = 0; i < 50; ++i) EXPECT_EQ(got[i].id, std::to_string(i + 51));
-    again.stop();
 }
 
 TEST_F(pg_test, a_lost_slot_is_made_anew_and_clients_are_told_to_reload) {

@@ -5,7 +5,6 @@
 
 #include "sqlite/sqlite_fixture.hpp"
 #include "support/eventually.hpp"
-#include "support/test_server.hpp"
 
 namespace notifier::test {
 namespace {
@@ -47,28 +46,6 @@ std::vector<std::string> summary(const std::vector<notification>& v) {
     std::vector<std::string> out;
     for (const auto& n : v) out.push_back(n.collection + " " + n.action + " " + n.id.value_or("-"));
     return out;
-}
-
-TEST_F(lifecycle, a_restart_neither_repeats_nor_misses) {
-    collector first;
-    {
-        sqlite_source s(first.make_notifier(), options());
-        s.start();
-        db().exec("INSERT INTO items (id) VALUES (1), (2)");
-        ASSERT_TRUE(s.sync(wait_limit));
-        s.stop();
-    }
-    EXPECT_EQ(summary(first.take()), (std::vector<std::string>{"items create 1", "items create 2"}));
-    // Written while no source runs: the triggers keep logging.
-    db().exec("INSERT INTO items (id) VALUES (3); UPDATE items SET label = 'x' WHERE id = 1;"
-              "BEGIN; DELETE FROM items; ROLLBACK; DELETE FROM items WHERE id = 2");
-    collector second;
-    sqlite_source s(second.make_notifier(), options());
-    s.start();
-    ASSERT_TRUE(s.sync(wait_limit));
-    EXPECT_EQ(summary(second.take()),
-              (std::vector<std::string>{"items create 3", "items update 1", "items delete 2"}));
-    EXPECT_EQ(db().scalar("SELECT count(*) FROM _notifier_log"), 0);
 }
 
 TEST_F(lifecycle, the_log_stays_bounded_without_a_reader_and_losses_are_announced) {
@@ -184,34 +161,6 @@ TEST_F(lifecycle, invalid_configurations_are_refused) {
     o.path = dir_.file("does-not-exist.db");
     EXPECT_THROW(sqlite_source(got.make_notifier(), o).start(), std::runtime_error);
     EXPECT_FALSE(std::filesystem::exists(o.path));  // never created behind the app's back
-}
-
-TEST_F(lifecycle, a_stopped_hub_keeps_the_position) {
-    {
-        test_server server;
-        server.stop();
-        sqlite_source s(server.make_notifier(), options());
-        s.start();
-        db().exec("INSERT INTO items (id) VALUES (1)");
-        EXPECT_FALSE(s.sync(wait_limit));  // the hub refuses: nothing is emitted
-        EXPECT_EQ(s.position(), 0);
-    }
-    collector got;
-    sqlite_source s(got.make_notifier(), options());
-    s.start();
-    ASSERT_TRUE(s.sync(wait_limit));
-    EXPECT_EQ(summary(got.take()), (std::vector<std::string>{"items create 1"}));
-}
-
-TEST_F(lifecycle, sync_without_a_running_source_is_false) {
-    collector got;
-    sqlite_source s(got.make_notifier(), options());
-    EXPECT_FALSE(s.sync(std::chrono::milliseconds(10)));
-    s.start();
-    EXPECT_TRUE(s.sync(wait_limit));
-    s.stop();
-    s.stop();  // idempotent
-    EXPECT_FALSE(s.sync(std::chrono::milliseconds(10)));
 }
 
 TEST_F(lifecycle, uninstall_removes_every_trace) {

@@ -58,6 +58,7 @@ void postgres_source::wake() noexcept {}
 
 bool postgres_source::sync(std::chrono::milliseconds timeout) {
     auto st = impl_;
+    if (!st->thread.joinable()) return false;  // not running: nothing is handed over, whatever the position
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     // Where the server's WAL ends now: every commit before it must be handed over.
     pg::lsn target = 0;

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+// The change-source contract (tests/support/source_conformance.hpp) against
+// notifier::postgres and a real PostgreSQL server: a database and a slot of
+// its own per test.
+
+#include "postgres/pg_fixture.hpp"
+#include "support/source_conformance.hpp"
+
+namespace notifier::test {
+namespace {
+
+class postgres_database final : public source_database {
+public:
+    explicit postgres_database(const std::string& test) : db_("c_" + test), writer_(db_.url()) {}
+
+    void exec(const std::string& sql) override { writer_.exec(sql); }
+    std::unique_ptr<change_source> make_source(notifier n) override {
+        return std::make_unique<postgres_source>(std::move(n), db_.options({"items", "posts"}));
+    }
+
+private:
+    pg_database db_;
+    pg_writer writer_;
+};
+
+INSTANTIATE_TEST_SUITE_P(postgres, source_conformance,
+                         ::testing::Values(source_backend{"postgres",
+                                                          [](const std::string& test) {
+                                                              return std::make_unique<postgres_database>(test);
+                                                          }}),
+                         source_backend_name);
+
+}  // namespace
+}  // namespace notifier::test
