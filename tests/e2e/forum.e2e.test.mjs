@@ -7,18 +7,14 @@
 // browser download. Every wait has a deadline; nothing sleeps.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 
-import { chromium } from 'playwright-core';
-
+import {
+  cleanUp, forumRow, launchForumBrowser, newPage, openLive, postRow, sqlite3, tempDir,
+} from './e2e_support.mjs';
 import { ForumServer } from './forum_server.mjs';
-
-const run = promisify(execFile);
 
 /** A change made in one place must show in the other page this fast. */
 const LIVE_MS = 1_000;
@@ -27,34 +23,17 @@ const RECOVER_MS = 20_000;
 
 const artifacts = resolve(process.env.E2E_ARTIFACTS ?? join(import.meta.dirname ?? '.', 'artifacts'));
 
-/** Another process writing to the database, as a person with a shell would. */
-async function sqlite3(db, sql) {
-  await run(process.env.SQLITE3 ?? 'sqlite3', ['-bail', '-cmd', '.timeout 10000', db, sql], { timeout: 15_000 });
-}
-
 describe('forum demo in Chromium', () => {
   let dir, server, context, a, b;
   const pageErrors = [];
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'notifier-e2e-'));
+    dir = tempDir('notifier-e2e-');
     server = await new ForumServer(join(dir, 'forum.db')).start();
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1100, height: 700 },
-    });
-    a = await context.newPage();
-    b = await context.newPage();
-    for (const p of [a, b]) {
-      p.on('pageerror', (e) => pageErrors.push(e));
-      await p.goto(server.url);
-      await p.locator('#state[data-state="live"]').waitFor({ timeout: 10_000 });
-      // Gone if the page ever reloads.
-      await p.evaluate(() => { window.__sameDocument = true; });
-    }
+    context = await launchForumBrowser(dir);
+    a = await newPage(context, pageErrors);
+    b = await newPage(context, pageErrors);
+    for (const p of [a, b]) await openLive(p, server.url);
     // Changes are made in page a: in front, where input events are not
     // throttled. Page b, behind it, must update all the same.
     await a.bringToFront();
@@ -66,13 +45,8 @@ describe('forum demo in Chromium', () => {
       await b.bringToFront().catch(() => {});
       await b.screenshot({ path: join(artifacts, 'forum-final.png'), fullPage: true }).catch(() => {});
     }
-    await context?.close();
-    server?.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cleanUp({ context, stop: [() => server?.kill()], dir });
   });
-
-  const forumRow = (page, name) => page.locator('#forums li', { has: page.locator('.name', { hasText: name }) });
-  const postRow = (page, title) => page.locator('#posts li', { has: page.locator('.title', { hasText: title }) });
 
   it('shows a forum created in one page in the other', async () => {
     await a.fill('#new-forum input[name=name]', 'General');

@@ -15,45 +15,26 @@
 // anything published before it (one connection delivers in seq order).
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 
-import { chromium } from 'playwright-core';
-
+import {
+  cleanUp, forumApi, forumRow, launchForumBrowser, newPage, openLive, postRow, sqlite3 as shell, tempDir,
+} from './e2e_support.mjs';
 import { ForumServer } from './forum_server.mjs';
-
-const run = promisify(execFile);
 
 /** A change made in one place must show in the other page this fast. */
 const LIVE_MS = 2_000;
 
 /** Another process writing to the database, as a person with a shell would. */
-async function sqlite3(db, sql) {
-  await run(process.env.SQLITE3 ?? 'sqlite3', ['-bail', '-cmd', '.timeout 5000', db, sql], { timeout: 15_000 });
-}
+const sqlite3 = (db, sql) => shell(db, sql, 5_000);
 
 describe('forum demo: filtered live queries in Chromium', () => {
   let dir, server, context, a, b;
   const forumIds = {};
   const pageErrors = [];
 
-  /** The demo's REST API, from the test. */
-  async function api(method, path, body) {
-    const res = await fetch(new URL(path, server.url), {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
-    return res.status === 204 ? undefined : res.json();
-  }
-
-  const forumRow = (page, name) => page.locator('#forums li', { has: page.locator('.name', { hasText: name }) });
-  const postRow = (page, title) => page.locator('#posts li', { has: page.locator('.title', { hasText: title }) });
+  let api;
   const postsLoads = async (page) => Number(await page.evaluate(() => document.body.dataset.postsLoads));
   /** The posts notifications a page received about post `id`. */
   const received = (page, id) => page.evaluate((postId) =>
@@ -73,24 +54,14 @@ describe('forum demo: filtered live queries in Chromium', () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'notifier-e2e-filters-'));
+    dir = tempDir('notifier-e2e-filters-');
     server = await new ForumServer(join(dir, 'forum.db')).start();
+    api = forumApi(server);
     for (const name of ['One', 'Two', 'Three']) forumIds[name] = (await api('POST', '/api/forums', { name })).id;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1100, height: 700 },
-    });
-    a = await context.newPage();
-    b = await context.newPage();
-    for (const p of [a, b]) {
-      p.on('pageerror', (e) => pageErrors.push(e));
-      await p.goto(server.url);
-      await p.locator('#state[data-state="live"]').waitFor({ timeout: 10_000 });
-      await p.evaluate(() => { window.__sameDocument = true; }); // gone if the page ever reloads
-    }
+    context = await launchForumBrowser(dir);
+    a = await newPage(context, pageErrors);
+    b = await newPage(context, pageErrors);
+    for (const p of [a, b]) await openLive(p, server.url);
     // A shows the first forum, B is switched to the second.
     await showing(a, forumIds.One);
     await forumRow(b, 'Two').locator('.name').click();
@@ -100,9 +71,7 @@ describe('forum demo: filtered live queries in Chromium', () => {
   });
 
   after(async () => {
-    await context?.close();
-    server?.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cleanUp({ context, stop: [() => server?.kill()], dir });
   });
 
   let moved; // the post that travels from forum 1 to forum 2

@@ -12,13 +12,10 @@
 // wait has a deadline; nothing sleeps.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
+import { cleanUp, forumApi, forumRow, launchForumBrowser, newPage, postRow, tempDir } from './e2e_support.mjs';
 import { ForumServer } from './forum_server.mjs';
 
 /** A change made in one place must show in the other page this fast. */
@@ -34,38 +31,19 @@ describe('forum demo over Server-Sent Events in Chromium', () => {
   const webSockets = { sse: 0, auto: 0 };
   let routedWebSockets = 0;
 
-  async function api(method, path, body) {
-    const res = await fetch(new URL(path, server.url), {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
-    return res.status === 204 ? undefined : res.json();
-  }
-
-  const forumRow = (page, name) => page.locator('#forums li', { has: page.locator('.name', { hasText: name }) });
-  const postRow = (page, title) => page.locator('#posts li', { has: page.locator('.title', { hasText: title }) });
+  let api;
   const badge = (page, state, transport) =>
     page.locator(`#state[data-state="${state}"][data-transport="${transport}"]`);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'notifier-e2e-sse-'));
+    dir = tempDir('notifier-e2e-sse-');
     server = await new ForumServer(join(dir, 'forum.db')).start();
+    api = forumApi(server);
     await api('POST', '/api/forums', { name: 'General' });
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1100, height: 700 },
-    });
-    sse = await context.newPage();
-    auto = await context.newPage();
-    for (const [name, p] of Object.entries({ sse, auto })) {
-      p.on('pageerror', (e) => pageErrors.push(e));
-      p.on('websocket', () => webSockets[name]++);
-    }
+    context = await launchForumBrowser(dir);
+    sse = await newPage(context, pageErrors);
+    auto = await newPage(context, pageErrors);
+    for (const [name, p] of Object.entries({ sse, auto })) p.on('websocket', () => webSockets[name]++);
     // A network that breaks WebSocket connections, for the auto page only.
     await auto.routeWebSocket(/\/ws(\?|$)/, (ws) => {
       routedWebSockets++;
@@ -78,9 +56,7 @@ describe('forum demo over Server-Sent Events in Chromium', () => {
   });
 
   after(async () => {
-    await context?.close();
-    server?.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cleanUp({ context, stop: [() => server?.kill()], dir });
   });
 
   it('?transport=sse reads the event stream and opens no WebSocket', async () => {

@@ -11,19 +11,16 @@
 // wait has a deadline; nothing sleeps.
 
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 
-import { chromium } from 'playwright-core';
-
+import {
+  cleanUp, forumRow as forumRowOf, launchForumBrowser, newPage, postRow as postRowOf, sqlite3, tempDir,
+} from './e2e_support.mjs';
 import { ForumServer } from './forum_server.mjs';
-
-const run = promisify(execFile);
 
 /** A change made elsewhere must show in the page this fast. */
 const LIVE_MS = 2_000;
@@ -47,10 +44,6 @@ function spkiHash(certFile) {
   const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: pub });
   const digest = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der });
   return execFileSync('openssl', ['base64', '-A'], { input: digest }).toString().trim();
-}
-
-async function sqlite3(db, sql) {
-  await run(process.env.SQLITE3 ?? 'sqlite3', ['-bail', '-cmd', '.timeout 10000', db, sql], { timeout: 15_000 });
 }
 
 describe('forum demo over TLS in Chromium', () => {
@@ -81,8 +74,8 @@ describe('forum demo over TLS in Chromium', () => {
     });
   }
 
-  const forumRow = (name) => page.locator('#forums li', { has: page.locator('.name', { hasText: name }) });
-  const postRow = (title) => page.locator('#posts li', { has: page.locator('.title', { hasText: title }) });
+  const forumRow = (name) => forumRowOf(page, name);
+  const postRow = (title) => postRowOf(page, title);
   const frameWaiters = new Set();
   /** Resolves once the page received a WebSocket frame containing `text`. */
   function receivedOverWebSocket(text) {
@@ -103,21 +96,13 @@ describe('forum demo over TLS in Chromium', () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'notifier-e2e-tls-'));
+    dir = tempDir('notifier-e2e-tls-');
     tls = certificate(dir, 'notifier-forum-e2e');
     server = await new ForumServer(join(dir, 'forum.db'), 0, ['--tls-cert', tls.cert, '--tls-key', tls.key]).start();
     assert.equal(server.url, `https://127.0.0.1:${server.port}/`);
     ({ id: forumId } = await api('POST', '/api/forums', { name: 'General' }));
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run',
-        `--ignore-certificate-errors-spki-list=${spkiHash(tls.cert)}`],
-      viewport: { width: 1100, height: 700 },
-    });
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e));
+    context = await launchForumBrowser(dir, [`--ignore-certificate-errors-spki-list=${spkiHash(tls.cert)}`]);
+    page = await newPage(context, pageErrors);
     page.on('websocket', (ws) => {
       const s = { url: ws.url(), frames: [] };
       sockets.push(s);
@@ -129,9 +114,7 @@ describe('forum demo over TLS in Chromium', () => {
   });
 
   after(async () => {
-    await context?.close();
-    server?.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cleanUp({ context, stop: [() => server?.kill()], dir });
   });
 
   it('serves the page on https:// with the certificate it was given', async () => {

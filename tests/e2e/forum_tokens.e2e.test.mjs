@@ -13,44 +13,26 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 
-import { chromium } from 'playwright-core';
-
+import {
+  cleanUp, forumApi, forumRow as forumRowOf, hs256, launchForumBrowser, newPage, openLive, postRow as postRowOf,
+  tempDir,
+} from './e2e_support.mjs';
 import { ForumServer, forumBinary } from './forum_server.mjs';
 
 const SECRET = 'forum-e2e-secret-of-at-least-32-bytes';
 const LIVE_MS = 2_000;
-
-/** An HS256 JWT, as docs/security.md mints one for the demo. */
-function hs256(payload, secret = SECRET) {
-  const part = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(payload)}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
 
 describe('forum demo with subscriber tokens in Chromium', () => {
   let dir, server, context, page;
   const forumIds = {};
   const pageErrors = [];
 
-  async function api(method, path, body) {
-    const res = await fetch(new URL(path, server.url), {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
-    return res.json();
-  }
-
-  const forumRow = (name) => page.locator('#forums li', { has: page.locator('.name', { hasText: name }) });
-  const postRow = (title) => page.locator('#posts li', { has: page.locator('.title', { hasText: title }) });
+  let api;
+  const forumRow = (name) => forumRowOf(page, name);
+  const postRow = (title) => postRowOf(page, title);
   const showing = (id) =>
     page.locator(`#posts[data-forum-id="${id}"][data-status="live"]`).waitFor({ state: 'attached', timeout: LIVE_MS });
   /** The posts notifications the page received about forum `forumId`'s rows. */
@@ -67,24 +49,16 @@ describe('forum demo with subscriber tokens in Chromium', () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'notifier-e2e-tokens-'));
+    dir = tempDir('notifier-e2e-tokens-');
     server = await new ForumServer(join(dir, 'forum.db'), 0, ['--jwt-secret', SECRET]).start();
+    api = forumApi(server);
     for (const name of ['One', 'Two']) forumIds[name] = (await api('POST', '/api/forums', { name })).id;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1100, height: 700 },
-    });
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e));
+    context = await launchForumBrowser(dir);
+    page = await newPage(context, pageErrors);
   });
 
   after(async () => {
-    await context?.close();
-    server?.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cleanUp({ context, stop: [() => server?.kill()], dir });
   });
 
   it('refuses a too short secret, as notifierd does', async () => {
@@ -105,11 +79,9 @@ describe('forum demo with subscriber tokens in Chromium', () => {
   it('shows forum 1 live to a token for forum 1', async () => {
     const now = Math.floor(Date.now() / 1000);
     const token = hs256({ sub: 'reader-1', exp: now + 3600,
-      notifier: { read: ['forums', `posts[forum_id=${forumIds.One}]`] } });
-    await page.goto(`${server.url}?token=${token}`);
-    await page.locator('#state[data-state="live"]').waitFor({ timeout: 10_000 });
+      notifier: { read: ['forums', `posts[forum_id=${forumIds.One}]`] } }, SECRET);
+    await openLive(page, `${server.url}?token=${token}`);
     await showing(forumIds.One);
-    await page.evaluate(() => { window.__sameDocument = true; });
     await api('POST', '/api/posts', { forum_id: forumIds.One, title: 'For readers of one', body: '' });
     await postRow('For readers of one').waitFor({ timeout: LIVE_MS });
     // The forum list is in the token too.

@@ -16,15 +16,12 @@
 // deadline; nothing sleeps.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { chromium } from 'playwright-core';
+import { cleanUp, launchChromium, newPage, startNotifierd, tempDir } from './e2e_support.mjs';
 
 const here = import.meta.dirname ?? '.';
 const root = resolve(here, '..', '..');
@@ -77,26 +74,6 @@ async function bundlePage() {
   return out.outputFiles[0].text;
 }
 
-/** notifierd on a free port, started with `args`; resolves with its port. */
-function startNotifierd(args) {
-  const bin = process.env.NOTIFIERD;
-  assert.ok(bin, 'NOTIFIERD must name the notifierd binary');
-  const proc = spawn(bin, ['--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  return new Promise((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`notifierd did not start: ${log}`)), WAIT_MS);
-    proc.stderr.on('data', (chunk) => {
-      log += chunk;
-      const m = /event=listening host=127\.0\.0\.1 port=(\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolvePort({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`notifierd exited (${code}): ${log}`)));
-  });
-}
-
 describe('useLive() in Chromium', () => {
   let dir, app, appPort, hub, context, page;
   const pageErrors = [];
@@ -137,22 +114,13 @@ describe('useLive() in Chromium', () => {
     await new Promise((ok) => app.listen(0, '127.0.0.1', ok));
     appPort = app.address().port;
     hub = await startNotifierd(['--allow-origin', `http://127.0.0.1:${appPort}`]);
-    dir = mkdtempSync(join(tmpdir(), 'notifier-e2e-react-'));
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e));
+    dir = tempDir('notifier-e2e-react-');
+    context = await launchChromium(dir);
+    page = await newPage(context, pageErrors);
   });
 
   after(async () => {
-    await context?.close();
-    hub?.proc.kill();
-    app?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cleanUp({ context, stop: [() => hub?.proc.kill(), () => app?.close()], dir });
   });
 
   it('shows forum 7 once loaded, live', async () => {

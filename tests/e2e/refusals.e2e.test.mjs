@@ -11,32 +11,19 @@
 // by esbuild from clients/js/src. Every wait has a deadline; nothing sleeps.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { chromium } from 'playwright-core';
+import { cleanUp, hs256 as signed, launchChromium, startNotifierd, tempDir } from './e2e_support.mjs';
 
 const here = import.meta.dirname ?? '.';
 const root = resolve(here, '..', '..');
 const SECRET = 'e2e-secret-of-at-least-thirty-two-bytes';
 const WAIT_MS = 10_000;
 
-function b64url(data) {
-  return Buffer.from(data).toString('base64url');
-}
-
-function hs256(payload) {
-  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const body = b64url(JSON.stringify(payload));
-  const sig = createHmac('sha256', SECRET).update(`${head}.${body}`).digest('base64url');
-  return `${head}.${body}.${sig}`;
-}
+const hs256 = (payload) => signed(payload, SECRET);
 
 /** The client as a browser module, built the way the forum app builds it. */
 async function bundleClient() {
@@ -47,26 +34,6 @@ async function bundleClient() {
     bundle: true, format: 'esm', target: 'es2020', write: false,
   });
   return out.outputFiles[0].text;
-}
-
-/** notifierd on a free port, started with `args`; resolves with its port. */
-function startNotifierd(args) {
-  const bin = process.env.NOTIFIERD;
-  assert.ok(bin, 'NOTIFIERD must name the notifierd binary');
-  const proc = spawn(bin, ['--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  return new Promise((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`notifierd did not start: ${log}`)), WAIT_MS);
-    proc.stderr.on('data', (chunk) => {
-      log += chunk;
-      const m = /event=listening host=127\.0\.0\.1 port=(\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolvePort({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`notifierd exited (${code}): ${log}`)));
-  });
 }
 
 describe('refusals in Chromium', () => {
@@ -86,21 +53,13 @@ describe('refusals in Chromium', () => {
     pagePort = pageServer.address().port;
     // Pages from http://127.0.0.1:<pagePort> may connect; http://localhost:<pagePort> is a foreign origin.
     hub = await startNotifierd(['--jwt-secret', SECRET, '--allow-origin', `http://127.0.0.1:${pagePort}`]);
-    dir = mkdtempSync(join(tmpdir(), 'notifier-e2e-refusals-'));
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    dir = tempDir('notifier-e2e-refusals-');
+    context = await launchChromium(dir);
     page = await context.newPage();
   });
 
   after(async () => {
-    await context?.close();
-    hub?.proc.kill();
-    pageServer?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cleanUp({ context, stop: [() => hub?.proc.kill(), () => pageServer?.close()], dir });
   });
 
   /** Opens the page at `origin`, creates a client there with `options` and
