@@ -30,6 +30,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -421,30 +422,37 @@ class RawWebSocket:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.settimeout(timeout)
             sock.connect(("127.0.0.1", port))
-            key = base64.b64encode(os.urandom(16)).decode()
-            fields = {"Host": f"127.0.0.1:{port}", "Upgrade": "websocket", "Connection": "Upgrade",
-                      "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}
-            fields.update(headers or {})
-            request = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items()) + "\r\n"
-            sock.sendall(request.encode() + extra_bytes)
-            raw = cls(sock)
-            head = raw._read_until(b"\r\n\r\n", timeout)
-            raw.response_head = head
-            lines = head.decode("latin-1").split("\r\n")
-            if not lines[0].startswith("HTTP/1.1 101"):
-                raise AssertionError(f"handshake refused: {head!r}")
-            headers = {}
-            for line in lines[1:]:
-                if line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            accept = base64.b64encode(hashlib.sha1((key + _WS_GUID).encode()).digest()).decode()
-            if headers.get("sec-websocket-accept") != accept:
-                raise AssertionError(f"bad Sec-WebSocket-Accept in {head!r}")
-            return raw
+            return cls.handshake(sock, f"127.0.0.1:{port}", target, headers, extra_bytes, timeout)
         except BaseException:
             sock.close()
             raise
+
+    @classmethod
+    def handshake(cls, sock: socket.socket, host: str, target: str = "/ws",
+                  headers: dict[str, str] | None = None, extra_bytes: bytes = b"",
+                  timeout: float = TIMEOUT) -> "RawWebSocket":
+        """The opening handshake (RFC 6455 section 4.1) on a connected
+        socket, plain or TLS: the request (its fields overridden by
+        `headers`, followed by `extra_bytes` in the same write), then the
+        101 answer and its Sec-WebSocket-Accept checked."""
+        key = base64.b64encode(os.urandom(16)).decode()
+        fields = {"Host": host, "Upgrade": "websocket", "Connection": "Upgrade",
+                  "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}
+        fields.update(headers or {})
+        request = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items()) + "\r\n"
+        sock.sendall(request.encode() + extra_bytes)
+        raw = cls(sock)
+        head = raw._read_until(b"\r\n\r\n", timeout)
+        raw.response_head = head
+        lines = head.decode("latin-1").split("\r\n")
+        if not lines[0].startswith("HTTP/1.1 101"):
+            raise AssertionError(f"handshake refused: {head!r}")
+        answered = {name.strip().lower(): value.strip()
+                    for name, _, value in (line.partition(":") for line in lines[1:] if line)}
+        accept = base64.b64encode(hashlib.sha1((key + _WS_GUID).encode()).digest()).decode()
+        if answered.get("sec-websocket-accept") != accept:
+            raise AssertionError(f"bad Sec-WebSocket-Accept in {head!r}")
+        return raw
 
     def close_socket(self) -> None:
         self.sock.close()
@@ -766,25 +774,34 @@ class TlsNotifierServer(NotifierServer):
             sock.close()
             raise
         try:
-            key = base64.b64encode(os.urandom(16)).decode()
-            request = (f"GET {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nUpgrade: websocket\r\n"
-                       f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
-            tls.sendall(request.encode())
-            raw = RawWebSocket(tls)
-            head = raw._read_until(b"\r\n\r\n", timeout)
-            raw.response_head = head
-            lines = head.decode("latin-1").split("\r\n")
-            if not lines[0].startswith("HTTP/1.1 101"):
-                raise AssertionError(f"handshake refused: {head!r}")
-            fields = {name.strip().lower(): value.strip()
-                      for name, _, value in (line.partition(":") for line in lines[1:] if line)}
-            accept = base64.b64encode(hashlib.sha1((key + _WS_GUID).encode()).digest()).decode()
-            if fields.get("sec-websocket-accept") != accept:
-                raise AssertionError(f"bad Sec-WebSocket-Accept in {head!r}")
-            return raw
+            return RawWebSocket.handshake(tls, f"{self.host}:{self.port}", target, timeout=timeout)
         except BaseException:
             tls.close()
             raise
+
+
+class made_once:
+    """Things made on first use by `make(directory, name)` (keys,
+    certificates) and got by name: each made once per run, all in one
+    temporary directory named after `prefix`, which cleanup() removes (from
+    the module's tearDownModule)."""
+
+    def __init__(self, prefix: str, make: Callable[[Path, str], Any]):
+        self.prefix = prefix
+        self.make = make
+        self.made: dict[str, Any] = {}
+        self.directory: tempfile.TemporaryDirectory | None = None
+
+    def __call__(self, name: str) -> Any:
+        if name not in self.made:
+            if self.directory is None:
+                self.directory = tempfile.TemporaryDirectory(prefix=self.prefix)
+            self.made[name] = self.make(Path(self.directory.name), name)
+        return self.made[name]
+
+    def cleanup(self) -> None:
+        if self.directory is not None:
+            self.directory.cleanup()
 
 
 def wait_logged(server: NotifierServer, pattern: str, count: int = 1, timeout: float = TIMEOUT) -> list[re.Match]:

@@ -420,12 +420,17 @@ class PostgresCommandTest(ConfigTestCase):
         self.assertIn("from_file", r.stdout)
         self.assertIn("posts", r.stdout)
 
-    def test_install_against_an_unreachable_server_fails_with_1(self):
-        r = self.run_notifierd("postgres", "install", "--postgres", "postgresql://nobody@127.0.0.1:1/none",
-                               "--tables", "forums")
+    def assert_fails_reaching_postgres(self, *args: str) -> subprocess.CompletedProcess:
+        """notifierd against a server nobody listens on: exit status 1 and
+        one "postgres: " before the reason."""
+        r = self.run_notifierd(*args, "--postgres", "postgresql://nobody@127.0.0.1:1/none", "--tables", "forums")
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("notifierd: postgres: ", r.stderr)
         self.assertNotIn("postgres: postgres:", r.stderr)
+        return r
+
+    def test_install_against_an_unreachable_server_fails_with_1(self):
+        self.assert_fails_reaching_postgres("postgres", "install")
 
     def test_check_config_hides_the_database_password(self):
         effective = self.check_config("--postgres", "postgresql://app:s3cret-pw@127.0.0.1:1/none",
@@ -456,10 +461,7 @@ class PostgresCommandTest(ConfigTestCase):
         self.assertIn("slot", r.stderr)
 
     def test_capture_that_cannot_start_exits_with_1_before_listening(self):
-        r = self.run_notifierd("--postgres", "postgresql://nobody@127.0.0.1:1/none", "--tables", "forums",
-                               "--listen", "127.0.0.1:0")
-        self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("notifierd: postgres: ", r.stderr)
+        r = self.assert_fails_reaching_postgres("--listen", "127.0.0.1:0")
         self.assertNotIn("listening", r.stdout)
 
 

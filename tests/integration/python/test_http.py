@@ -254,19 +254,10 @@ class EndpointsTest(ServerTestCase):
 
     async def test_expect_100_continue_is_answered_before_the_body(self):
         body = json.dumps(notification("expect")).encode()
-
-        def run():
-            with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
-                s.sendall(b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          b"Expect: 100-continue\r\nConnection: close\r\n"
-                          b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
-                interim = s.recv(65536)  # the client waits for this before sending the body
-                s.sendall(body)
-                final = b""
-                while chunk := s.recv(65536):
-                    final += chunk
-                return interim, final
-        interim, final = await asyncio.to_thread(run)
+        head = (b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Expect: 100-continue\r\nConnection: close\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        interim, final = await asyncio.to_thread(continue_exchange, self.port, head, body)
         self.assertEqual(interim, b"HTTP/1.1 100 Continue\r\n\r\n")
         self.assertTrue(final.startswith(b"HTTP/1.1 202 "), final[:80])
         # Too big: refused at once, no 100.
@@ -430,6 +421,21 @@ def raw_exchange(port: int, data: bytes, read_first: bool = False) -> bytes:
         return received
 
 
+def continue_exchange(port: int, head: bytes, body: bytes) -> tuple[bytes, bytes]:
+    """Sends a head that asks for 100 Continue, waits for the first answer
+    (as a client does before it sends the body), then sends `body`; returns
+    that first answer and everything after it until the server ends the
+    connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
+        s.sendall(head)
+        interim = s.recv(65536)
+        s.sendall(body)
+        final = b""
+        while chunk := s.recv(65536):
+            final += chunk
+        return interim, final
+
+
 def status_line(response: bytes) -> bytes:
     return response.split(b"\r\n", 1)[0]
 
@@ -500,17 +506,8 @@ class PublishKeyOnTheHeaderTest(ServerTestCase):
     async def test_a_valid_key_still_gets_100_continue_then_202(self):
         body = json.dumps(notification("keyed")).encode()
         auth = f"Authorization: Bearer {PUBLISH_KEY}\r\nConnection: close\r\n"
-
-        def run():
-            with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as s:
-                s.sendall(self.head("Expect: 100-continue\r\n" + auth, length=len(body)))
-                interim = s.recv(65536)
-                s.sendall(body)
-                final = b""
-                while chunk := s.recv(65536):
-                    final += chunk
-                return interim, final
-        interim, final = await asyncio.to_thread(run)
+        head = self.head("Expect: 100-continue\r\n" + auth, length=len(body))
+        interim, final = await asyncio.to_thread(continue_exchange, self.port, head, body)
         self.assertEqual(interim, b"HTTP/1.1 100 Continue\r\n\r\n")
         self.assertEqual(status_line(final), b"HTTP/1.1 202 Accepted", final[:200])
 

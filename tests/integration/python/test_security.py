@@ -40,6 +40,7 @@ from notifier_testlib import (
     encode_frame,
     frames_before_marker,
     http_request,
+    made_once,
     notifierd_path,
     notification,
     post_publish,
@@ -158,23 +159,12 @@ class OpenSSLKey:
         return encode_jwt(header or {"alg": self.alg, "typ": "JWT"}, payload, self.sign)
 
 
-_key_dir: tempfile.TemporaryDirectory | None = None
-_keys: dict[str, OpenSSLKey] = {}
-
-
-def key(name: str) -> OpenSSLKey:
-    """Keys by name ("rsa", "rsa-other", "ec", "ec-other"), made once per run."""
-    global _key_dir
-    if name not in _keys:
-        if _key_dir is None:
-            _key_dir = tempfile.TemporaryDirectory(prefix="notifier-keys-")
-        _keys[name] = OpenSSLKey(name.split("-")[0], Path(_key_dir.name), name)
-    return _keys[name]
+# Keys by name ("rsa", "rsa-other", "ec", "ec-other"), made once per run.
+key = made_once("notifier-keys-", lambda directory, name: OpenSSLKey(name.split("-")[0], directory, name))
 
 
 def tearDownModule() -> None:
-    if _key_dir is not None:
-        _key_dir.cleanup()
+    key.cleanup()
 
 
 # --------------------------------------------------------------------------
@@ -270,6 +260,15 @@ class SecurityTestCase(ServerTestCase):
     def token(self, read: list[str] | None = None, exp_in: int | None = 3600, **extra: Any) -> str:
         return self.sign(claims(read, exp_in, **extra))
 
+    async def refresh_narrowing(self, ws, read: list[str], left: list[str]) -> None:
+        """Sends an auth frame with a token for `read`, narrower than the
+        connection's: it is authenticated, then told the subscriptions
+        `left`."""
+        narrower = claims(read)
+        await ws.send(json.dumps({"type": "auth", "token": self.sign(narrower)}))
+        self.assertEqual(await recv_json(ws), {"type": "authenticated", "exp": narrower["exp"]})
+        self.assertEqual(no_seq(await recv_json(ws)), {"type": "subscribed", "collections": left})
+
     async def connect_token(self, token: str, query: str = "", server: NotifierServer | None = None, **kwargs):
         q = "token=" + urllib.parse.quote(token, safe="") + ("&" + query if query else "")
         return await self.connect(q, server=server, **kwargs)
@@ -360,19 +359,13 @@ class Hs256SubscriberTest(SecurityTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         cls._tmp = tempfile.TemporaryDirectory(prefix="notifier-sec-")
+        cls.addClassCleanup(cls._tmp.cleanup)
         keys_file = Path(cls._tmp.name) / "publish-keys"
         keys_file.write_text(f"# comment lines and blank lines are skipped\n\n{FILE_KEY}\n")
         cls.server_flags = ("--jwt-secret", SECRET, "--jwt-issuer", ISSUER, "--jwt-audience", AUDIENCE,
                             "--publish-key", FLAG_KEYS[0], "--publish-key", FLAG_KEYS[1],
                             "--publish-keys-file", str(keys_file), "--allow-origin", APP_ORIGIN)
         super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        try:
-            super().tearDownClass()
-        finally:
-            cls._tmp.cleanup()
 
     # --- presenting a token ---
 
@@ -595,10 +588,7 @@ class Hs256SubscriberTest(SecurityTestCase):
         ws, _ = await self.connect_token(self.token(["forums", "posts"]))
         [seq] = await self.publish_ok(notification("posts", id=1))
         self.assertEqual((await recv_json(ws))["seq"], seq)
-        narrower = claims(["forums"])
-        await ws.send(json.dumps({"type": "auth", "token": self.sign(narrower)}))
-        self.assertEqual(await recv_json(ws), {"type": "authenticated", "exp": narrower["exp"]})
-        self.assertEqual(no_seq(await recv_json(ws)), {"type": "subscribed", "collections": ["forums"]})
+        await self.refresh_narrowing(ws, ["forums"], ["forums"])
         seqs = await self.publish_ok([notification("posts", id=2), notification("forums", id=3)])
         self.assertEqual(await frames_before_marker(ws, seqs[-1]), [])
         await ws.send(json.dumps({"type": "subscribe", "collections": ["posts"]}))
@@ -606,10 +596,7 @@ class Hs256SubscriberTest(SecurityTestCase):
 
     async def test_refresh_narrowing_explicit_record(self):
         ws, _ = await self.connect_token(self.token(["posts"]), "collections=posts/7,posts/9")
-        narrower = claims(["posts/9"])
-        await ws.send(json.dumps({"type": "auth", "token": self.sign(narrower)}))
-        self.assertEqual(await recv_json(ws), {"type": "authenticated", "exp": narrower["exp"]})
-        self.assertEqual(no_seq(await recv_json(ws)), {"type": "subscribed", "collections": ["posts/9"]})
+        await self.refresh_narrowing(ws, ["posts/9"], ["posts/9"])
         seqs = await self.publish_ok([notification("posts", id=7), notification("posts", id=9)])
         self.assertEqual(await frames_before_marker(ws, seqs[-1]), [])
 
@@ -787,17 +774,26 @@ class LargeClaimTest(SecurityTestCase):
         self.assertEqual([f["seq"] for f in await frames_before_marker(ws, seqs[-1])], [])
 
 
-class Rs256SubscriberTest(SecurityTestCase):
-    """--jwt-public-key with an RSA key: RS256 only."""
+class PublicKeySubscriberTest(SecurityTestCase):
+    """--jwt-public-key with the public half of key(key_name); tokens signed
+    with its private half."""
+
+    key_name = ""
 
     @classmethod
     def setUpClass(cls) -> None:
-        cls.server_flags = ("--jwt-public-key", str(key("rsa").public))
+        cls.server_flags = ("--jwt-public-key", str(key(cls.key_name).public))
         super().setUpClass()
 
     @classmethod
     def sign(cls, payload: dict | bytes) -> str:
-        return key("rsa").token(payload)
+        return key(cls.key_name).token(payload)
+
+
+class Rs256SubscriberTest(PublicKeySubscriberTest):
+    """--jwt-public-key with an RSA key: RS256 only."""
+
+    key_name = "rsa"
 
     async def test_valid_rs256_token(self):
         ws, _ = await self.connect_token(self.token(["forums"]))
@@ -826,25 +822,15 @@ class Rs256SubscriberTest(SecurityTestCase):
 
     async def test_refresh(self):
         ws, _ = await self.connect_token(self.token(["forums", "posts"]))
-        c = claims(["forums"])
-        await ws.send(json.dumps({"type": "auth", "token": self.sign(c)}))
-        self.assertEqual(await recv_json(ws), {"type": "authenticated", "exp": c["exp"]})
-        self.assertEqual(no_seq(await recv_json(ws)), {"type": "subscribed", "collections": ["forums"]})
+        await self.refresh_narrowing(ws, ["forums"], ["forums"])
         await ws.send(json.dumps({"type": "auth", "token": key("rsa-other").token(claims(["*"]))}))
         self.assert_error_frame(await recv_json(ws), "invalid_signature")
 
 
-class Es256SubscriberTest(SecurityTestCase):
+class Es256SubscriberTest(PublicKeySubscriberTest):
     """--jwt-public-key with a P-256 key: ES256 only."""
 
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.server_flags = ("--jwt-public-key", str(key("ec").public))
-        super().setUpClass()
-
-    @classmethod
-    def sign(cls, payload: dict | bytes) -> str:
-        return key("ec").token(payload)
+    key_name = "ec"
 
     async def test_valid_es256_token(self):
         # ECDSA signatures are randomised: a few, so short r/s get exercised.

@@ -25,6 +25,12 @@ from notifier_testlib import (
 MAX_SUBSCRIPTIONS = 4
 
 
+
+async def send_ping_of_size(ws, size: int) -> None:
+    """A ping message padded with spaces to exactly `size` bytes."""
+    text = '{"type":"ping"}'
+    await ws.send(text + " " * (size - len(text)))
+
 class ErrorFrameTest(ServerTestCase):
     """Refused client frames answer an error frame; the connection stays open."""
 
@@ -122,8 +128,7 @@ class ErrorFrameTest(ServerTestCase):
 
     async def test_message_of_exactly_the_limit_is_accepted(self):
         ws, _ = await self.connect()
-        text = '{"type":"ping"}'
-        await ws.send(text + " " * (65536 - len(text)))
+        await send_ping_of_size(ws, 65536)
         self.assertEqual(await recv_json(ws), {"type": "pong"})
 
 
@@ -256,8 +261,7 @@ class SmallMessageLimitTest(ServerTestCase):
 
     async def test_1k_message_accepted(self):
         ws, _ = await self.connect()
-        text = '{"type":"ping"}'
-        await ws.send(text + " " * (1024 - len(text)))
+        await send_ping_of_size(ws, 1024)
         self.assertEqual(await recv_json(ws), {"type": "pong"})
 
 
