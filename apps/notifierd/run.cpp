@@ -123,10 +123,8 @@ int serve(const config& cfg) {
 #ifdef NOTIFIER_WITH_POSTGRES
     std::unique_ptr<notifier::postgres_source> postgres;
     if (!cfg.postgres.url.empty()) {
-        auto o = postgres_options(cfg.postgres);
-        // Runtime errors (each followed by a reconnect) in the hub's log format.
-        o.on_error = [&hub](std::string_view what) { hub.log(notifier::log_level::warn, "source_error", "postgres", what); };
-        postgres = std::make_unique<notifier::postgres_source>(notifier::notifier(hub), std::move(o));
+        // Runtime errors (each followed by a reconnect) go to the hub's log.
+        postgres = std::make_unique<notifier::postgres_source>(notifier::notifier(hub), postgres_options(cfg.postgres));
     }
 #endif
     hub.listen();

@@ -58,6 +58,11 @@ public:
     /// Every client resyncs: see hub::resync(). With a sink only: `done`
     /// gets errc::stopped (there is no one to resync).
     void resync(std::function<void(std::error_code)> done) const;
+    /// A line in the hub's log (hub::log()), so that a change source reports
+    /// where the hub does; with a sink only, nothing (no hub, no log).
+    void log(log_level level, std::string_view event, std::string_view source, std::string_view detail) const {
+        if (hub_) hub_->log(level, event, source, detail);
+    }
 
 private:
     std::error_code dispatch(notification&& n) const;  // n is valid

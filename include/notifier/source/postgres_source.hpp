@@ -62,7 +62,9 @@ struct postgres_source_options {
     /// First and longest wait before reconnecting after a lost connection.
     std::chrono::milliseconds reconnect_min{100};
     std::chrono::milliseconds reconnect_max{5000};
-    /// Runtime errors (the source reconnects after each); default: stderr.
+    /// Runtime errors (the source reconnects after each); default: a warning
+    /// `event=source_error` in the log of the notifier's hub (none with a
+    /// sink alone; stats() count them either way).
     std::function<void(std::string_view)> on_error;
 };
 

@@ -69,7 +69,9 @@ struct sqlite_source_options {
     std::size_t max_data_bytes = 64 << 10;
     /// How long a statement waits for another connection's lock.
     std::chrono::milliseconds busy_timeout{5000};
-    /// Runtime errors (the source retries after each); default: stderr.
+    /// Runtime errors (the source retries after each); default: a warning
+    /// `event=source_error` in the log of the notifier's hub (none with a
+    /// sink alone; stats() count them either way).
     std::function<void(std::string_view)> on_error;
 };
 

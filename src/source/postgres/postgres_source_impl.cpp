@@ -11,7 +11,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
-#include <cstdio>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -35,7 +34,7 @@ void postgres_source::impl::report(const std::string& what) {
     if (o.on_error)
         o.on_error(what);
     else
-        std::fprintf(stderr, "notifier: postgres: %s\n", what.c_str());
+        n.log(log_level::warn, "source_error", "postgres", what);
 }
 
 // --- confirming ---

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <cstdio>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -63,12 +62,10 @@ struct sqlite_source::impl {
     }
 
     void report(std::string_view what) {
-        std::string msg = "sqlite_source(" + opts.path + "): " + std::string(what);
-        if (opts.on_error) {
-            opts.on_error(msg);
-        } else {
-            std::fprintf(stderr, "%s\n", msg.c_str());
-        }
+        if (opts.on_error)
+            opts.on_error("sqlite_source(" + opts.path + "): " + std::string(what));
+        else
+            out.log(log_level::warn, "source_error", "sqlite", opts.path + ": " + std::string(what));
     }
 
     void run();
