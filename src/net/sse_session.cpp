@@ -155,12 +155,6 @@ void sse_session::flush() {
     if (cursor_.replaying()) pump_replay();
 }
 
-void sse_session::resync(std::string_view epoch, std::uint64_t seq) {
-    if (state_ != state::open) return;
-    cursor_.jump_to(seq);
-    if (queue_resync(epoch, seq)) shard_.mark_dirty(this);
-}
-
 void sse_session::ping_tick() {
     if (state_ != state::open) return;
     if (queued_bytes() > 0) {

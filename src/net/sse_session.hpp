@@ -7,30 +7,9 @@
 // every stream that receives it; what is queued leaves in one gather-write
 // per loop turn, as one HTTP chunk.
 
-#include <notifier/errors.hpp>
-#include <notifier/publication.hpp>
-
-#include "core/permissions.hpp"
-#include "core/replay_cursor.hpp"
-#include "core/resume_request.hpp"
-#include "core/subscription_set.hpp"
-#include "core/write_queue.hpp"
 #include "net/stream_session.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-
-#include <memory>
-#include <string>
-#include <string_view>
 #include <utility>
-#include <vector>
-
-namespace notifier {
-struct history_page;
-class connection_slot;
-class shard;
-}  // namespace notifier
 
 namespace notifier::net {
 
@@ -52,7 +31,6 @@ public:
 
     bool deliver(const publication_ptr& pub, core::lazy_rows& rows) override;
     void flush() override;
-    void resync(std::string_view epoch, std::uint64_t seq) override;
     /// A comment line, which keeps proxies from timing the stream out.
     void ping_tick() override;
     void shut_down() override { end(close_code::going_away, "server shutdown"); }

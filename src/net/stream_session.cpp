@@ -37,6 +37,12 @@ void stream_session::check_expiry(std::int64_t now) {
     if (now >= limit) expire();
 }
 
+void stream_session::resync(std::string_view epoch, std::uint64_t seq) {
+    if (state_ != state::open) return;
+    cursor_.jump_to(seq);
+    if (queue_resync(epoch, seq)) shard_.mark_dirty(this);
+}
+
 bool stream_session::write_out() {
     const auto w = gather_write(conn_, queue_);
     if (w.failed) {

@@ -48,6 +48,8 @@ public:
     }
     const std::vector<core::topic>& parsed_topics() const noexcept override { return subs_.topics(); }
     std::size_t queued_bytes() const noexcept override { return queue_.bytes(); }
+    /// History lost: the client is told to reload, live delivery goes on after `seq`.
+    void resync(std::string_view epoch, std::uint64_t seq) override;
 
 protected:
     /// starting: until the welcome is queued; closing: our close (frame or

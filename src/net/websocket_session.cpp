@@ -325,12 +325,6 @@ void websocket_session::close(close_code code, std::string_view reason) {
     shard_.mark_dirty(this);
 }
 
-void websocket_session::resync(std::string_view epoch, std::uint64_t seq) {
-    if (state_ != state::open) return;
-    cursor_.jump_to(seq);
-    if (queue_resync(epoch, seq)) shard_.mark_dirty(this);
-}
-
 void websocket_session::ping_tick() {
     if (state_ != state::open) return;
     if (ping_outstanding_ && !alive_) return terminate("ping timeout");

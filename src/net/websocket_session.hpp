@@ -5,33 +5,11 @@
 // recipient of a publication writes the same shared bytes and all pending
 // frames leave in one gather-write (writev) per loop turn.
 
-#include <notifier/errors.hpp>
-#include <notifier/hub.hpp>
-#include <notifier/publication.hpp>
-
-#include "core/permissions.hpp"
 #include "core/rate_limiter.hpp"
-#include "core/replay_cursor.hpp"
-#include "core/resume_request.hpp"
-#include "core/subscription_set.hpp"
-#include "core/topic.hpp"
-#include "core/write_queue.hpp"
 #include "core/ws_frame_parser.hpp"
 #include "net/stream_session.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-
-#include <memory>
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace notifier {
-struct history_page;
-class connection_slot;
-class shard;
-}
+#include <span>
 
 namespace notifier::net {
 
@@ -56,7 +34,6 @@ public:
     void flush() override;
     /// Starts the closing handshake (RFC 6455 section 7).
     void close(close_code code, std::string_view reason);
-    void resync(std::string_view epoch, std::uint64_t seq) override;
     /// Sends a ping, or drops the connection if the last one went unanswered.
     void ping_tick() override;
     /// The closing handshake with 1001.
