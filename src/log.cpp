@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "log.hpp"
 
+#include "core/json_escape.hpp"
 #include "core/utf8.hpp"
 
 #include <spdlog/logger.h>
@@ -63,17 +64,10 @@ void append_logfmt_value(std::string& out, std::string_view v) {
     const bool utf8 = core::is_valid_utf8(v);
     out.push_back('"');
     for (unsigned char c : v) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20 || c == 0x7f) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-                else if (c >= 0x80 && !utf8) fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
-                else out.push_back(static_cast<char>(c));
-        }
+        if (core::append_short_escape(out, c)) continue;
+        if (c < 0x20 || c == 0x7f) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        else if (c >= 0x80 && !utf8) fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+        else out.push_back(static_cast<char>(c));
     }
     out.push_back('"');
 }

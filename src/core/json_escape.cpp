@@ -3,6 +3,17 @@
 
 namespace notifier::core {
 
+bool append_short_escape(std::string& out, unsigned char c) {
+    switch (c) {
+        case '"': out += "\\\""; return true;
+        case '\\': out += "\\\\"; return true;
+        case '\n': out += "\\n"; return true;
+        case '\r': out += "\\r"; return true;
+        case '\t': out += "\\t"; return true;
+        default: return false;
+    }
+}
+
 void append_json_string(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     out.push_back('"');
@@ -12,18 +23,13 @@ void append_json_string(std::string& out, std::string_view s) {
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         out.append(s.data() + run, i - run);
         run = i + 1;
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default:
-                out += "\\u00";
-                out.push_back(hex[c >> 4]);
-                out.push_back(hex[c & 15]);
+        if (append_short_escape(out, c)) continue;
+        if (c == '\b') out += "\\b";
+        else if (c == '\f') out += "\\f";
+        else {
+            out += "\\u00";
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
         }
     }
     out.append(s.data() + run, s.size() - run);
