@@ -15,7 +15,14 @@ public:
 
     void exec(const std::string& sql) override { writer_.exec(sql); }
     std::unique_ptr<change_source> make_source(notifier n) override {
-        return std::make_unique<postgres_source>(std::move(n), db_.options({"items", "posts"}));
+        auto o = db_.options({"items", "posts"});
+        o.on_error = nullptr;
+        return std::make_unique<postgres_source>(std::move(n), std::move(o));
+    }
+    // The walsender is killed: the source reconnects.
+    void break_source() override {
+        db_.admin().exec("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '" +
+                         db_.name() + "'");
     }
 
 private:

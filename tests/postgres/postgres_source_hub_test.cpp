@@ -4,7 +4,6 @@
 // resync (a new epoch), so nobody keeps state that silently missed changes.
 
 #include "postgres/pg_fixture.hpp"
-#include "support/eventually.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
 
@@ -41,33 +40,6 @@ TEST_F(pg_test, subscribers_receive_committed_rows_and_resync_when_the_slot_was_
     EXPECT_EQ(next.at("seq"), 1);  // the new epoch starts over
     EXPECT_EQ(next.at("data").at("name"), "after");
     EXPECT_EQ(source.stats().resyncs, 1u);
-    source.stop();
-}
-
-TEST_F(pg_test, without_on_error_errors_go_to_the_hubs_log) {
-    pg_writer w(url_);
-    w.exec("CREATE TABLE t (id int PRIMARY KEY)");
-    std::mutex m;
-    std::vector<std::string> lines;
-    ::notifier::options hub_options;
-    hub_options.log_sink = [&](std::string_view line) {
-        std::lock_guard lock(m);
-        lines.emplace_back(line);
-    };
-    test_server server(hub_options);
-    auto o = options({"t"});
-    o.on_error = nullptr;
-    postgres_source source(server.make_notifier(), o);
-    source.start();
-    ASSERT_TRUE(source.sync(10s));
-    admin_->exec("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '" + db_ + "'");
-    EXPECT_TRUE(eventually([&] {
-        std::lock_guard lock(m);
-        return std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
-            return l.find("level=warn event=source_error source=postgres") != std::string::npos &&
-                   l.find("reconnecting") != std::string::npos;
-        });
-    }));
     source.stop();
 }
 

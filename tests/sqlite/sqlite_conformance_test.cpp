@@ -24,6 +24,9 @@ public:
         o.tables = {{"items", "", "", {"label"}}, {"posts", "", "", {"forum_id", "title"}}};
         return std::make_unique<sqlite_source>(std::move(n), std::move(o));
     }
+    // The change log disappears under the reader until it is back.
+    void break_source() override { exec("ALTER TABLE _notifier_log RENAME TO _notifier_log_away"); }
+    void mend() override { exec("ALTER TABLE _notifier_log_away RENAME TO _notifier_log"); }
 
 private:
     temp_dir dir_;

@@ -5,7 +5,6 @@
 
 #include "sqlite/sqlite_fixture.hpp"
 #include "support/eventually.hpp"
-#include "support/test_server.hpp"
 
 namespace notifier::test {
 namespace {
@@ -219,31 +218,6 @@ TEST_F(lifecycle, stats_count_changes_and_errors_and_follow_the_connection) {
     EXPECT_NE(errors_.front().find("_notifier_log"), std::string::npos) << errors_.front();
     s.stop();
     EXPECT_FALSE(s.stats().connected);
-}
-
-TEST_F(lifecycle, without_on_error_errors_go_to_the_hubs_log) {
-    std::mutex m;
-    std::vector<std::string> lines;
-    ::notifier::options hub_options;
-    hub_options.log_sink = [&](std::string_view line) {
-        std::lock_guard lock(m);
-        lines.emplace_back(line);
-    };
-    test_server server(hub_options);
-    auto o = options();
-    o.on_error = nullptr;
-    sqlite_source s(server.make_notifier(), o);
-    s.start();
-    db().exec("ALTER TABLE _notifier_log RENAME TO _notifier_log_away");
-    EXPECT_TRUE(eventually([&] {
-        std::lock_guard lock(m);
-        return std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
-            return l.find("level=warn event=source_error source=sqlite") != std::string::npos &&
-                   l.find("_notifier_log") != std::string::npos;
-        });
-    }));
-    db().exec("ALTER TABLE _notifier_log_away RENAME TO _notifier_log");
-    s.stop();
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 // translation unit of a test executable.
 
 #include "support/collector.hpp"
+#include "support/eventually.hpp"
 #include "support/test_server.hpp"
 
 #include <notifier/notifier.hpp>
@@ -35,6 +36,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -57,9 +59,14 @@ public:
     /// Runs SQL (one or more statements) on the test's writer connection;
     /// throws std::runtime_error with the database's message when it fails.
     virtual void exec(const std::string& sql) = 0;
-    /// A source watching `items` and `posts` of this database, not started.
-    /// Each call makes a new one on the same position (a restarted process).
+    /// A source watching `items` and `posts` of this database, not started,
+    /// without an error handler. Each call makes a new one on the same
+    /// position (a restarted process).
     virtual std::unique_ptr<change_source> make_source(notifier n) = 0;
+    /// Makes a running source's next step fail (a dropped connection, a
+    /// table gone) until mend(), which the source must get over.
+    virtual void break_source() = 0;
+    virtual void mend() {}
 };
 
 struct source_backend {
@@ -309,6 +316,33 @@ TEST_P(source_conformance, a_stopped_hub_keeps_the_position) {
     }
     start();
     EXPECT_EQ(emitted(), (list{"items create 1"}));
+}
+
+// --- failure ---
+
+TEST_P(source_conformance, a_runtime_error_goes_to_the_hubs_log_and_the_source_carries_on) {
+    std::mutex m;
+    std::vector<std::string> lines;
+    ::notifier::options o;
+    o.log_sink = [&](std::string_view line) {
+        std::lock_guard lock(m);
+        lines.emplace_back(line);
+    };
+    test_server server(o);
+    source_ = db_->make_source(server.make_notifier());
+    source_->start();
+    insert_items(1, 1);
+    ASSERT_TRUE(source_->sync(limit));
+    db_->break_source();
+    EXPECT_TRUE(eventually([&] {
+        std::lock_guard lock(m);
+        return std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+            return l.find("level=warn event=source_error source=") != std::string::npos;
+        });
+    }));
+    db_->mend();
+    insert_items(2, 2);
+    EXPECT_TRUE(source_->sync(limit));
 }
 
 TEST_P(source_conformance, sync_is_false_unless_the_source_runs) {
