@@ -35,6 +35,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -75,6 +76,16 @@ struct tls_client {
         SSL_set_fd(ssl, fd);
         return SSL_connect(ssl) == 1;
     }
+    // SSL_read in reads of `chunk` bytes into `out` until `done(out)` or the end.
+    template <class Done>
+    void read_into(std::string& out, std::size_t chunk, Done done) {
+        std::vector<char> buf(chunk);
+        while (!done(out)) {
+            const int n = SSL_read(ssl, buf.data(), static_cast<int>(buf.size()));
+            if (n <= 0) break;
+            out.append(buf.data(), static_cast<std::size_t>(n));
+        }
+    }
     void set_receive_buffer(int bytes) {
         ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
         const int on = 1;  // no delayed-ACK stalls between the small windows
@@ -107,6 +118,13 @@ struct server {
         return result;
     }
 };
+
+// The kernel's smallest send buffer: writes keep meeting a full socket.
+void shrink_send_buffer(connection& c) {
+    int small = 4096;
+    ::setsockopt(c.socket().native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    c.socket().set_option(tcp::no_delay(true));
+}
 
 std::string random_bytes(std::size_t n, unsigned seed) {
     std::mt19937 gen(seed);
@@ -178,18 +196,12 @@ TEST(TlsConnection, GatherWriteThroughASmallSendBufferDeliversEveryByteInOrder) 
         tls_client cl(port);
         cl.set_receive_buffer(32 * 1024);
         ASSERT_TRUE(cl.handshake());
-        char buf[3000];  // small reads: the sender keeps meeting a full buffer
-        while (received.size() < expected.size()) {
-            const int n = SSL_read(cl.ssl, buf, sizeof buf);
-            if (n <= 0) break;
-            received.append(buf, static_cast<std::size_t>(n));
-        }
+        // Small reads: the sender keeps meeting a full buffer.
+        cl.read_into(received, 3000, [&](const std::string& r) { return r.size() >= expected.size(); });
     });
     std::optional<connection> conn;
     ASSERT_FALSE(srv.handshake(tls.current().get(), conn));
-    int small = 4096;
-    ::setsockopt(conn->socket().native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-    conn->socket().set_option(tcp::no_delay(true));
+    shrink_send_buffer(*conn);
 
     notifier::core::write_queue queue;
     std::size_t next = 0, blocked = 0;
@@ -232,17 +244,13 @@ TEST(TlsConnection, DroppingUnstartedFramesKeepsWhatOpenSslHolds) {
         cl.set_receive_buffer(4096);
         ASSERT_TRUE(cl.handshake());
         while (!reading) std::this_thread::yield();  // a reader that stalls until the server blocked
-        char buf[4096];
-        while (received.size() < end.size() || received.compare(received.size() - end.size(), end.size(), end) != 0) {
-            const int n = SSL_read(cl.ssl, buf, sizeof buf);
-            if (n <= 0) break;
-            received.append(buf, static_cast<std::size_t>(n));
-        }
+        cl.read_into(received, 4096, [&](const std::string& r) {
+            return r.size() >= end.size() && r.compare(r.size() - end.size(), end.size(), end) == 0;
+        });
     });
     std::optional<connection> conn;
     ASSERT_FALSE(srv.handshake(tls.current().get(), conn));
-    int small = 4096;
-    ::setsockopt(conn->socket().native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    shrink_send_buffer(*conn);
 
     notifier::core::write_queue queue;
     std::size_t next = 0;
