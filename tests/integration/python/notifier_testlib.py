@@ -344,6 +344,16 @@ def is_notification(frame: Any) -> bool:
     return isinstance(frame, dict) and "type" not in frame and "seq" in frame
 
 
+async def recv_notifications(ws, count: int, timeout: float = 20) -> list[dict]:
+    """The next `count` notifications on `ws`, other frames skipped."""
+    got: list[dict] = []
+    while len(got) < count:
+        frame = await recv_json(ws, timeout=timeout)
+        if is_notification(frame):
+            got.append(frame)
+    return got
+
+
 # --------------------------------------------------------------------------
 # Raw WebSocket client
 # --------------------------------------------------------------------------

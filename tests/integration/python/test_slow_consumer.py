@@ -70,6 +70,14 @@ async def expect_closed_as_slow(case: unittest.TestCase, stalled: RawWebSocket, 
     case.assertEqual(await asyncio.to_thread(stalled.expect_eof), [])
 
 
+async def open_stalled_and_reader(case):
+    """A raw client with a 4 KiB receive buffer that never reads, and a
+    reading client, both on "big"; the seq they start from."""
+    stalled = case.raw("/ws?collections=big", rcvbuf=RCVBUF)
+    reader, welcome = await case.connect("collections=big")
+    return stalled, reader, welcome["seq"]
+
+
 class SlowConsumerTest(ServerTestCase):
     # The close timeout is long so that the close frame is still queued when
     # the stalled client finally reads (with the default, a client stalled
@@ -77,10 +85,7 @@ class SlowConsumerTest(ServerTestCase):
     server_flags = ("--max-queue-bytes", str(QUEUE_BYTES), "--close-timeout", "20")
 
     async def test_stalled_client_closed_4008_reader_gets_everything(self):
-        # Handshake by hand with a 4 KiB receive buffer, then read nothing.
-        stalled = self.raw("/ws?collections=big", rcvbuf=RCVBUF)
-        reader, welcome = await self.connect("collections=big")
-        start = welcome["seq"]
+        stalled, reader, start = await open_stalled_and_reader(self)
         await publish_past_a_stalled_client(self, reader, start, self.publish)
         await expect_closed_as_slow(self, stalled, start)
 

@@ -527,8 +527,8 @@ class TlsHandshakeFloodTest(TlsTestCase):
 from test_slow_consumer import (  # noqa: E402
     DATA_BYTES,
     QUEUE_BYTES,
-    RCVBUF,
     expect_closed_as_slow,
+    open_stalled_and_reader,
     publish_past_a_stalled_client,
 )
 
@@ -537,9 +537,7 @@ class TlsSlowConsumerTest(TlsTestCase):
     server_flags = ("--max-queue-bytes", str(QUEUE_BYTES), "--close-timeout", "20")
 
     async def test_stalled_tls_client_closed_4008_reader_gets_everything(self):
-        stalled = self.raw("/ws?collections=big", rcvbuf=RCVBUF)
-        reader, welcome = await self.connect("collections=big")
-        start = welcome["seq"]
+        stalled, reader, start = await open_stalled_and_reader(self)
         conn = self.server.https_connection()
         self.addCleanup(conn.close)
         await publish_past_a_stalled_client(

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO / "tests" / "integration" / "python"))
 
 import psycopg2  # noqa: E402
 
-from notifier_testlib import ClientHelpers, NotifierServer, is_notification, notifierd_path, recv_json  # noqa: E402
+from notifier_testlib import ClientHelpers, NotifierServer, notifierd_path, recv_notifications  # noqa: E402
 
 EXAMPLE = REPO / "examples" / "postgres"
 DB = "example_capture"
@@ -90,21 +90,12 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
             # Off the event loop: its clients must answer the close frames.
             await asyncio.to_thread(self.server.stop)
 
-    async def notifications(self, ws, count: int) -> list[dict]:
-        """The next `count` notifications (other frames skipped)."""
-        got: list[dict] = []
-        while len(got) < count:
-            frame = await recv_json(ws, timeout=20)
-            if is_notification(frame):
-                got.append(frame)
-        return got
-
     async def test_python_writer_changes_reach_a_subscriber_live_and_in_order(self) -> None:
         ws, _ = await self.connect("collections=forums,posts")
         out = await asyncio.to_thread(subprocess.run, ["/usr/bin/python3", str(EXAMPLE / "writer.py"), self.url],
                                       check=True, capture_output=True, text=True, timeout=60)
         self.assertIn("rolled back a forum", out.stdout)
-        got = await self.notifications(ws, 5)
+        got = await recv_notifications(ws, 5)
         summary = [(n["collection"], n["action"]) for n in got]
         self.assertEqual(summary, [("forums", "create"), ("forums", "update"), ("posts", "create"),
                                    ("forums", "delete"), ("posts", "delete")])  # the cascade runs after
@@ -131,14 +122,14 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         ws, resumed = await self.connect(f"collections=forums&since=0&epoch={welcome['epoch']}")
         self.assertTrue(resumed["resumed"], resumed)
         sql(self.url, "INSERT INTO forums (name) VALUES ('after notifierd restarted')")
-        names = [n["data"]["name"] for n in await self.notifications(ws, 2)]
+        names = [n["data"]["name"] for n in await recv_notifications(ws, 2)]
         self.assertEqual(names, ["while notifierd was away", "after notifierd restarted"])
 
         # PostgreSQL restarts under a running notifierd, which reconnects and
         # goes on from where it was.
         await asyncio.to_thread(pg_ctl, "-m", "fast", "-w", "restart")
         sql(self.url, "INSERT INTO forums (name) VALUES ('after postgresql restarted')")
-        got = await self.notifications(ws, 1)
+        got = await recv_notifications(ws, 1)
         self.assertEqual(got[0]["data"]["name"], "after postgresql restarted")
         self.assertEqual(got[0]["seq"], 3)
         # The lost connection was logged as a structured warning.
@@ -150,7 +141,7 @@ class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         out = await asyncio.to_thread(subprocess.run, ["sh", str(EXAMPLE / "publish.sh")], env=env, check=True,
                                       capture_output=True, text=True, timeout=30)
         self.assertIn('"seqs"', out.stdout)
-        got = await self.notifications(ws, 2)
+        got = await recv_notifications(ws, 2)
         self.assertEqual(got[0]["data"], {"name": "from curl"})
         self.assertEqual((got[1]["collection"], got[1]["id"]), ("posts", "42"))
 

@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent / "integration" / "python"))
 
-from notifier_testlib import ClientHelpers, NotifierServer, is_notification, notifierd_path, recv_json  # noqa: E402
+from notifier_testlib import ClientHelpers, NotifierServer, is_notification, notifierd_path, recv_json, recv_notifications  # noqa: E402
 from test_postgres_capture import server_url, sql  # noqa: E402
 
 DB = "old_row_capture"
@@ -112,14 +112,6 @@ class PostgresOldRow(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         r = notifierd("--help")
         self.assertRegex(r.stdout, r"--keep-replica-identity[^\n]*\(Env:NOTIFIER_KEEP_REPLICA_IDENTITY\)")
 
-    async def notifications(self, ws, count: int) -> list[dict]:
-        got: list[dict] = []
-        while len(got) < count:
-            frame = await recv_json(ws, timeout=20)
-            if is_notification(frame):
-                got.append(frame)
-        return got
-
     async def test_a_subscriber_receives_the_old_row_of_updates_and_deletes(self) -> None:
         r = notifierd("postgres", "install", *self.flags)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -129,7 +121,7 @@ class PostgresOldRow(ClientHelpers, unittest.IsolatedAsyncioTestCase):
         sql(self.url, "INSERT INTO posts VALUES (1, 7, 'hello')")
         sql(self.url, "UPDATE posts SET forum_id = 8 WHERE id = 1")
         sql(self.url, "DELETE FROM posts WHERE id = 1")
-        created, moved, deleted = await self.notifications(ws, 3)
+        created, moved, deleted = await recv_notifications(ws, 3)
         self.assertNotIn("old", created)
         self.assertEqual(moved["action"], "update")
         self.assertEqual(moved["old"], {"id": 1, "forum_id": 7, "title": "hello"})
