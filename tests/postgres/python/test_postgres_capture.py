@@ -49,6 +49,19 @@ def sql(url: str, statement: str, autocommit: bool = True):
         conn.close()
 
 
+def fresh_database(name: str, slots: tuple[str, ...]) -> tuple[str, str]:
+    """Drops `slots` (when unused) and database `name`, creates it empty;
+    the admin URL and the database's URL."""
+    base = server_url()
+    admin = base + "/postgres"
+    for slot in slots:
+        sql(admin, f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                   f"WHERE slot_name = '{slot}' AND NOT active")
+    sql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    sql(admin, f"CREATE DATABASE {name}")
+    return admin, base + "/" + name
+
+
 def pg_ctl(*args: str) -> None:
     data = Path(os.environ["NOTIFIER_TEST_PG_DIR"]) / "data"
     bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
@@ -61,13 +74,7 @@ def pg_ctl(*args: str) -> None:
 class PostgresCapture(ClientHelpers, unittest.IsolatedAsyncioTestCase):
     @classmethod
     def setUpClass(cls) -> None:
-        base = server_url()
-        cls.admin = base + "/postgres"
-        cls.url = base + "/" + DB
-        sql(cls.admin, f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                       f"WHERE slot_name = '{SLOT}' AND NOT active")
-        sql(cls.admin, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        sql(cls.admin, f"CREATE DATABASE {DB}")
+        cls.admin, cls.url = fresh_database(DB, (SLOT,))
         sql(cls.url, (EXAMPLE / "schema.sql").read_text())
         cls.flags = ["--postgres", cls.url, "--tables", "forums,posts", "--postgres-slot", SLOT]
         # The documented set-up step, run twice: it is idempotent.

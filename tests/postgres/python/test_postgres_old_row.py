@@ -21,7 +21,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent / "integration" / "python"))
 
 from notifier_testlib import ClientHelpers, NotifierServer, is_notification, notifierd_path, recv_json, recv_notifications  # noqa: E402
-from test_postgres_capture import server_url, sql  # noqa: E402
+from test_postgres_capture import fresh_database, sql  # noqa: E402
 
 DB = "old_row_capture"
 SLOT = "old_row_capture"
@@ -35,14 +35,7 @@ def notifierd(*args: str) -> subprocess.CompletedProcess:
 class PostgresOldRow(ClientHelpers, unittest.IsolatedAsyncioTestCase):
     @classmethod
     def setUpClass(cls) -> None:
-        base = server_url()
-        cls.admin = base + "/postgres"
-        cls.url = base + "/" + DB
-        for slot in (SLOT, KEPT_SLOT):
-            sql(cls.admin, f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                           f"WHERE slot_name = '{slot}' AND NOT active")
-        sql(cls.admin, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        sql(cls.admin, f"CREATE DATABASE {DB}")
+        cls.admin, cls.url = fresh_database(DB, (SLOT, KEPT_SLOT))
         sql(cls.url, "CREATE TABLE forums (id int PRIMARY KEY, name text NOT NULL);"
                      "CREATE TABLE posts (id int PRIMARY KEY, forum_id int NOT NULL REFERENCES forums (id), "
                      "title text NOT NULL);"
