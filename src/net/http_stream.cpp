@@ -8,6 +8,8 @@
 
 #include <sys/socket.h>
 
+#include <cstdint>
+
 namespace notifier::net {
 
 namespace asio = boost::asio;
@@ -18,6 +20,9 @@ struct http_stream::deadline {
     explicit deadline(const executor_type& ex) : timer(ex) {}
     asio::steady_timer timer;
     connection::socket_type* socket = nullptr;
+    // Bumped by every new deadline: an expiry queued just before the
+    // deadline moved must not cancel what the new one allows.
+    std::uint64_t generation = 0;
     bool expired = false;
 };
 
@@ -37,9 +42,12 @@ http_stream::~http_stream() {
 
 void http_stream::expires_after(std::chrono::steady_clock::duration d) {
     deadline_->expired = false;
+    const auto generation = ++deadline_->generation;
     deadline_->timer.expires_after(d);
-    deadline_->timer.async_wait([state = deadline_](const error_code& ec) {
-        if (ec || !state->socket) return;  // cancelled or re-armed, or the stream is gone
+    deadline_->timer.async_wait([state = deadline_, generation](const error_code& ec) {
+        // Cancelled, re-armed (even if this expiry was already queued), or
+        // the stream is gone.
+        if (ec || generation != state->generation || !state->socket) return;
         state->expired = true;
         error_code ignored;
         state->socket->cancel(ignored);
@@ -47,6 +55,7 @@ void http_stream::expires_after(std::chrono::steady_clock::duration d) {
 }
 
 void http_stream::expires_never() {
+    ++deadline_->generation;
     deadline_->expired = false;
     deadline_->timer.cancel();
 }
