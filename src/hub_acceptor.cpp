@@ -96,9 +96,7 @@ void hub::impl::listen() {
         verifier->require_audience(opts.jwt_audience);
         verifier->set_leeway(opts.jwt_leeway.count());
     }
-    if (opts.tls_cert_file.empty() != opts.tls_key_file.empty())
-        throw std::invalid_argument("TLS needs both a certificate file and a key file");
-    if (!opts.tls_cert_file.empty()) tls = std::make_unique<net::tls_context>(opts);
+    if (!opts.tls_cert_file.empty() || !opts.tls_key_file.empty()) tls = std::make_unique<net::tls_context>(opts);
     listener_ = bind_listener(*this);
     port = listener_->port();
     brk->start(*this);
@@ -153,11 +151,7 @@ connection_slot::~connection_slot() {
 
 std::unique_ptr<connection_slot> hub::impl::acquire_slot(const asio::ip::address& ip) {
     if (open_connections_.load(std::memory_order_relaxed) >= opts.max_connections) return nullptr;
-    // On a dual-stack listener IPv4 clients arrive as ::ffff:a.b.c.d.
-    const bool loopback = ip.is_loopback() ||
-                          (ip.is_v6() && ip.to_v6().is_v4_mapped() &&
-                           asio::ip::make_address_v4(asio::ip::v4_mapped, ip.to_v6()).is_loopback());
-    const bool per_ip = opts.limit_loopback || !loopback;
+    const bool per_ip = opts.limit_loopback || !net::is_loopback(ip);
     std::string key = per_ip ? ip.to_string() : std::string();
     if (per_ip) {
         std::lock_guard lock(per_ip_mutex_);

@@ -19,7 +19,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::size_t max_gather = 128;      // buffers per writev, well under IOV_MAX
 constexpr std::size_t max_record = 16 * 1024;  // a TLS record's plaintext
 
 // What a failed SSL_read/SSL_write means for the caller. `wants_other`
@@ -77,15 +76,15 @@ std::size_t connection::write_some(std::span<const std::string_view> bufs, error
     ec = {};
     if (bufs.empty()) return 0;
     if (!ssl_ || ktls_send_) {
-        std::array<asio::const_buffer, max_gather> out;
+        std::array<asio::const_buffer, max_buffers> out;
         const std::size_t n = std::min(bufs.size(), out.size());
         for (std::size_t i = 0; i < n; ++i) out[i] = asio::const_buffer(bufs[i].data(), bufs[i].size());
         return socket_.write_some(std::span<const asio::const_buffer>(out.data(), n), ec);
     }
     // One record from the front: a large first buffer as it is, small ones
     // copied together, so that many small frames cost one record and one
-    // write() rather than one each. The copy is undone by nothing: the
-    // bytes stay queued until written, and a retry copies them again.
+    // write() rather than one each. The copy owns nothing: the bytes stay
+    // queued until written, and a retry copies them again.
     const char* data = bufs[0].data();
     std::size_t len = bufs[0].size();
     thread_local std::array<char, max_record> staging;

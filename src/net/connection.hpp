@@ -24,6 +24,9 @@ using ssl_ptr = std::unique_ptr<ssl_st, ssl_deleter>;
 
 class connection {
 public:
+    /// Buffers one write_some() takes at most (a writev's, well under IOV_MAX).
+    static constexpr std::size_t max_buffers = 128;
+
     using socket_type = boost::asio::ip::tcp::socket;
     using error_code = boost::system::error_code;
 

@@ -11,7 +11,6 @@ namespace notifier::net {
 
 namespace {
 
-constexpr std::size_t max_gather = 128;  // buffers per writev, well under IOV_MAX
 // Then let the loop's other sessions run. A TLS write carries one record
 // (16 KiB at most) where a writev carries up to 128 buffers.
 constexpr int max_rounds = 8;
@@ -21,7 +20,7 @@ constexpr int max_tls_rounds = 32;
 
 gather_write_result gather_write(connection& conn, core::write_queue& queue) {
     gather_write_result r;
-    std::array<std::string_view, max_gather> views;
+    std::array<std::string_view, connection::max_buffers> views;
     const int rounds = conn.is_tls() && !conn.kernel_tls_send() ? max_tls_rounds : max_rounds;
     for (int round = 0; round < rounds && !queue.empty(); ++round) {
         const std::size_t n = queue.gather(views);

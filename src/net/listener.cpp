@@ -21,12 +21,15 @@ listener::listener(hub::impl& hub, const asio::ip::tcp::endpoint& ep)
 
 std::uint16_t listener::port() const { return acceptor_.local_endpoint().port(); }
 
+bool is_loopback(const asio::ip::address& a) noexcept {
+    return a.is_loopback() || (a.is_v6() && a.to_v6().is_v4_mapped() &&
+                               asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback());
+}
+
 bool listener::is_loopback() const {
     boost::system::error_code ec;
-    const auto a = acceptor_.local_endpoint(ec).address();
-    return !ec && (a.is_loopback() ||
-                   (a.is_v6() && a.to_v6().is_v4_mapped() &&
-                    asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback()));
+    const auto ep = acceptor_.local_endpoint(ec);
+    return !ec && net::is_loopback(ep.address());
 }
 
 void listener::run() { do_accept(); }

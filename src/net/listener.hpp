@@ -12,6 +12,10 @@
 
 namespace notifier::net {
 
+/// Loopback, also as an IPv4-mapped IPv6 address (a dual-stack socket
+/// sees IPv4 peers as ::ffff:a.b.c.d).
+bool is_loopback(const boost::asio::ip::address& a) noexcept;
+
 class listener : public std::enable_shared_from_this<listener> {
 public:
     /// Binds and listens at once (throws std::system_error).

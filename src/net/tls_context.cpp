@@ -64,6 +64,8 @@ void tls_context::reload() {
 }
 
 std::shared_ptr<ssl_ctx_st> tls_context::load() const {
+    if (cert_file_.empty() || key_file_.empty())
+        throw std::invalid_argument("TLS needs both a certificate file and a key file");
     ERR_clear_error();
     std::shared_ptr<ssl_ctx_st> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
     if (!ctx) throw std::runtime_error("TLS: cannot create a context: " + openssl_reason());

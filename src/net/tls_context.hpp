@@ -18,7 +18,8 @@ namespace notifier::net {
 class tls_context {
 public:
     /// Reads options::tls_cert_file and tls_key_file (throws
-    /// std::invalid_argument naming the file and OpenSSL's reason).
+    /// std::invalid_argument when one is missing, or naming the file and
+    /// OpenSSL's reason).
     explicit tls_context(const options& opts);
 
     /// The context new handshakes use.

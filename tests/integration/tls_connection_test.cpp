@@ -349,6 +349,16 @@ TEST(TlsContext, ReloadKeepsTheCurrentPairWhenTheNewOneIsBad) {
     EXPECT_NE(tls.describe().find("CN=second"), std::string::npos);
 }
 
+TEST(TlsContext, ACertificateWithoutAKeyIsRefused) {
+    cert_files c("localhost");
+    auto o = tls_options(c);
+    o.tls_key_file.clear();
+    EXPECT_THROW(notifier::net::tls_context tls(o), std::invalid_argument);
+    o = tls_options(c);
+    o.tls_cert_file.clear();
+    EXPECT_THROW(notifier::net::tls_context tls(o), std::invalid_argument);
+}
+
 TEST(TlsContext, MissingFilesAreNamed) {
     notifier::options o;
     o.tls_cert_file = "/nonexistent/cert.pem";
