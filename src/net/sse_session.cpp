@@ -100,21 +100,6 @@ void sse_session::stage_owned(std::string text) {
     stage(owner, *owner);
 }
 
-bool sse_session::make_room(std::size_t size) {
-    const std::size_t limit = shard_.opts().max_queue_bytes;
-    if (queued_bytes() + size <= limit) return true;
-    // Over the limit: hand what we can to the kernel first; only a client
-    // whose socket buffer is full as well is slow.
-    if (!writing_) flush();
-    if (state_ != state::open && state_ != state::starting) return false;
-    if (queued_bytes() == 0 || queued_bytes() + size <= limit) return true;
-    shard_.counts().slow_consumers.add();
-    NOTIFIER_LOG_DEBUG(shard_.log(), "slow_consumer", {"session", id_}, {"queued_bytes", queued_bytes()},
-                       {"event_bytes", size}, {"limit", limit});
-    end(close_code::slow_consumer, "slow consumer");
-    return false;
-}
-
 bool sse_session::push_event(std::string text) {
     if (!make_room(text.size())) return false;
     stage_owned(std::move(text));

@@ -46,6 +46,8 @@ private:
         if (state_ == state::starting) state_ = state::open;
     }
     void expire() override { end(close_code::token_expired, "token expired"); }
+    void close_slow_consumer() override { end(close_code::slow_consumer, "slow consumer"); }
+    std::string_view size_field() const noexcept override { return "event_bytes"; }
     /// The client sends nothing after its request: reading only tells when
     /// it goes away. Whatever arrives is dropped.
     void on_readable(const boost::system::error_code& ec) override;
@@ -53,10 +55,6 @@ private:
     /// Queues bytes for the next chunk; `owner` keeps them alive.
     void stage(std::shared_ptr<const void> owner, std::string_view bytes);
     void stage_owned(std::string text);
-    /// Whether `size` more bytes may be queued (max_queue_bytes; a single
-    /// event above it still goes to a stream with nothing pending). Ends
-    /// the stream as a slow consumer (4008) and returns false otherwise.
-    bool make_room(std::size_t size);
     bool push_event(std::string text);
     /// What is staged becomes one chunk in the write queue.
     void seal();

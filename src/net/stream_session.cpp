@@ -37,6 +37,21 @@ void stream_session::check_expiry(std::int64_t now) {
     if (now >= limit) expire();
 }
 
+bool stream_session::make_room(std::size_t size) {
+    const std::size_t limit = shard_.opts().max_queue_bytes;
+    if (queued_bytes() + size <= limit) return true;
+    // Over the limit: hand what we can to the kernel first; only a client
+    // whose socket buffer is full as well is slow.
+    if (!writing_) flush();
+    if (state_ != state::open && state_ != state::starting) return false;
+    if (queued_bytes() == 0 || queued_bytes() + size <= limit) return true;
+    shard_.counts().slow_consumers.add();
+    NOTIFIER_LOG_DEBUG(shard_.log(), "slow_consumer", {"session", id_}, {"queued_bytes", queued_bytes()},
+                       {size_field(), size}, {"limit", limit});
+    close_slow_consumer();
+    return false;
+}
+
 void stream_session::resync(std::string_view epoch, std::uint64_t seq) {
     if (state_ != state::open) return;
     cursor_.jump_to(seq);

@@ -70,10 +70,21 @@ protected:
     virtual void went_live() = 0;
     /// The token expired: close with 4001.
     virtual void expire() = 0;
+    /// The queue is full and the client does not read: close with 4008.
+    virtual void close_slow_consumer() = 0;
+    /// What the slow_consumer log line calls the bytes that did not fit.
+    virtual std::string_view size_field() const noexcept = 0;
     /// The connection may be read (or failed with `ec`).
     virtual void on_readable(const boost::system::error_code& ec) = 0;
 
     // --- what they share ---
+    /// Whether `size` more bytes may be queued: true if they fit under
+    /// max_queue_bytes, or if nothing is queued once the kernel took what it
+    /// can (a single frame or event above the limit goes to a client that
+    /// keeps up: docs/protocol.md, close code 4008). Otherwise closes the
+    /// session as a slow consumer and returns false; false too when writing
+    /// ended the session.
+    bool make_room(std::size_t size);
     /// Writes what is queued; false while a write waits for the socket (the
     /// wait calls flush() again) or when the session ended, true once all
     /// is written. `wrote_` records that bytes left.

@@ -107,24 +107,6 @@ bool websocket_session::deliver(const publication_ptr& pub, core::lazy_rows& row
     return true;
 }
 
-bool websocket_session::make_room(std::size_t size) {
-    const std::size_t limit = shard_.opts().max_queue_bytes;
-    if (queue_.bytes() + size <= limit) return true;
-    // Over the limit: hand what we can to the kernel first; only a client
-    // whose socket buffer is full as well is slow.
-    if (!writing_) flush();
-    if (state_ == state::dead || state_ == state::closing) return false;
-    // The limit bounds the backlog: a single frame above it (a large
-    // notification, a `subscribed` answer listing many entries) still goes
-    // to a client that has nothing else pending.
-    if (queue_.empty() || queue_.bytes() + size <= limit) return true;
-    shard_.counts().slow_consumers.add();
-    NOTIFIER_LOG_DEBUG(shard_.log(), "slow_consumer", {"session", id_}, {"queued_bytes", queue_.bytes()},
-                       {"frame_bytes", size}, {"limit", limit});
-    close(close_code::slow_consumer, "slow consumer");
-    return false;
-}
-
 void websocket_session::push_owned(std::string frame) {
     auto owner = std::make_shared<const std::string>(std::move(frame));
     queue_.push(owner, *owner);

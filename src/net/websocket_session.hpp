@@ -55,18 +55,13 @@ private:
     /// upgrade request, then read.
     void went_live() override;
     void expire() override { close(close_code::token_expired, "token expired"); }
+    void close_slow_consumer() override { close(close_code::slow_consumer, "slow consumer"); }
+    std::string_view size_field() const noexcept override { return "frame_bytes"; }
     void on_readable(const boost::system::error_code& ec) override;
 
     bool push_frame(std::string frame);  // false: closed as slow consumer
     /// Queues a frame the peer must get whatever is queued (handshake, close).
     void push_owned(std::string frame);
-    /// Whether a frame of `size` bytes may be queued: true if it fits under
-    /// max_queue_bytes, or if the queue is empty once the kernel took what
-    /// it can (a single frame above the limit goes to a client that keeps
-    /// up, whatever its kind: docs/protocol.md, close code 4008). Otherwise
-    /// closes the session as a slow consumer (4008) and returns false; false
-    /// too when writing ended the session.
-    bool make_room(std::size_t size);
     bool push_json(std::string_view json);
     void do_read();
     void process(std::span<char> data);
